@@ -1,0 +1,1 @@
+"""smscloud: a self-hosted SMS cloud."""

@@ -1,0 +1,124 @@
+"""The HTTP surface: API 3.0 at ``/`` (GET and POST), health and metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from smscloud.api import envelope, sms2019
+from smscloud.api.auth import authenticate
+from smscloud.api.params import Params
+from smscloud.api.sms import ACTIONS
+from smscloud.domain.errors import RuleViolation
+from smscloud.platform import Platform
+from smscloud.protocols.tc3 import SignatureError
+
+log = logging.getLogger(__name__)
+MAX_BODY = 10 * 1024 * 1024  # §1.2: 10 MB for JSON bodies
+SMS_VERSIONS = ("2021-01-11", "2019-07-11")
+
+
+def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlette:
+    """The ASGI application; with ``manage_lifecycle`` it starts and stops the platform."""
+
+    async def api(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            return await _handle(request, request_id)
+        except (RuleViolation, SignatureError) as exc:
+            return envelope.error(exc.code, exc.message, request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return envelope.error(
+                "InternalError", "An internal error occurred; please try again.", request_id
+            )
+
+    async def _handle(request: Request, request_id: str) -> Response:
+        method = request.method
+        if method not in ("GET", "POST"):
+            raise RuleViolation("UnsupportedProtocol", "Only GET and POST are supported.")
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            raise RuleViolation("RequestSizeLimitExceeded", "The request body exceeds 10 MB.")
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise RuleViolation("RequestSizeLimitExceeded", "The request body exceeds 10 MB.")
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+        call = await authenticate(
+            platform.catalog,
+            method=method,
+            raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            now=time.time(),
+            max_skew=platform.settings.timestamp_skew,
+        )
+        if call.version not in SMS_VERSIONS:
+            raise RuleViolation(
+                "NoSuchVersion", f"The API version `{call.version}` does not exist."
+            )
+        handler = ACTIONS.get(call.action)
+        if handler is None:
+            raise RuleViolation("InvalidAction", f"The action `{call.action}` does not exist.")
+        data = dict(call.params)
+        legacy = call.version == "2019-07-11"
+        if legacy:
+            data = sms2019.request(call.action, data)
+        result = await handler(
+            platform, call.key.tenant_id, Params(data, lenient=call.lenient), request_id
+        )
+        if legacy:
+            result = sms2019.response(call.action, result, platform.settings.tz)
+        return envelope.success(result, request_id)
+
+    async def healthz(request: Request) -> Response:
+        if not platform.ready:
+            return PlainTextResponse("starting\n", status_code=503)
+        return PlainTextResponse("ok\n")
+
+    async def metrics(request: Request) -> Response:
+        st = platform.dispatcher.stats
+        lines = [
+            "# TYPE smscloud_db_commits_total counter",
+            f"smscloud_db_commits_total {platform.db.commits}",
+            "# TYPE smscloud_db_jobs_total counter",
+            f"smscloud_db_jobs_total {platform.db.jobs}",
+        ]
+        for name in (
+            "claimed",
+            "submitted",
+            "refused",
+            "receipts",
+            "unmatched",
+            "replies",
+            "expired",
+            "errors",
+        ):
+            lines.append(f"# TYPE smscloud_dispatch_{name}_total counter")
+            lines.append(f"smscloud_dispatch_{name}_total {getattr(st, name)}")
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await platform.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await platform.stop()
+
+    routes = [
+        Route("/", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,77 @@
+"""The one seam between the platform and whatever reaches handsets.
+
+A carrier takes submissions and later reports receipts (and mobile-originated replies) to the
+sink it was started with. It knows numbers and text, nothing of tenants or billing.
+
+Errors, as ``SubmitResult.error`` codes rather than exceptions, because a batch mixes them:
+- ``temporary``: the carrier could not take it now (throttled, queue full, unbound); the
+  dispatcher retries it later, possibly elsewhere.
+- ``permanent``: the carrier refused it (bad number, rejected content); the message ends
+  REJECTED and its billed units are refunded, because the carrier never took it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    message_id: int
+    phone: str  # E.164
+    text: str
+    sender_id: str = ""
+    extend_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    message_id: int
+    carrier_msg_id: str | None  # set when the carrier took the message
+    error: str = ""  # carrier's code when it did not
+    permanent: bool = False
+
+
+# Final states a receipt can carry (message states in store.schema.messages).
+DELIVERED = "DELIVERED"
+UNDELIVERED = "UNDELIVERED"
+EXPIRED = "EXPIRED"
+REJECTED = "REJECTED"
+UNKNOWN = "UNKNOWN"
+FINAL_STATES = frozenset({DELIVERED, UNDELIVERED, EXPIRED, REJECTED, UNKNOWN, "FAILED"})
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    carrier_msg_id: str
+    state: str  # one of the final states above
+    code: str  # the carrier's receipt code, e.g. DELIVRD, UNDELIV, EXPIRED
+    done_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    phone: str  # E.164 of the handset that replied
+    text: str
+    received_at: float
+    destination: str = ""  # the number it was sent to (our sender + extend code)
+
+
+class ReportSink(Protocol):
+    """Where a carrier delivers what comes back from the network."""
+
+    def receipts(self, receipts: Sequence[Receipt]) -> None: ...
+
+    def replies(self, replies: Sequence[Reply]) -> None: ...
+
+
+class Carrier(Protocol):
+    name: str
+
+    async def start(self, sink: ReportSink) -> None: ...
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,121 @@
+"""The built-in sandbox carrier: behaves like a network, reaches no one.
+
+It takes every submission, then after ``delay`` reports a receipt. Documented magic numbers
+(the last seven digits of the national number) produce each failure so tenants can test their
+failure paths:
+
+===========  ============================================================================
+ends with    outcome
+===========  ============================================================================
+``0000001``  receipt UNDELIV: unknown or empty number (``UNDELIVERED``)
+``0000002``  receipt EXPIRED: handset unreachable until the validity ran out (``EXPIRED``)
+``0000003``  refused at submission (permanent): the message is ``REJECTED`` and refunded
+``0000004``  no receipt ever: the message stays ``SUBMITTED`` until the receipt timeout
+``0000005``  receipt REJECTD: taken, then rejected by the network (``REJECTED``, billed)
+``0000007``  delivered, and the handset replies "收到" a moment later (a reply to pull)
+===========  ============================================================================
+Every other number is delivered (``DELIVRD``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Sequence
+
+from smscloud.carriers.base import (
+    DELIVERED,
+    EXPIRED,
+    REJECTED,
+    UNDELIVERED,
+    Receipt,
+    Reply,
+    ReportSink,
+    Submission,
+    SubmitResult,
+)
+
+MAGIC: dict[str, tuple[str, str] | None] = {
+    "0000001": (UNDELIVERED, "UNDELIV"),
+    "0000002": (EXPIRED, "EXPIRED"),
+    "0000004": None,
+    "0000005": (REJECTED, "REJECTD"),
+}
+REFUSE_SUFFIX = "0000003"
+REPLY_SUFFIX = "0000007"
+REPLY_TEXT = "收到"
+
+
+class SandboxCarrier:
+    """In-process simulated carrier (see module docstring)."""
+
+    def __init__(self, name: str = "sandbox", delay: float = 0.2, rate: float = 0.0) -> None:
+        self.name = name
+        self.delay = delay
+        self.rate = rate
+        self._ids = itertools.count(int(time.time() * 1000) % 10**9 * 1000)
+        self._sink: ReportSink | None = None
+        self._pending: list[tuple[float, Receipt | Reply]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._next_slot = 0.0
+
+    async def start(self, sink: ReportSink) -> None:
+        self._sink = sink
+        self._task = asyncio.create_task(self._report_loop(), name=f"{self.name}-reports")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        if self.rate > 0:
+            # A throughput cap like a real bind's: wait for this batch's slots.
+            now = time.monotonic()
+            start = max(self._next_slot, now)
+            self._next_slot = start + len(batch) / self.rate
+            if start > now:
+                await asyncio.sleep(start - now)
+        results = []
+        due = time.time() + self.delay
+        for sub in batch:
+            suffix = sub.phone[-7:]
+            if suffix == REFUSE_SUFFIX:
+                results.append(SubmitResult(sub.message_id, None, "REJECTD", permanent=True))
+                continue
+            cid = f"{next(self._ids):x}"
+            results.append(SubmitResult(sub.message_id, cid))
+            outcome = MAGIC.get(suffix, (DELIVERED, "DELIVRD"))
+            if outcome is not None:
+                self._pending.append((due, Receipt(cid, outcome[0], outcome[1], due)))
+            if suffix == REPLY_SUFFIX:
+                self._pending.append((due + self.delay, Reply(sub.phone, REPLY_TEXT, due)))
+        self._wake.set()
+        return results
+
+    async def _report_loop(self) -> None:
+        while True:
+            if not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            now = time.time()
+            due = [item for at, item in self._pending if at <= now]
+            if due:
+                self._pending = [(at, item) for at, item in self._pending if at > now]
+                assert self._sink is not None
+                receipts = [x for x in due if isinstance(x, Receipt)]
+                replies = [x for x in due if isinstance(x, Reply)]
+                if receipts:
+                    self._sink.receipts(receipts)
+                if replies:
+                    self._sink.replies(replies)
+            nxt = min((at for at, _ in self._pending), default=now + 1)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(0.005, min(nxt - now, 1.0)))

@@ -1,0 +1,167 @@
+"""``smscloud``: serve the platform and administer it.
+
+    smscloud serve                       API + delivery + sandbox carrier in one process
+    smscloud migrate                     bring the database schema up to date
+    smscloud admin tenant create ...     operator commands (add --json for machine output)
+
+Every command reads the same ``SMSCLOUD_*`` settings (see docs/configuration.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from smscloud.config import Settings, load_settings
+from smscloud.domain.errors import RuleViolation
+from smscloud.services import accounts, review
+from smscloud.store.database import Database
+from smscloud.store.migrate import upgrade
+
+
+def _limit(value: str) -> int | None:
+    """A frequency limit: a non-negative integer, or ``off``."""
+    if value.lower() in ("off", "none", "0"):
+        return None
+    n = int(value)
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be >= 0 or 'off'")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smscloud", description="A self-hosted SMS cloud.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run API, delivery and the sandbox carrier in one process")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+
+    admin = sub.add_parser("admin", help="operator commands").add_subparsers(
+        dest="area", required=True
+    )
+
+    def cmd(area: argparse._SubParsersAction[Any], name: str, help: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = area.add_parser(name, help=help)
+        p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    tenant = admin.add_parser("tenant", help="tenants").add_subparsers(dest="op", required=True)
+    p = cmd(tenant, "create", "create a tenant")
+    p.add_argument("--name", required=True)
+    p.add_argument("--type", required=True, choices=["enterprise", "individual"])
+    p.add_argument("--verified", action="store_true")
+
+    key = admin.add_parser("key", help="API keys").add_subparsers(dest="op", required=True)
+    p = cmd(key, "create", "create a SecretId/SecretKey pair")
+    p.add_argument("--tenant", required=True, type=int)
+
+    app = admin.add_parser("app", help="applications").add_subparsers(dest="op", required=True)
+    p = cmd(app, "create", "create an application (SdkAppId + AppKey)")
+    p.add_argument("--tenant", required=True, type=int)
+    p.add_argument("--name", required=True)
+    p.add_argument("--freq-30s", type=_limit, default=1, help="same number+content per 30 s")
+    p.add_argument("--freq-hour", type=_limit, default=5, help="same number per hour")
+    p.add_argument("--freq-day", type=_limit, default=10, help="same number per natural day")
+    p.add_argument("--freq-same-content-day", type=_limit, default=None)
+
+    pkg = admin.add_parser("package", help="prepaid packages").add_subparsers(
+        dest="op", required=True
+    )
+    p = cmd(pkg, "grant", "grant a prepaid package of domestic SMS")
+    p.add_argument("--tenant", required=True, type=int)
+    p.add_argument("--units", required=True, type=int)
+    p.add_argument("--expires", type=date.fromisoformat, help="last valid day, YYYY-MM-DD")
+
+    rev = admin.add_parser("review", help="review signatures and templates").add_subparsers(
+        dest="op", required=True
+    )
+    cmd(rev, "list", "list what waits for review")
+    for op in ("approve", "reject"):
+        p = cmd(rev, op, f"{op} a signature or template")
+        p.add_argument("kind", choices=["sign", "template"])
+        p.add_argument("id", type=int)
+        p.add_argument("--reason", default="", required=(op == "reject"))
+    return parser
+
+
+def _admin(args: argparse.Namespace, settings: Settings) -> Any:
+    actions: dict[tuple[str, str], Callable[[Connection], Any]] = {
+        ("tenant", "create"): lambda c: accounts.create_tenant(
+            c, args.name, args.type, verified=args.verified
+        ),
+        ("key", "create"): lambda c: accounts.create_key(c, args.tenant),
+        ("app", "create"): lambda c: accounts.create_app(
+            c,
+            args.tenant,
+            args.name,
+            freq_30s=args.freq_30s,
+            freq_hour=args.freq_hour,
+            freq_day=args.freq_day,
+            freq_same_content_day=args.freq_same_content_day,
+        ),
+        ("package", "grant"): lambda c: accounts.grant_package(
+            c, args.tenant, args.units, expires=args.expires, tz=settings.tz
+        ),
+        ("review", "list"): review.pending,
+        ("review", "approve"): lambda c: review.decide(
+            c, args.kind, args.id, approve=True, reason=args.reason
+        ),
+        ("review", "reject"): lambda c: review.decide(
+            c, args.kind, args.id, approve=False, reason=args.reason
+        ),
+    }
+    db = Database(settings.resolved_database_url)
+    try:
+        upgrade(db.engine)
+        with db.connect() as conn:
+            return actions[(args.area, args.op)](conn)
+    finally:
+        db.close()
+
+
+def _print(result: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    rows = result if isinstance(result, list) else [result]
+    if not rows:
+        print("(nothing)")
+    for row in rows:
+        print("  ".join(f"{k}={v}" for k, v in row.items()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        import uvloop
+
+        from smscloud.server import serve
+
+        return uvloop.run(serve(settings))
+    if args.command == "migrate":
+        db = Database(settings.resolved_database_url)
+        upgrade(db.engine)
+        db.close()
+        print("database is up to date")
+        return 0
+    try:
+        result = _admin(args, settings)
+    except RuleViolation as exc:
+        print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    _print(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

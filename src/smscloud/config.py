@@ -1,0 +1,80 @@
+"""One typed settings object, read from ``SMSCLOUD_*`` environment variables.
+
+Precedence: explicit keyword arguments to :func:`load_settings` > environment > defaults.
+Every knob is listed in ``docs/configuration.md`` with its default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PREFIX = "SMSCLOUD_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime configuration shared by every ``smscloud`` command."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file ``<data_dir>/smscloud.db``
+    timezone: str = "Asia/Shanghai"  # natural days for limits and marketing hours (§7.4)
+    timestamp_skew: int = 300  # seconds a signed request may be off (AuthFailure.SignatureExpire)
+    # Delivery worker.
+    dispatch_batch: int = 500
+    lease_seconds: int = 30
+    receipt_timeout: int = 72 * 3600  # a message with no receipt after this ends UNKNOWN
+    # Built-in sandbox carrier.
+    sandbox_delay_ms: int = 200  # from submit to delivery receipt
+    sandbox_rate: int = 0  # submits per second, 0 = unlimited
+    # Group commit: how long the writer waits to gather more work into one transaction.
+    commit_window_ms: float = 1.0
+    commit_max_jobs: int = 256
+    log_level: str = "info"
+    demo_seed: bool = True  # ``serve`` seeds the demo operator and tenant on an empty database
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL, defaulting to the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'smscloud.db').resolve()}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _cast(value: str, annotation: Any) -> Any:
+    kind = str(annotation)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if kind == "bool":
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "Path":
+        return Path(value)
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from ``SMSCLOUD_*`` variables, then apply keyword overrides."""
+    source = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        key = PREFIX + f.name.upper()
+        if f.name != "extra" and key in source:
+            try:
+                values[f.name] = _cast(source[key], f.type)
+            except ValueError as exc:
+                raise ValueError(f"{key}={source[key]!r}: {exc}") from None
+    settings = replace(Settings(), **values)
+    return replace(settings, **overrides) if overrides else settings

@@ -1,0 +1,210 @@
+"""Statements that move messages through their states, each for a whole batch.
+
+Every function here runs inside the writer's group commit and takes a list, so a thousand
+receipts cost a few statements rather than a thousand transactions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
+
+from smscloud.carriers.base import Receipt, Reply, SubmitResult
+from smscloud.store import schema as s
+
+m = s.messages
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    phone: str
+    content: str
+    sender_id: str
+    extend_code: str
+    attempts: int
+
+
+def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> list[Claimed]:
+    """Lease up to ``limit`` due messages: queued ones, or ones whose lease ran out."""
+    pg = conn.dialect.name == "postgresql"
+    due = select(m.c.id).where(m.c.state == "QUEUED").order_by(m.c.id).limit(limit)
+    expired = select(m.c.id).where(m.c.state == "SENDING", m.c.lease_until < now).limit(limit)
+    if pg:
+        due = due.with_for_update(skip_locked=True)
+        expired = expired.with_for_update(skip_locked=True)
+    ids = [r[0] for r in conn.execute(due)]
+    if len(ids) < limit:
+        ids += [r[0] for r in conn.execute(expired.limit(limit - len(ids)))]
+    if not ids:
+        return []
+    rows = conn.execute(
+        update(m)
+        .where(m.c.id.in_(ids))
+        .values(state="SENDING", lease_until=now + lease_seconds, attempts=m.c.attempts + 1)
+        .returning(m.c.id, m.c.phone, m.c.content, m.c.sender_id, m.c.extend_code, m.c.attempts)
+    )
+    return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+
+
+def _refund(conn: Connection, ids: Sequence[int]) -> None:
+    """Give back the units of messages the carrier never took (billed once, refunded once)."""
+    rows = conn.execute(
+        select(m.c.id, m.c.debits).where(m.c.id.in_(ids), m.c.refunded.is_(False))
+    ).all()
+    back: dict[int, int] = defaultdict(int)
+    for _, debits in rows:
+        for item in filter(None, debits.split(",")):
+            pid, units = item.split(":")
+            back[int(pid)] += int(units)
+    if back:
+        p = s.packages
+        conn.execute(
+            update(p).where(p.c.id == bindparam("pid")).values(used=p.c.used - bindparam("n")),
+            [{"pid": k, "n": v} for k, v in back.items()],
+        )
+    if rows:
+        conn.execute(update(m).where(m.c.id.in_([r[0] for r in rows])).values(refunded=True))
+
+
+def record_submits(
+    conn: Connection,
+    carrier: str,
+    results: Sequence[SubmitResult],
+    now: float,
+    *,
+    max_attempts: int,
+    attempts: dict[int, int],
+) -> None:
+    """Store what the carrier said about each submission."""
+    taken = [r for r in results if r.carrier_msg_id is not None]
+    if taken:
+        conn.execute(
+            update(m)
+            .where(m.c.id == bindparam("mid"), m.c.state == "SENDING")
+            .values(
+                state="SUBMITTED",
+                carrier=carrier,
+                carrier_msg_id=bindparam("cid"),
+                submitted_at=now,
+                lease_until=None,
+            ),
+            [{"mid": r.message_id, "cid": r.carrier_msg_id} for r in taken],
+        )
+    retry = [
+        r.message_id
+        for r in results
+        if r.carrier_msg_id is None and not r.permanent and attempts[r.message_id] < max_attempts
+    ]
+    if retry:
+        conn.execute(
+            update(m)
+            .where(m.c.id.in_(retry), m.c.state == "SENDING")
+            .values(state="QUEUED", lease_until=None)
+        )
+    refused = [r for r in results if r.carrier_msg_id is None and r.message_id not in set(retry)]
+    if refused:
+        conn.execute(
+            update(m)
+            .where(m.c.id == bindparam("mid"), m.c.state == "SENDING")
+            .values(
+                state=bindparam("st"),
+                carrier=carrier,
+                receipt_code=bindparam("code"),
+                done_at=now,
+                lease_until=None,
+                report_state=1,
+            ),
+            [
+                {
+                    "mid": r.message_id,
+                    "st": "REJECTED" if r.permanent else "FAILED",
+                    "code": (r.error or "FAILED")[:32],
+                }
+                for r in refused
+            ],
+        )
+        _refund(conn, [r.message_id for r in refused])
+
+
+def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) -> list[Receipt]:
+    """Finish the messages these receipts name; return the receipts that matched nothing."""
+    ids = list({r.carrier_msg_id for r in receipts})
+    known: set[str] = set()
+    for i in range(0, len(ids), 500):
+        known.update(
+            r[0]
+            for r in conn.execute(
+                select(m.c.carrier_msg_id).where(
+                    m.c.carrier == carrier, m.c.carrier_msg_id.in_(ids[i : i + 500])
+                )
+            )
+        )
+    matched = [r for r in receipts if r.carrier_msg_id in known]
+    if matched:
+        conn.execute(
+            update(m)
+            .where(
+                and_(
+                    m.c.carrier == carrier,
+                    m.c.carrier_msg_id == bindparam("cid"),
+                    m.c.state == "SUBMITTED",
+                )
+            )
+            .values(
+                state=bindparam("st"),
+                receipt_code=bindparam("code"),
+                done_at=bindparam("at"),
+                receive_time=bindparam("at"),
+                report_state=1,
+            ),
+            [
+                {"cid": r.carrier_msg_id, "st": r.state, "code": r.code[:32], "at": r.done_at}
+                for r in matched
+            ],
+        )
+    return [r for r in receipts if r.carrier_msg_id not in known]
+
+
+def store_replies(conn: Connection, replies: Sequence[Reply]) -> int:
+    """Attribute each reply to the latest message sent to that number, and keep it."""
+    rows: list[dict[str, Any]] = []
+    for rep in replies:
+        last = conn.execute(
+            select(m.c.tenant_id, m.c.app_id, m.c.nation_code, m.c.sign_name, m.c.extend_code)
+            .where(m.c.phone == rep.phone, m.c.state != "REFUSED")
+            .order_by(m.c.created_at.desc())
+            .limit(1)
+        ).first()
+        if last is None:
+            continue  # nobody sent to this number: not a reply to any tenant
+        rows.append(
+            {
+                "tenant_id": last.tenant_id,
+                "app_id": last.app_id,
+                "phone": rep.phone,
+                "nation_code": last.nation_code,
+                "sign_name": last.sign_name,
+                "extend_code": last.extend_code,
+                "content": rep.text,
+                "reply_time": rep.received_at,
+                "pulled": 0,
+            }
+        )
+    if rows:
+        conn.execute(insert(s.replies), rows)
+    return len(rows)
+
+
+def expire_silent(conn: Connection, older_than: float, now: float) -> int:
+    """Close messages whose receipt never came: final state UNKNOWN, not refunded."""
+    result = conn.execute(
+        update(m)
+        .where(m.c.state == "SUBMITTED", m.c.submitted_at < older_than)
+        .values(state="UNKNOWN", receipt_code="UNKNOWN", done_at=now, report_state=1)
+    )
+    return int(result.rowcount or 0)

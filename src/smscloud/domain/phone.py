@@ -1,0 +1,174 @@
+"""Phone-number parsing and normalisation (reference §2.1, §2.19; libraries.md §2)."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import phonenumbers
+
+from smscloud.domain.errors import RuleViolation
+
+__all__ = ["PhoneNumber", "describe_phone", "parse_phone"]
+
+INCORRECT_PHONE_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
+
+# DescribePhoneNumberInfo reports "DEF" when a number has no geographic region (§2.19).
+UNKNOWN_ISO_CODE = "DEF"
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+_DIGITS = re.compile(r"\+?[0-9]+")
+_BARE_MAINLAND_MOBILE = re.compile(r"1[0-9]{10}")
+_PREFIXED_MAINLAND_MOBILE = re.compile(r"861[0-9]{10}")
+
+# Used only if phonenumbers' locale table cannot be loaded, and for the three regions that
+# table lacks.
+_FALLBACK_NAMES = {
+    "AC": "Ascension Island",
+    "CN": "China",
+    "HK": "Hong Kong",
+    "MO": "Macao",
+    "TA": "Tristan da Cunha",
+    "TW": "Taiwan",
+    "XK": "Kosovo",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A parsed, validated number in the shape Tencent reports it (§2.19 PhoneNumberInfo)."""
+
+    e164: str
+    nation_code: str
+    subscriber: str
+    iso_code: str
+    iso_name: str
+
+    @property
+    def mainland(self) -> bool:
+        """True for mainland China (+86); HK, Macao and Taiwan count as international."""
+        return self.nation_code == "86"
+
+
+def parse_phone(raw: str) -> PhoneNumber:
+    """Parse a SendSms-style number strictly, or raise IncorrectPhoneNumber."""
+    number = _parse_strict(raw)
+    if number is None:
+        raise RuleViolation(INCORRECT_PHONE_NUMBER, f"incorrect phone number format: {raw!r}")
+    return number
+
+
+def describe_phone(raw: str) -> PhoneNumber | None:
+    """Parse leniently for DescribePhoneNumberInfo; None when nothing sensible can be read."""
+    return _parse_lenient(raw)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_strict(raw: str) -> PhoneNumber | None:
+    text = _normalise(raw)
+    if text is None:
+        return None
+    if not text.startswith("+"):
+        # Without "+" only mainland mobiles are accepted, as Tencent does for +86 (§2.1).
+        if _BARE_MAINLAND_MOBILE.fullmatch(text):
+            text = "+86" + text
+        elif _PREFIXED_MAINLAND_MOBILE.fullmatch(text):
+            text = "+" + text
+        else:
+            return None
+    parsed = _phonenumbers_parse(text)
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        return None
+    return _build(parsed)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_lenient(raw: str) -> PhoneNumber | None:
+    strict = _parse_strict(raw)
+    if strict is not None:
+        return strict
+    text = _normalise(raw)
+    if text is None:
+        return None
+    parsed = _phonenumbers_parse(text if text.startswith("+") else "+" + text)
+    # Lenient: a plausible length for the country is enough; full validity is not needed.
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        return None
+    return _build(parsed)
+
+
+def _normalise(raw: str) -> str | None:
+    """Strip separators, turn a "00" international prefix into "+"; None if not digits."""
+    text = _SEPARATORS.sub("", raw)
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    # phonenumbers would map letters to keypad digits; a real SMS number has none.
+    if not _DIGITS.fullmatch(text):
+        return None
+    return text
+
+
+def _phonenumbers_parse(text: str) -> phonenumbers.PhoneNumber | None:
+    # phonenumbers already drops a national trunk "0" written after the country code
+    # ("+86018501234444"), which §2.19 says DescribePhoneNumberInfo tolerates; Italian
+    # numbers keep their significant leading zero.
+    try:
+        return phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _build(parsed: phonenumbers.PhoneNumber) -> PhoneNumber:
+    country_code = parsed.country_code or 0
+    region = phonenumbers.region_code_for_number(parsed)
+    if region is None:
+        region = phonenumbers.region_code_for_country_code(country_code)
+    # "001" (non-geographic, e.g. +800) and "ZZ" (unknown) have no ISO 3166 code.
+    iso = region if region and region.isalpha() and region != "ZZ" else UNKNOWN_ISO_CODE
+    return PhoneNumber(
+        e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        nation_code=str(country_code),
+        subscriber=phonenumbers.national_significant_number(parsed),
+        iso_code=iso,
+        iso_name=_region_name(iso),
+    )
+
+
+def _region_name(iso: str) -> str:
+    if iso == UNKNOWN_ISO_CODE:
+        return ""
+    return _english_region_names().get(iso) or _FALLBACK_NAMES.get(iso, iso)
+
+
+@functools.cache
+def _english_region_names() -> dict[str, str]:
+    """English region names from phonenumbers' locale table, loaded once.
+
+    Importing `phonenumbers.geodata.locale` normally runs the geodata package's __init__,
+    which loads the whole geocoder (about 100 MB, libraries.md §2). Executing just the
+    locale module keeps the cost to about 3 MB.
+    """
+    origin = Path(phonenumbers.__file__).parent / "geodata" / "locale.py"
+    spec = importlib.util.spec_from_file_location("phonenumbers.geodata.locale", origin)
+    if spec is None or spec.loader is None:
+        return {}
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except (OSError, ImportError, SyntaxError):
+        return {}
+    table: dict[str, dict[str, str]] = getattr(module, "LOCALE_DATA", {})
+    names: dict[str, str] = {}
+    for iso, by_language in table.items():
+        name = by_language.get("en") or by_language.get("aa") or ""
+        # Entries such as "*aa" point at another language's entry in the same row.
+        for _ in range(4):
+            if not name.startswith("*"):
+                break
+            name = by_language.get(name[1:], "")
+        if name and not name.startswith("*"):
+            names[iso] = name
+    return names

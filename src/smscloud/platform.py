@@ -1,0 +1,64 @@
+"""Everything one process runs, wired together: store, caches, services, delivery."""
+
+from __future__ import annotations
+
+import logging
+
+from smscloud.carriers.base import Carrier
+from smscloud.carriers.sandbox import SandboxCarrier
+from smscloud.config import Settings
+from smscloud.delivery.dispatcher import Dispatcher
+from smscloud.services.catalog import Catalog
+from smscloud.services.registry import Registry
+from smscloud.services.reports import Reports
+from smscloud.services.sending import SendService
+from smscloud.store.database import Database
+from smscloud.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+class Platform:
+    """The services of one process; ``start`` migrates the store and starts delivery."""
+
+    def __init__(self, settings: Settings, *, carrier: Carrier | None = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(
+            settings.resolved_database_url,
+            commit_window_ms=settings.commit_window_ms,
+            commit_max_jobs=settings.commit_max_jobs,
+        )
+        self.catalog = Catalog(self.db)
+        self.carrier: Carrier = carrier or SandboxCarrier(
+            delay=settings.sandbox_delay_ms / 1000.0, rate=settings.sandbox_rate
+        )
+        self.dispatcher = Dispatcher(
+            self.db,
+            self.carrier,
+            batch=settings.dispatch_batch,
+            lease_seconds=settings.lease_seconds,
+            receipt_timeout=settings.receipt_timeout,
+        )
+        self.sender = SendService(
+            self.db, self.catalog, settings.tz, on_accepted=self.dispatcher.notify
+        )
+        self.registry = Registry(self.db, self.catalog)
+        self.reports = Reports(self.db, settings.tz)
+        self.ready = False
+        self._delivering = False
+
+    async def start(self, *, deliver: bool = True) -> None:
+        upgrade(self.db.engine)
+        self.db.start()
+        if deliver:
+            await self.dispatcher.start()
+            self._delivering = True
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        if self._delivering:
+            await self.dispatcher.stop()
+            self._delivering = False
+        self.db.close()

@@ -1,0 +1,178 @@
+"""Tenants, API keys, applications, packages and operators: the operator's primitives.
+
+Plain functions over a connection, so the CLI, the seed and the tests share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+import time
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, insert, select
+
+from smscloud.domain.errors import RuleViolation
+from smscloud.store import schema as s
+from smscloud.store.database import inserted_id
+
+SDK_APP_ID_BASE = 1400000000
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _token(n: int, alphabet: str = _ALNUM) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def hash_password(password: str) -> str:
+    """scrypt with a per-password salt, encoded as ``scrypt$salt$hash``."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, encoded: str) -> bool:
+    try:
+        scheme, salt, digest = encoded.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    actual = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    return secrets.compare_digest(actual.hex(), digest)
+
+
+def create_tenant(
+    conn: Connection, name: str, account_type: str, *, verified: bool = False
+) -> dict[str, Any]:
+    if account_type not in ("individual", "enterprise"):
+        raise RuleViolation("InvalidParameter", "type must be individual or enterprise")
+    now = time.time()
+    tid = inserted_id(
+        conn.execute(
+            insert(s.tenants).values(
+                name=name,
+                account_type=account_type,
+                verified=verified,
+                status="active",
+                created_at=now,
+            )
+        )
+    )
+    return {"id": int(tid), "name": name, "type": account_type, "verified": verified}
+
+
+def _tenant_exists(conn: Connection, tenant_id: int) -> None:
+    if conn.execute(select(s.tenants.c.id).where(s.tenants.c.id == tenant_id)).first() is None:
+        raise RuleViolation("ResourceNotFound", f"No tenant with id {tenant_id}.")
+
+
+def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:
+    """A new SecretId/SecretKey pair in Tencent's shapes (AKID + 32, 32 characters)."""
+    _tenant_exists(conn, tenant_id)
+    secret_id = "AKID" + _token(32)
+    secret_key = _token(32)
+    conn.execute(
+        insert(s.api_keys).values(
+            secret_id=secret_id,
+            tenant_id=tenant_id,
+            secret_key=secret_key,
+            status="active",
+            created_at=time.time(),
+        )
+    )
+    return {"tenant_id": tenant_id, "secret_id": secret_id, "secret_key": secret_key}
+
+
+def create_app(conn: Connection, tenant_id: int, name: str, **settings: Any) -> dict[str, Any]:
+    """A new application with its SdkAppId and AppKey."""
+    _tenant_exists(conn, tenant_id)
+    a = s.applications
+    top = conn.execute(select(func.max(a.c.id))).scalar() or 0
+    sdk_app_id = str(SDK_APP_ID_BASE + int(top) + 1)
+    app_key = secrets.token_hex(16)
+    values = {
+        "sdk_app_id": sdk_app_id,
+        "tenant_id": tenant_id,
+        "name": name,
+        "app_key": app_key,
+        "status": "active",
+        "created_at": time.time(),
+    } | settings
+    app_id = inserted_id(conn.execute(insert(a).values(**values)))
+    return {
+        "id": int(app_id),
+        "tenant_id": tenant_id,
+        "name": name,
+        "sdk_app_id": sdk_app_id,
+        "app_key": app_key,
+    }
+
+
+def grant_package(
+    conn: Connection,
+    tenant_id: int,
+    units: int,
+    *,
+    expires: date | None = None,
+    package_type: int = 0,
+    tz: ZoneInfo | None = None,
+) -> dict[str, Any]:
+    """Add a prepaid package; it expires at the end of ``expires`` (default: in 12 months)."""
+    _tenant_exists(conn, tenant_id)
+    if units <= 0:
+        raise RuleViolation("InvalidParameterValue", "units must be positive")
+    now = time.time()
+    zone = tz or ZoneInfo("Asia/Shanghai")
+    if expires is None:
+        expires = (datetime.fromtimestamp(now, zone) + timedelta(days=365)).date()
+    expires_at = datetime.combine(
+        expires + timedelta(days=1), datetime.min.time(), zone
+    ).timestamp()
+    if expires_at <= now:
+        raise RuleViolation("InvalidParameterValue", "the expiry date is in the past")
+    pid = inserted_id(
+        conn.execute(
+            insert(s.packages).values(
+                tenant_id=tenant_id,
+                amount=units,
+                used=0,
+                package_type=package_type,
+                created_at=now,
+                effective_at=now,
+                expires_at=expires_at,
+            )
+        )
+    )
+    return {"id": int(pid), "tenant_id": tenant_id, "units": units, "expires_at": int(expires_at)}
+
+
+def create_operator(conn: Connection, username: str, password: str) -> dict[str, Any]:
+    conn.execute(
+        insert(s.operators).values(
+            username=username, password_hash=hash_password(password), created_at=time.time()
+        )
+    )
+    return {"username": username}
+
+
+def create_tenant_user(
+    conn: Connection, tenant_id: int, email: str, password: str
+) -> dict[str, Any]:
+    _tenant_exists(conn, tenant_id)
+    conn.execute(
+        insert(s.tenant_users).values(
+            tenant_id=tenant_id,
+            email=email,
+            password_hash=hash_password(password),
+            created_at=time.time(),
+        )
+    )
+    return {"tenant_id": tenant_id, "email": email}
+
+
+def new_password() -> str:
+    return _token(12)

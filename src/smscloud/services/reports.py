@@ -1,0 +1,348 @@
+"""Delivery reports, replies, send records and statistics, as the API serves them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, case, func, select, update
+
+from smscloud.domain.errors import RuleViolation
+from smscloud.store import schema as s
+from smscloud.store.database import Database
+
+m, rp = s.messages, s.replies
+PULL_MAX = 100
+BY_PHONE_DAYS = 7
+RECORD_HOURS = 72
+FINAL = ("DELIVERED", "UNDELIVERED", "EXPIRED", "REJECTED", "UNKNOWN", "FAILED")
+# Receipt codes grouped as CallbackStatusStatistics counts them (§4.6).
+INVALID_NUMBER_CODES = ("UNDELIV", "UNDELIVRD", "MK:0001", "MK:0012", "MK:0013")
+SHUTDOWN_CODES = ("EXPIRED", "MI:0013", "MI:0024", "MK:0004", "MK:0011")
+BLACKLIST_CODES = ("BWLIST", "MX:0012", "TD:0001", "TUIDING", "W-BLACK")
+FREQUENCY_CODES = ("MX:0003", "TE:0003")
+
+
+def pull_limit(limit: int) -> int:
+    if not 0 < limit <= PULL_MAX:
+        raise RuleViolation(
+            "InvalidParameterValue.LimitVerifyFail", f"Limit must be between 1 and {PULL_MAX}."
+        )
+    return limit
+
+
+def parse_hour(value: str, tz: ZoneInfo, *, code: str) -> float:
+    """``yyyymmddhh`` in the platform's time zone -> Unix seconds of that hour's start."""
+    try:
+        if len(value) != 10 or not value.isdigit():
+            raise ValueError(value)
+        return datetime.strptime(value, "%Y%m%d%H").replace(tzinfo=tz).timestamp()
+    except ValueError:
+        raise RuleViolation(code, f"`{value}` is not a time in the yyyymmddhh format.") from None
+
+
+def hour_range(
+    begin: str, end: str, tz: ZoneInfo, *, max_days: int | None = None
+) -> tuple[float, float]:
+    """[start of BeginTime hour, end of EndTime hour) with Tencent's errors."""
+    start = parse_hour(begin, tz, code="InvalidParameterValue.BeginTimeVerifyFail")
+    stop = parse_hour(end, tz, code="InvalidParameterValue.EndTimeVerifyFail") + 3600
+    if stop <= start:
+        raise RuleViolation(
+            "InvalidParameterValue.EndTimeVerifyFail", "EndTime must not be before BeginTime."
+        )
+    if max_days is not None and stop - start > max_days * 86400 + 3600:
+        raise RuleViolation(
+            "InvalidParameterValue.EndTimeVerifyFail",
+            f"The range must not exceed {max_days} days.",
+        )
+    return start, stop
+
+
+def _window(begin: int, end: int | None, now: float, days: float) -> tuple[float, float]:
+    stop = float(end) if end else now
+    if stop < begin:
+        raise RuleViolation(
+            "InvalidParameterValue.InvalidStartTime", "BeginTime must not be after EndTime."
+        )
+    return max(float(begin), now - days * 86400), stop
+
+
+def status_item(row: Any) -> dict[str, Any]:
+    nation = row.nation_code
+    phone = row.phone
+    return {
+        "UserReceiveTime": int(row.receive_time or row.done_at or 0),
+        "CountryCode": nation,
+        "SubscriberNumber": phone[len(nation) + 1 :] if nation else phone,
+        "PhoneNumber": phone,
+        "SerialNo": row.serial_no,
+        "ReportStatus": "SUCCESS" if row.state == "DELIVERED" else "FAIL",
+        "Description": row.receipt_code or row.state,
+        "SessionContext": row.session_context,
+    }
+
+
+def reply_item(row: Any) -> dict[str, Any]:
+    nation = row.nation_code
+    return {
+        "ExtendCode": row.extend_code,
+        "CountryCode": nation,
+        "PhoneNumber": row.phone,
+        "SignName": row.sign_name,
+        "ReplyContent": row.content,
+        "ReplyTime": int(row.reply_time),
+        "SubscriberNumber": row.phone[len(nation) + 1 :] if nation else row.phone,
+    }
+
+
+_STATUS_COLS = (
+    m.c.id,
+    m.c.phone,
+    m.c.nation_code,
+    m.c.serial_no,
+    m.c.state,
+    m.c.receipt_code,
+    m.c.receive_time,
+    m.c.done_at,
+    m.c.session_context,
+)
+
+
+def take_status_reports(conn: Connection, app_id: int, limit: int) -> list[dict[str, Any]]:
+    """Queue pull: each final report is returned once (§4.1)."""
+    rows = conn.execute(
+        select(*_STATUS_COLS)
+        .where(m.c.app_id == app_id, m.c.report_state == 1)
+        .order_by(m.c.id)
+        .limit(limit)
+    ).all()
+    if rows:
+        conn.execute(update(m).where(m.c.id.in_([r.id for r in rows])).values(report_state=2))
+    return [status_item(r) for r in rows]
+
+
+def take_replies(conn: Connection, app_id: int, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(rp).where(rp.c.app_id == app_id, rp.c.pulled == 0).order_by(rp.c.id).limit(limit)
+    ).all()
+    if rows:
+        conn.execute(update(rp).where(rp.c.id.in_([r.id for r in rows])).values(pulled=1))
+    return [reply_item(r) for r in rows]
+
+
+class Reports:
+    """Read side of the API."""
+
+    def __init__(self, db: Database, tz: ZoneInfo, clock: Callable[[], float] = time.time):
+        self.db = db
+        self.tz = tz
+        self.clock = clock
+
+    async def pull_status(self, app_id: int, limit: int) -> list[dict[str, Any]]:
+        n = pull_limit(limit)
+        return await self.db.write(lambda c: take_status_reports(c, app_id, n))
+
+    async def pull_replies(self, app_id: int, limit: int) -> list[dict[str, Any]]:
+        n = pull_limit(limit)
+        return await self.db.write(lambda c: take_replies(c, app_id, n))
+
+    async def status_by_phone(
+        self, app_id: int, phone: str, begin: int, end: int | None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        n = pull_limit(limit)
+        start, stop = _window(begin, end, self.clock(), BY_PHONE_DAYS)
+        q = (
+            select(*_STATUS_COLS)
+            .where(
+                m.c.app_id == app_id,
+                m.c.phone == phone,
+                m.c.state.in_(FINAL),
+                m.c.created_at >= start,
+                m.c.created_at <= stop,
+            )
+            .order_by(m.c.created_at)
+            .limit(n)
+            .offset(max(offset, 0))
+        )
+        rows = await self.db.read(lambda c: c.execute(q).all())
+        return [status_item(r) for r in rows]
+
+    async def replies_by_phone(
+        self, app_id: int, phone: str, begin: int, end: int | None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        n = pull_limit(limit)
+        start, stop = _window(begin, end, self.clock(), BY_PHONE_DAYS)
+        q = (
+            select(rp)
+            .where(
+                rp.c.app_id == app_id,
+                rp.c.phone == phone,
+                rp.c.reply_time >= start,
+                rp.c.reply_time <= stop,
+            )
+            .order_by(rp.c.reply_time)
+            .limit(n)
+            .offset(max(offset, 0))
+        )
+        rows = await self.db.read(lambda c: c.execute(q).all())
+        return [reply_item(r) for r in rows]
+
+    async def send_records(
+        self, app_id: int, phone: str, begin: int, end: int | None, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        if not 1 <= limit <= 50:
+            raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "Limit must be 1 to 50.")
+        if not 0 <= offset <= 1000:
+            raise RuleViolation(
+                "InvalidParameterValue.OffsetVerifyFail", "Offset must be 0 to 1000."
+            )
+        now = self.clock()
+        if begin < now - RECORD_HOURS * 3600 - 60:
+            raise RuleViolation(
+                "InvalidParameterValue.BeginTimeVerifyFail",
+                f"BeginTime must be within the last {RECORD_HOURS} hours.",
+            )
+        stop = float(end) if end else now
+        if stop < begin:
+            raise RuleViolation(
+                "InvalidParameterValue.EndTimeVerifyFail", "EndTime must not be before BeginTime."
+            )
+        where = and_(
+            m.c.app_id == app_id,
+            m.c.phone == phone,
+            m.c.created_at >= begin,
+            m.c.created_at <= stop,
+        )
+
+        def read(conn: Connection) -> tuple[int, list[Any]]:
+            total = conn.execute(select(func.count()).where(where)).scalar_one()
+            rows = conn.execute(
+                select(m).where(where).order_by(m.c.created_at.desc()).limit(limit).offset(offset)
+            ).all()
+            return min(int(total), 1000), list(rows)
+
+        total, rows = await self.db.read(read)
+        return total, [self._record(r) for r in rows]
+
+    @staticmethod
+    def _record(r: Any) -> dict[str, Any]:
+        if r.state == "REFUSED":
+            status = 1
+        elif r.state == "DELIVERED":
+            status = 2
+        elif r.state in FINAL:
+            status = 4
+        else:
+            status = 3
+        return {
+            "PhoneNumber": r.phone,
+            "SerialNo": r.serial_no if r.state != "REFUSED" else "",
+            "SendStatus": status,
+            "RequestCode": r.request_code,
+            "StatusCode": r.receipt_code if status in (2, 4) else "",
+            "IsoCode": r.iso_code,
+            "Content": r.content,
+            "SendTime": int(r.created_at),
+            "UserReceiveTime": int(r.receive_time or 0) if status == 2 else 0,
+        }
+
+    async def send_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
+        start, stop = hour_range(begin, end, self.tz)
+        accepted = m.c.state != "REFUSED"
+        q = select(
+            func.count(),
+            func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((and_(accepted, m.c.refunded.is_(False)), m.c.parts), else_=0)), 0
+            ),
+        ).where(m.c.app_id == app_id, m.c.created_at >= start, m.c.created_at < stop)
+        total, ok, fee = await self.db.read(lambda c: c.execute(q).one())
+        return {"FeeCount": int(fee), "RequestCount": int(total), "RequestSuccessCount": int(ok)}
+
+    async def callback_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
+        start, stop = hour_range(begin, end, self.tz, max_days=32)
+        has_receipt = and_(
+            m.c.state.in_(FINAL), m.c.carrier_msg_id.is_not(None), m.c.state != "UNKNOWN"
+        )
+        failed = and_(has_receipt, m.c.state != "DELIVERED")
+
+        def count(cond: Any) -> Any:
+            return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+        q = select(
+            count(m.c.state != "REFUSED"),
+            count(has_receipt),
+            count(m.c.state == "DELIVERED"),
+            count(failed),
+            count(and_(failed, m.c.receipt_code.in_(INVALID_NUMBER_CODES))),
+            count(and_(failed, m.c.receipt_code.in_(SHUTDOWN_CODES))),
+            count(and_(failed, m.c.receipt_code.in_(BLACKLIST_CODES))),
+            count(and_(failed, m.c.receipt_code.in_(FREQUENCY_CODES))),
+        ).where(m.c.app_id == app_id, m.c.created_at >= start, m.c.created_at < stop)
+        row = await self.db.read(lambda c: c.execute(q).one())
+        ok, received, success, fail, invalid, shutdown, black, freq = (int(x) for x in row)
+        internal = fail - invalid - shutdown - black - freq
+        return {
+            "CallbackCount": received,
+            "RequestSuccessCount": ok,
+            "CallbackFailCount": fail,
+            "CallbackSuccessCount": success,
+            "InternalErrorCount": internal,
+            "InvalidNumberCount": invalid,
+            "ShutdownErrorCount": shutdown,
+            "BlackListCount": black,
+            "FrequencyLimitCount": freq,
+        }
+
+    async def package_statistics(
+        self, tenant_id: int, begin: str, end: str, limit: int, offset: int
+    ) -> list[dict[str, int]]:
+        if not 0 <= limit <= 500:
+            raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "Limit must be 0 to 500.")
+        if offset < 0:
+            raise RuleViolation("InvalidParameterValue.OffsetVerifyFail", "Offset must be >= 0.")
+        start, stop = hour_range(begin, end, self.tz)
+        p = s.packages
+        q = (
+            select(p)
+            .where(p.c.tenant_id == tenant_id, p.c.created_at >= start, p.c.created_at < stop)
+            .order_by(p.c.created_at, p.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = await self.db.read(lambda c: c.execute(q).all())
+        return [
+            {
+                "PackageCreateTime": int(r.created_at),
+                "PackageEffectiveTime": int(r.effective_at),
+                "PackageExpiredTime": int(r.expires_at),
+                "PackageAmount": int(r.amount),
+                "PackageType": int(r.package_type),
+                "PackageId": int(r.id),
+                "CurrentUsage": int(r.used),
+            }
+            for r in rows
+        ]
+
+    async def report_conversion(self, app_id: int, serial_no: str, at: int | None) -> None:
+        when = float(at) if at else self.clock()
+        c = s.conversions
+
+        def write(conn: Connection) -> None:
+            found = conn.execute(
+                select(m.c.id).where(m.c.serial_no == serial_no, m.c.app_id == app_id)
+            ).first()
+            if found is None:
+                raise RuleViolation(
+                    "InvalidParameterValue", "SerialNo does not belong to this application."
+                )
+            conn.execute(c.delete().where(c.c.serial_no == serial_no))
+            conn.execute(
+                c.insert().values(serial_no=serial_no, app_id=app_id, conversion_time=when)
+            )
+
+        await self.db.write(write)

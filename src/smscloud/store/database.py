@@ -1,0 +1,285 @@
+"""Engines, the group-commit writer and the reader pool.
+
+Theory of operation. Every write goes through one writer thread per process that owns one
+connection. The thread takes the first queued job, gathers whatever else arrives within the
+commit window, runs them all in one transaction and commits once, then resolves every job's
+future. Jobs of a *batchable* kind (the same ``BatchKind`` object) are handed over together so
+the kind can turn N requests into a handful of statements (one multi-row INSERT instead of N).
+
+If any job raises, the whole transaction is rolled back and every job of the batch is run again
+alone, so one bad job never takes the others with it and nothing is half-written. Jobs must
+therefore be plain functions of the connection, safe to run again after a rollback.
+
+SQLite gets WAL with ``synchronous=NORMAL``: a process crash loses nothing committed; a power
+cut may lose the last few group commits. PostgreSQL uses the same code through psycopg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+J = TypeVar("J", contravariant=True)
+
+
+def inserted_id(result: Any) -> int:
+    """The primary key of the row an ``insert()`` just added."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+class BatchKind(Protocol[J]):
+    """Runs many jobs of one kind together; returns one result per job, in order."""
+
+    def run_many(self, conn: Connection, jobs: Sequence[J]) -> Sequence[Any]: ...
+
+
+@dataclass(slots=True)
+class _Job(Generic[T]):
+    fn: Callable[[Connection], T] | None
+    kind: BatchKind[Any] | None
+    payload: Any
+    future: asyncio.Future[T] | None
+    loop: asyncio.AbstractEventLoop | None
+    done: threading.Event | None = None
+    result: Any = None
+    error: BaseException | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_STOP = object()
+
+
+def make_engine(url: str) -> Engine:
+    """Create a synchronous engine with the pragmas the write path relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, poolclass=NullPool
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # The driver's own transaction handling is disabled so that BEGIN is ours to issue:
+            # pysqlite otherwise defers BEGIN and breaks SAVEPOINT and read consistency.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front, so two processes never deadlock on an
+            # upgrade from a read to a write lock.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+class Database:
+    """The store's one entry point: ``await db.write(fn)``, ``await db.read(fn)``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        commit_window_ms: float = 1.0,
+        commit_max_jobs: int = 256,
+        readers: int = 4,
+    ) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._window = commit_window_ms / 1000.0
+        self._max_jobs = commit_max_jobs
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="db-read")
+        self._thread: threading.Thread | None = None
+        self.commits = 0
+        self.jobs = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()
+
+    # -- API -------------------------------------------------------------------------------
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in the next group commit; return after the commit."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(fn, None, None, fut, loop))
+        return await fut
+
+    async def write_batched(self, kind: BatchKind[J], payload: J) -> Any:
+        """Queue ``payload`` for ``kind.run_many`` in the next group commit."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(_Job(None, kind, payload, fut, loop))
+        return await fut
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Blocking write for threads and commands: through the writer when it runs."""
+        if self._thread is None:
+            with self.engine.connect() as conn:
+                conn.info["writer"] = True
+                with conn.begin():
+                    return fn(conn)
+        done = threading.Event()
+        job: _Job[T] = _Job(fn, None, None, None, None, done)
+        self._queue.put(job)
+        done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[no-any-return]
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` on a reader connection in the thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self.read_sync, fn)
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn, conn.begin():
+            return fn(conn)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A plain transaction, for migrations, seeding and commands."""
+        with self.engine.connect() as conn:
+            conn.info["writer"] = True
+            with conn.begin():
+                yield conn
+
+    # -- the writer thread -----------------------------------------------------------------
+    def _gather(self, first: _Job[Any]) -> tuple[list[_Job[Any]], bool]:
+        batch = [first]
+        deadline = time.monotonic() + self._window
+        stop = False
+        while len(batch) < self._max_jobs:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is _STOP:
+                stop = True
+                break
+            batch.append(item)
+        return batch, stop
+
+    def _run(self) -> None:
+        conn = self.engine.connect()
+        conn.info["writer"] = True
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                batch, stop = self._gather(first)
+                self._execute(conn, batch)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _execute(self, conn: Connection, batch: list[_Job[Any]]) -> None:
+        try:
+            with conn.begin():
+                self._apply(conn, batch)
+        except Exception:
+            if len(batch) == 1:
+                self._fail(batch[0])
+            else:
+                # Isolate the culprit: run every job again on its own.
+                for job in batch:
+                    job.error = None
+                    try:
+                        with conn.begin():
+                            self._apply(conn, [job])
+                    except Exception:
+                        self._fail(job)
+        else:
+            self.commits += 1
+            self.jobs += len(batch)
+        self._resolve(batch)
+
+    @staticmethod
+    def _apply(conn: Connection, batch: list[_Job[Any]]) -> None:
+        groups: dict[int, list[_Job[Any]]] = {}
+        for job in batch:
+            if job.kind is None:
+                assert job.fn is not None
+                job.result = job.fn(conn)
+            else:
+                groups.setdefault(id(job.kind), []).append(job)
+        for jobs in groups.values():
+            kind = jobs[0].kind
+            assert kind is not None
+            results = kind.run_many(conn, [j.payload for j in jobs])
+            for job, result in zip(jobs, results, strict=True):
+                job.result = result
+
+    @staticmethod
+    def _fail(job: _Job[Any]) -> None:
+        import sys
+
+        job.error = sys.exc_info()[1]
+        job.result = None
+        log.debug("write job failed", exc_info=job.error)
+
+    @staticmethod
+    def _resolve(batch: list[_Job[Any]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job[Any]]] = {}
+        for job in batch:
+            if job.loop is not None:
+                by_loop.setdefault(job.loop, []).append(job)
+            elif job.done is not None:
+                job.done.set()
+        for loop, jobs in by_loop.items():
+            # One wake-up per loop per commit, not one per job.
+            with contextlib.suppress(RuntimeError):  # loop already closed
+                loop.call_soon_threadsafe(_settle, jobs)
+
+
+def _settle(jobs: list[_Job[Any]]) -> None:
+    for job in jobs:
+        fut = job.future
+        if fut is None or fut.done():
+            continue
+        if job.error is not None:
+            fut.set_exception(job.error)
+        else:
+            fut.set_result(job.result)

@@ -1,0 +1,253 @@
+"""Tables, as SQLAlchemy Core metadata shared by SQLite and PostgreSQL.
+
+Times are Unix seconds as floats: cheap to compare, free of time-zone ambiguity, and the API
+speaks Unix seconds. Alembic migrations under ``store/migrations`` create these tables; a test
+checks that the migrated database matches this metadata.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# BigInteger primary keys autoincrement on PostgreSQL; on SQLite they must be INTEGER to alias
+# the rowid, which ``with_variant`` arranges.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("account_type", String(16), nullable=False),  # individual | enterprise
+    Column("verified", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False, default="active"),  # active | suspended
+    Column("created_at", Float, nullable=False),
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+tenant_users = Table(
+    "tenant_users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("secret_id", String(64), primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    # Kept in clear: verifying an HMAC needs the key itself, as at any cloud's key service.
+    Column("secret_key", String(64), nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("created_at", Float, nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("sdk_app_id", String(16), nullable=False, unique=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("app_key", String(64), nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    # Frequency policy (§7.4); NULL disables a dimension.
+    Column("freq_30s", Integer, nullable=True, default=1),
+    Column("freq_hour", Integer, nullable=True, default=5),
+    Column("freq_day", Integer, nullable=True, default=10),
+    Column("freq_same_content_day", Integer, nullable=True),
+    Column("freq_allowlist", Text, nullable=False, default=""),  # E.164 numbers, one per line
+    Column("max_param_length", Integer, nullable=True),
+    Column("status_callback_url", Text, nullable=False, default=""),
+    Column("reply_callback_url", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+)
+
+signs = Table(
+    "signs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("sign_type", SmallInteger, nullable=False),
+    Column("document_type", SmallInteger, nullable=False),
+    Column("international", SmallInteger, nullable=False),
+    Column("purpose", SmallInteger, nullable=False),
+    Column("proof_image", Text, nullable=False, default=""),
+    Column("commission_image", Text, nullable=False, default=""),
+    Column("remark", Text, nullable=False, default=""),
+    Column("qualification_id", BigInteger, nullable=False, default=0),
+    # Tencent StatusCode: 0 approved, 1 under review, -1 rejected.
+    Column("status", SmallInteger, nullable=False, default=1),
+    Column("review_reply", Text, nullable=False, default=""),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("reviewed_at", Float, nullable=True),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sms_type", SmallInteger, nullable=False),
+    Column("international", SmallInteger, nullable=False),
+    Column("remark", Text, nullable=False, default=""),
+    Column("status", SmallInteger, nullable=False, default=1),
+    Column("review_reply", Text, nullable=False, default=""),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("reviewed_at", Float, nullable=True),
+)
+
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("used", BigInteger, nullable=False, default=0),
+    Column("package_type", SmallInteger, nullable=False, default=1),  # 0 gifted, 1 purchased
+    Column("created_at", Float, nullable=False),
+    Column("effective_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# Message states: QUEUED -> SENDING (leased) -> SUBMITTED -> DELIVERED | UNDELIVERED | EXPIRED |
+# REJECTED | FAILED; REFUSED is a number the API refused (kept for the send record, never sent).
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("serial_no", String(48), nullable=False),
+    Column("request_id", String(40), nullable=False),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("phone", String(24), nullable=False),  # E.164
+    Column("nation_code", String(8), nullable=False),
+    Column("iso_code", String(8), nullable=False),
+    Column("international", Boolean, nullable=False),
+    Column("sign_name", String(64), nullable=False),
+    Column("template_id", BigInteger, nullable=False),
+    Column("sms_type", SmallInteger, nullable=False),
+    Column("content", Text, nullable=False),  # the final text: 【sign】 + rendered template
+    Column("content_key", String(16), nullable=False),  # hash for "same content" limits
+    Column("parts", Integer, nullable=False),  # billed parts (Fee)
+    Column("debits", String(64), nullable=False, default=""),  # "pkg:units,pkg:units"
+    Column("refunded", Boolean, nullable=False, default=False),
+    Column("session_context", Text, nullable=False, default=""),
+    Column("extend_code", String(16), nullable=False, default=""),
+    Column("sender_id", String(32), nullable=False, default=""),
+    Column("state", String(12), nullable=False),
+    Column("request_code", String(96), nullable=False, default="Ok"),
+    Column("created_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=True),
+    Column("attempts", SmallInteger, nullable=False, default=0),
+    Column("carrier", String(32), nullable=False, default=""),
+    Column("carrier_msg_id", String(64), nullable=True),
+    Column("submitted_at", Float, nullable=True),
+    Column("done_at", Float, nullable=True),
+    Column("receipt_code", String(32), nullable=False, default=""),  # e.g. DELIVRD
+    Column("receive_time", Float, nullable=True),  # when the handset got it
+    # 0 none, 1 final and waiting for PullSmsSendStatus, 2 pulled.
+    Column("report_state", SmallInteger, nullable=False, default=0),
+    UniqueConstraint("serial_no"),
+    # (phone, app) serves both frequency checks (app = ? AND phone IN ...) and reply matching.
+    Index("ix_messages_phone_app_time", "phone", "app_id", "created_at"),
+    Index("ix_messages_tenant_time", "tenant_id", "created_at"),
+    Index("ix_messages_carrier_id", "carrier", "carrier_msg_id"),
+    # Partial indexes keep the dispatcher's claims cheap however large the history grows.
+    Index(
+        "ix_messages_queued",
+        "id",
+        sqlite_where=text("state = 'QUEUED'"),
+        postgresql_where=text("state = 'QUEUED'"),
+    ),
+    Index(
+        "ix_messages_leased",
+        "lease_until",
+        sqlite_where=text("state = 'SENDING'"),
+        postgresql_where=text("state = 'SENDING'"),
+    ),
+    Index(
+        "ix_messages_in_flight",
+        "submitted_at",
+        sqlite_where=text("state = 'SUBMITTED'"),
+        postgresql_where=text("state = 'SUBMITTED'"),
+    ),
+    Index(
+        "ix_messages_report_pending",
+        "app_id",
+        "id",
+        sqlite_where=text("report_state = 1"),
+        postgresql_where=text("report_state = 1"),
+    ),
+)
+
+replies = Table(
+    "replies",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("phone", String(24), nullable=False),
+    Column("nation_code", String(8), nullable=False),
+    Column("sign_name", String(64), nullable=False, default=""),
+    Column("extend_code", String(16), nullable=False, default=""),
+    Column("content", Text, nullable=False),
+    Column("reply_time", Float, nullable=False),
+    Column("pulled", SmallInteger, nullable=False, default=0),  # 0/1, to match its index
+    Index("ix_replies_app_phone_time", "app_id", "phone", "reply_time"),
+    Index(
+        "ix_replies_pending",
+        "app_id",
+        "id",
+        sqlite_where=text("pulled = 0"),
+        postgresql_where=text("pulled = 0"),
+    ),
+)
+
+conversions = Table(
+    "conversions",
+    metadata,
+    Column("serial_no", String(48), primary_key=True),
+    Column("app_id", BigInteger, nullable=False),
+    Column("conversion_time", Float, nullable=False),
+)
