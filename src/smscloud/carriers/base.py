@@ -67,11 +67,25 @@ class ReportSink(Protocol):
     def replies(self, replies: Sequence[Reply]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """A message the carrier took before this process started, still awaiting its receipt."""
+
+    carrier_msg_id: str
+    phone: str
+
+
 class Carrier(Protocol):
     name: str
 
     async def start(self, sink: ReportSink) -> None: ...
 
     async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]: ...
+
+    async def resume(self, in_flight: Sequence[InFlight]) -> None:
+        """Messages submitted before a restart. A real SMSC keeps their receipts and sends
+        them once we bind again, so most carriers do nothing; a carrier whose network lived
+        in the dead process (the sandbox) re-announces them."""
+        ...
 
     async def stop(self) -> None: ...

@@ -85,6 +85,9 @@ class Dispatcher:
 
     async def start(self) -> None:
         await self.carrier.start(self)
+        pending = await self.db.read(lambda c: outcomes.in_flight(c, self.carrier.name))
+        if pending:
+            await self.carrier.resume(pending)
         for i in range(self.pipelines):
             self._tasks.append(asyncio.create_task(self._dispatch_loop(), name=f"dispatch-{i}"))
         self._tasks.append(asyncio.create_task(self._report_loop(), name="reports"))

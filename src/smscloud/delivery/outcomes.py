@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
-from smscloud.carriers.base import Receipt, Reply, SubmitResult
+from smscloud.carriers.base import InFlight, Receipt, Reply, SubmitResult
 from smscloud.store import schema as s
 
 m = s.messages
@@ -198,6 +198,16 @@ def store_replies(conn: Connection, replies: Sequence[Reply]) -> int:
     if rows:
         conn.execute(insert(s.replies), rows)
     return len(rows)
+
+
+def in_flight(conn: Connection, carrier: str) -> list[InFlight]:
+    """Messages this carrier took that still wait for a receipt."""
+    rows = conn.execute(
+        select(m.c.carrier_msg_id, m.c.phone).where(
+            m.c.state == "SUBMITTED", m.c.carrier == carrier
+        )
+    )
+    return [InFlight(cid, phone) for cid, phone in rows]
 
 
 def expire_silent(conn: Connection, older_than: float, now: float) -> int:

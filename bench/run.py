@@ -1,0 +1,465 @@
+"""Benchmark ``smscloud serve``: SendSms throughput, accept latency, time to final status, RSS.
+
+Each run starts a fresh server (``smscloud serve``) on a free loopback port with a fresh data
+directory, provisions credentials through the demo seed and the operator CLI, drives it with
+``bench/loadgen.py`` (a separate process, so its peak RSS is its own), waits until every
+accepted message has a final status, and stops the server. See ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import loadgen
+from loadgen import LoadConfig, Target
+
+HOST = "127.0.0.1"
+BENCH_DIR = Path(__file__).resolve().parent
+FINAL_COUNTERS = ("receipts", "refused", "expired")
+DEMO_TEMPLATE = "您的验证码是{1}，{2}分钟内有效，请勿泄露。"
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One workload: numbers per SendSms request, connections and bounds."""
+
+    name: str
+    numbers: int
+    concurrency: int
+    requests: int
+    duration: float
+
+
+SCENARIOS = {
+    "single": Scenario("single", numbers=1, concurrency=50, requests=20_000, duration=15.0),
+    # 50 connections of 200 numbers saturate 2 cores: ~7% more numbers/s than 16 at 3x latency.
+    "batch200": Scenario("batch200", numbers=200, concurrency=16, requests=800, duration=15.0),
+}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    defaults = "; ".join(
+        f"{s.name}: {s.concurrency} connections, {s.requests} requests, {s.duration:g} s"
+        for s in SCENARIOS.values()
+    )
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n", 1)[0] if __doc__ else None,
+        epilog=f"Scenario defaults: {defaults}.",
+    )
+    parser.add_argument(
+        "--scenario", choices=[*SCENARIOS, "all"], default="all", help="default: all"
+    )
+    parser.add_argument("--concurrency", type=int, help="connections, one request in flight each")
+    parser.add_argument("--requests", type=int, help="request budget of the send phase")
+    parser.add_argument("--duration", type=float, help="time limit of the send phase, s")
+    parser.add_argument("--runs", type=int, default=1, help="fresh-server runs per scenario")
+    parser.add_argument(
+        "--final-timeout", type=float, default=120.0, help="wait for final states, s (120)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the data directories")
+    parser.add_argument(
+        "--database-url", default="", help="SMSCLOUD_DATABASE_URL (default: embedded SQLite)"
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def smscloud_command() -> list[str]:
+    """The ``smscloud`` console script beside this interpreter, or ``python -m``."""
+    script = Path(sys.executable).parent / "smscloud"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "smscloud.cli"]
+
+
+def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
+    """A plain GET on loopback (http.client: no proxy settings apply)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """A ``smscloud serve`` subprocess with its own data directory and port."""
+
+    def __init__(self, data_dir: Path, database_url: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.env = os.environ | {
+            "SMSCLOUD_HOST": HOST,
+            "SMSCLOUD_PORT": str(self.port),
+            "SMSCLOUD_DATA_DIR": str(data_dir),
+            "SMSCLOUD_DATABASE_URL": database_url,
+            "SMSCLOUD_DEMO_SEED": "true",
+            "SMSCLOUD_LOG_LEVEL": "warning",
+        }
+        self.env.pop("SMSCLOUD_SANDBOX_DELAY_MS", None)  # the default delay is the benchmark's
+        self.log_path = data_dir / "serve.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start and wait until ``/healthz`` answers 200."""
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [*smscloud_command(), "serve"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # our Ctrl-C reaches it only through stop()
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if http_get(self.port, "/healthz", timeout=1.0)[0] == 200:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"server not healthy after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (uvicorn's graceful shutdown), wait; SIGKILL as a last resort."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+            try:
+                proc.wait(timeout)
+                return
+            except subprocess.TimeoutExpired:
+                print(f"server {proc.pid} ignored {sig.name}", file=sys.stderr)
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the server's log."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def admin(self, *args: str) -> dict[str, Any]:
+        """Run ``smscloud admin ... --json`` against this server's database."""
+        done = subprocess.run(
+            [*smscloud_command(), "admin", *args, "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"smscloud admin {' '.join(args)}: {done.stderr.strip()}")
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    def counters(self) -> dict[str, int]:
+        """The ``smscloud_dispatch_*_total`` counters from ``/metrics``."""
+        status, text = http_get(self.port, "/metrics")
+        if status != 200:
+            raise RuntimeError(f"/metrics answered {status}")
+        out: dict[str, int] = {}
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name.startswith("smscloud_dispatch_") and name.endswith("_total"):
+                out[name.removeprefix("smscloud_dispatch_").removesuffix("_total")] = int(value)
+        return out
+
+
+def target_for(server: Server, creds: dict[str, Any], sdk_app_id: str) -> Target:
+    """A load-generator target from a key, an app, and an approved sign and template."""
+    return Target(
+        host=HOST,
+        port=server.port,
+        secret_id=creds["secret_id"],
+        secret_key=creds["secret_key"],
+        sdk_app_id=sdk_app_id,
+        sign_name=creds["sign_name"],
+        template_id=str(creds["template_id"]),
+    )
+
+
+def unlimited_app(server: Server, tenant_id: int) -> str:
+    """An app without frequency limits plus a huge package; returns its SdkAppId."""
+    off = ("--freq-30s", "off", "--freq-hour", "off", "--freq-day", "off")
+    app = server.admin("app", "create", "--tenant", str(tenant_id), "--name", "bench", *off)
+    server.admin("package", "grant", "--tenant", str(tenant_id), "--units", "100000000")
+    return str(app["sdk_app_id"])
+
+
+def api_call(target: Target, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    """One signed API call; raise on an error response."""
+    response = asyncio.run(loadgen.call(target, action, params))
+    if "Error" in response:
+        raise RuntimeError(f"{action}: {response['Error']}")
+    return response
+
+
+def provision_fresh_tenant(server: Server) -> Target:
+    """Without demo credentials (a reused database): tenant, key, app, sign and template."""
+    name = f"bench-{time.time_ns()}"
+    tenant = server.admin("tenant", "create", "--name", name, "--type", "enterprise", "--verified")
+    tenant_id = int(tenant["id"])
+    key = server.admin("key", "create", "--tenant", str(tenant_id))
+    creds = key | {"sign_name": "云短信", "template_id": ""}
+    target = target_for(server, creds, unlimited_app(server, tenant_id))
+    sign_form = {"SignType": 0, "DocumentType": 1, "SignPurpose": 0, "ProofImage": "YmVuY2g="}
+    sign_form |= {"SignName": creds["sign_name"], "International": 0}
+    sign = api_call(target, "AddSmsSign", sign_form)["AddSignStatus"]["SignId"]
+    template_form = {"TemplateName": "bench", "TemplateContent": DEMO_TEMPLATE, "SmsType": 3}
+    template_form |= {"International": 0, "Remark": "bench"}
+    template = api_call(target, "AddSmsTemplate", template_form)["AddTemplateStatus"]["TemplateId"]
+    server.admin("review", "approve", "sign", str(sign))
+    server.admin("review", "approve", "template", str(template))
+    return replace(target, template_id=str(template))
+
+
+def provision(server: Server) -> Target:
+    """Credentials for the benchmark: the demo tenant if seeded, else a new tenant."""
+    path = server.data_dir / "demo-credentials.json"
+    if not path.exists():
+        return provision_fresh_tenant(server)
+    creds = json.loads(path.read_text())
+    return target_for(server, creds, unlimited_app(server, int(creds["tenant"]["id"])))
+
+
+def run_loadgen(target: Target, config: LoadConfig) -> dict[str, Any]:
+    """Run ``loadgen.py`` as a child process and return its summary."""
+    job = json.dumps({"target": asdict(target), "load": asdict(config)})
+    proc = subprocess.Popen(
+        [sys.executable, str(BENCH_DIR / "loadgen.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        out, _ = proc.communicate(job)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"loadgen exited with {proc.returncode}")
+    summary: dict[str, Any] = json.loads(out)
+    return summary
+
+
+def wait_final(server: Server, accepted: int, timeout: float) -> tuple[float | None, int]:
+    """Poll ``/metrics`` until every accepted message is final; return when, and how many."""
+    deadline = time.monotonic() + timeout
+    final = 0
+    while True:
+        counters = server.counters()
+        final = sum(counters.get(name, 0) for name in FINAL_COUNTERS)
+        if final >= accepted:
+            return time.time(), final
+        if time.monotonic() >= deadline:
+            return None, final
+        time.sleep(0.02)
+
+
+def figures(
+    scenario: Scenario, load: dict[str, Any], final_at: float | None, final: int
+) -> dict[str, Any]:
+    """The reported figures of one run, from the load summary and the final time."""
+    send_s = max(load["finished_at"] - load["started_at"], 1e-9)
+    final_s = None if final_at is None else final_at - load["started_at"]
+    return {
+        "scenario": scenario.name,
+        "numbers_per_request": scenario.numbers,
+        "concurrency": scenario.concurrency,
+        "requests": load["requests"],
+        "accepted": load["accepted"],
+        "request_errors": load["request_errors"],
+        "number_errors": load["number_errors"],
+        "send_s": round(send_s, 3),
+        "requests_per_s": round(load["requests"] / send_s, 1),
+        "numbers_per_s": round(load["accepted"] / send_s, 1),
+        "final": final,
+        "final_s": None if final_s is None else round(final_s, 3),
+        "final_per_s": None if final_s is None else round(load["accepted"] / final_s, 1),
+        "p50_ms": round(load["p50_ms"], 2),
+        "p90_ms": round(load["p90_ms"], 2),
+        "p99_ms": round(load["p99_ms"], 2),
+        "max_ms": round(load["max_ms"], 2),
+        "loadgen_cpu_s": round(load["loadgen_cpu_s"], 2),
+        "loadgen_rss_mib": round(load["loadgen_rss_kib"] / 1024, 1),
+    }
+
+
+@contextlib.contextmanager
+def data_directory(keep: bool) -> Iterator[Path]:
+    """A fresh temporary data directory, removed afterwards unless ``keep``."""
+    path = Path(tempfile.mkdtemp(prefix="smscloud-bench-"))
+    try:
+        yield path
+    finally:
+        if keep:
+            print(f"  data dir kept: {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
+    """One fresh server, one load phase, the wait for finals; returns the figures."""
+    with data_directory(args.keep) as data_dir:
+        server = Server(data_dir, args.database_url)
+        try:
+            server.start()
+            target = provision(server)
+            cpu_before = cpu_seconds(server.pid)
+            config = LoadConfig(
+                numbers_per_request=scenario.numbers,
+                concurrency=scenario.concurrency,
+                requests=scenario.requests,
+                duration=scenario.duration,
+            )
+            load = run_loadgen(target, config)
+            final_at, final = wait_final(server, load["accepted"], args.final_timeout)
+            result = figures(scenario, load, final_at, final)
+            result["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu_before, 2)
+            result["server_rss_mib"] = round(loadgen.peak_rss_kib(server.pid) / 1024, 1)
+        except BaseException:
+            print(server.log_tail(), file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+        code = server.proc.returncode if server.proc else None
+        if code not in (0, -signal.SIGTERM):
+            print(f"  warning: server exited with {code}; log:\n{server.log_tail()}")
+        return result
+
+
+def codes(counts: dict[str, int]) -> str:
+    """``Code=n, ...`` or ``none``."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"
+
+
+def fmt(value: Any, spec: str) -> str:
+    """Format a figure that may be missing."""
+    return "n/a" if value is None else format(value, spec)
+
+
+def report(r: dict[str, Any], label: str) -> None:
+    """Print one run (or the median) readably, then as one JSON line."""
+    print(
+        f"== {r['scenario']} {label}: {r['numbers_per_request']} number(s)/request,"
+        f" concurrency {r['concurrency']}\n"
+        f"  requests        {r['requests']:>9}   request errors: {codes(r['request_errors'])}\n"
+        f"  accepted        {r['accepted']:>9}   refused numbers: {codes(r['number_errors'])}\n"
+        f"  send phase      {r['send_s']:>9.2f} s  {r['requests_per_s']:.1f} requests/s"
+        f"  {r['numbers_per_s']:.1f} numbers/s\n"
+        f"  all final after {fmt(r['final_s'], '>9.2f')} s  {fmt(r['final_per_s'], '.1f')}"
+        f" final/s  ({r['final']} final)\n"
+        f"  accept latency  p50 {r['p50_ms']:.1f}  p90 {r['p90_ms']:.1f}"
+        f"  p99 {r['p99_ms']:.1f}  max {r['max_ms']:.1f} ms\n"
+        f"  peak RSS        server {r['server_rss_mib']:.1f} MiB"
+        f"  loadgen {r['loadgen_rss_mib']:.1f} MiB\n"
+        f"  CPU             server {r['server_cpu_s']:.1f} s  loadgen {r['loadgen_cpu_s']:.1f} s"
+    )
+    print(json.dumps({"run": label} | r, ensure_ascii=False), flush=True)
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of every numeric figure; error counts summed over the runs."""
+    out: dict[str, Any] = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, dict):
+            total: Counter[str] = Counter()
+            for r in runs:
+                total.update(r[key])
+            out[key] = dict(total)
+            continue
+        values = [r[key] for r in runs if isinstance(r[key], int | float)]
+        if values or value is None:
+            out[key] = round(statistics.median(values), 3) if values else None
+    return out
+
+
+def scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The selected scenarios with command-line overrides applied."""
+    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    out = []
+    for name in names:
+        s = SCENARIOS[name]
+        out.append(
+            replace(
+                s,
+                concurrency=args.concurrency or s.concurrency,
+                requests=args.requests or s.requests,
+                duration=args.duration or s.duration,
+            )
+        )
+    return out
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every finally: servers get stopped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the selected scenarios ``--runs`` times each and print the figures."""
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    db = args.database_url.split(":", 1)[0] if args.database_url else "sqlite (embedded)"
+    print(f"smscloud bench: database {db}, {os.cpu_count()} CPUs, {args.runs} run(s) each")
+    for scenario in scenarios(args):
+        runs = []
+        for i in range(args.runs):
+            runs.append(run_once(scenario, args))
+            report(runs[-1], f"run {i + 1}/{args.runs}")
+        if args.runs > 1:
+            report(median_of(runs), f"median of {args.runs}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,53 @@
+"""Fixtures shared by the whole suite: databases (SQLite and PostgreSQL) and live servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smscloud.config import Settings
+from tests.support import postgres
+from tests.support.live import LiveServer, free_port
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.Cluster]:
+    cluster = postgres.start()
+    try:
+        yield cluster
+    finally:
+        postgres.stop(cluster)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that asks for it runs twice: on a SQLite file and on a fresh PG database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    cluster: postgres.Cluster = request.getfixturevalue("pg_cluster")
+    name = "t_" + uuid.uuid4().hex[:12]
+    cluster.psql(f"CREATE DATABASE {name}")
+    return cluster.url(name)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": free_port(),
+        "data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "sandbox_delay_ms": 20,
+        "demo_seed": False,
+        "lease_seconds": 5,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    with LiveServer(make_settings(tmp_path, database_url)) as live:
+        yield live

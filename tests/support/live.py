@@ -1,0 +1,208 @@
+"""A real smscloud server on a loopback port, run in a thread of the test process.
+
+Tests talk to it over HTTP with the official Tencent SDK, and reach into its platform (store,
+dispatcher) only to arrange data an operator would create and to wait for deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import uvicorn
+from sqlalchemy import Connection, insert, select
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20190711 import sms_client as sms_client_2019
+from tencentcloud.sms.v20210111 import sms_client
+
+from smscloud.api.app import create_app
+from smscloud.config import Settings
+from smscloud.platform import Platform
+from smscloud.services import accounts, review
+from smscloud.store import schema as s
+from smscloud.store.database import inserted_id
+
+T = TypeVar("T")
+FINAL = {"DELIVERED", "UNDELIVERED", "EXPIRED", "REJECTED", "UNKNOWN", "FAILED"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Tenant:
+    id: int
+    secret_id: str
+    secret_key: str
+    sdk_app_id: str
+    app_id: int
+    sign_name: str = ""
+    template_id: str = ""
+
+
+class LiveServer:
+    """Starts on ``__enter__``, stops on ``__exit__``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.platform = Platform(settings)
+        self.endpoint = f"{settings.host}:{settings.port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(self.platform),
+                host=settings.host,
+                port=settings.port,
+                lifespan="on",
+                access_log=False,
+                log_level="warning",
+                loop="asyncio",
+            )
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.time() + 30
+        while not (self._server.started and self.platform.ready):
+            if not self._thread.is_alive() or time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+
+    # -- arranging data as an operator would ----------------------------------------------
+    def admin(self, fn: Callable[[Connection], T]) -> T:
+        return self.platform.db.write_sync(fn)
+
+    def query(self, fn: Callable[[Connection], T]) -> T:
+        return self.platform.db.read_sync(fn)
+
+    def tenant(
+        self,
+        *,
+        account_type: str = "enterprise",
+        units: int = 1000,
+        sign: str | None = "测试签名",
+        template: str | None = "您的验证码是{1}，5分钟内有效。",
+        sms_type: int = 3,
+        international: int = 0,
+        **app_settings: Any,
+    ) -> Tenant:
+        """A verified tenant with a key, an application, a package, and approved sign/template."""
+
+        def make(conn: Connection) -> Tenant:
+            t = accounts.create_tenant(conn, f"T{time.time_ns()}", account_type, verified=True)
+            key = accounts.create_key(conn, t["id"])
+            app = accounts.create_app(conn, t["id"], "app", **app_settings)
+            if units:
+                accounts.grant_package(conn, t["id"], units)
+            tenant = Tenant(t["id"], key["secret_id"], key["secret_key"], app["sdk_app_id"],
+                            app["id"])
+            if sign is not None:
+                tenant.sign_name = sign
+                approved_sign(conn, t["id"], sign, international)
+            if template is not None:
+                tenant.template_id = str(approved_template(conn, t["id"], template, sms_type,
+                                                           international))
+            return tenant
+
+        return self.admin(make)
+
+    def approve(self, kind: str, item_id: int) -> None:
+        self.admin(lambda c: review.decide(c, kind, item_id, approve=True))  # type: ignore[arg-type]
+
+    # -- SDK clients -----------------------------------------------------------------------
+    def client(
+        self, tenant: Tenant, *, method: str = "POST", sign_method: str | None = None
+    ) -> sms_client.SmsClient:
+        return sms_client.SmsClient(
+            credential.Credential(tenant.secret_id, tenant.secret_key),
+            "ap-guangzhou",
+            self._profile(method, sign_method),
+        )
+
+    def client_2019(self, tenant: Tenant, *, method: str = "POST") -> Any:
+        return sms_client_2019.SmsClient(
+            credential.Credential(tenant.secret_id, tenant.secret_key),
+            "ap-guangzhou",
+            self._profile(method, None),
+        )
+
+    def _profile(self, method: str, sign_method: str | None) -> ClientProfile:
+        http = HttpProfile(endpoint=self.endpoint, protocol="http", reqMethod=method)
+        profile = ClientProfile(httpProfile=http)
+        if sign_method:
+            profile.signMethod = sign_method
+        return profile
+
+    # -- waiting for delivery --------------------------------------------------------------
+    def states(self, serials: Iterable[str]) -> dict[str, str]:
+        wanted = list(serials)
+        m = s.messages
+        rows = self.query(
+            lambda c: c.execute(select(m.c.serial_no, m.c.state).where(m.c.serial_no.in_(wanted)))
+        )
+        return dict(rows.all()) if hasattr(rows, "all") else dict(rows)
+
+    def wait_final(self, serials: Iterable[str], timeout: float = 20.0) -> dict[str, str]:
+        wanted = list(serials)
+        deadline = time.time() + timeout
+        while True:
+            m = s.messages
+            states = dict(
+                self.query(
+                    lambda c: c.execute(
+                        select(m.c.serial_no, m.c.state).where(m.c.serial_no.in_(wanted))
+                    ).all()
+                )
+            )
+            if len(states) == len(wanted) and all(v in FINAL for v in states.values()):
+                return states
+            if time.time() > deadline:
+                raise AssertionError(f"not final in {timeout}s: {states}")
+            time.sleep(0.05)
+
+
+def approved_sign(conn: Connection, tenant_id: int, name: str, international: int = 0) -> int:
+    now = time.time()
+    return inserted_id(
+        conn.execute(
+            insert(s.signs).values(
+                tenant_id=tenant_id, name=name, sign_type=0, document_type=1,
+                international=international, purpose=0, status=0, review_reply="",
+                deleted=False, created_at=now, reviewed_at=now,
+            )
+        )
+    )
+
+
+def approved_template(
+    conn: Connection, tenant_id: int, content: str, sms_type: int = 3, international: int = 0
+) -> int:
+    now = time.time()
+    return inserted_id(
+        conn.execute(
+            insert(s.templates).values(
+                tenant_id=tenant_id, name="t", content=content, sms_type=sms_type,
+                international=international, remark="", status=0, review_reply="",
+                deleted=False, created_at=now, reviewed_at=now,
+            )
+        )
+    )
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)

@@ -1,0 +1,83 @@
+"""``smscloud serve`` as a child process, for tests that kill and restart it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+
+class ServeProcess:
+    def __init__(self, data_dir: Path, port: int, database_url: str = "", **env: str) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.endpoint = f"127.0.0.1:{port}"
+        self.env = os.environ | {
+            "SMSCLOUD_HOST": "127.0.0.1",
+            "SMSCLOUD_PORT": str(port),
+            "SMSCLOUD_DATA_DIR": str(data_dir),
+            "SMSCLOUD_DATABASE_URL": database_url,
+            "SMSCLOUD_LOG_LEVEL": "warning",
+        } | env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        self._close_log()
+        self._log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "smscloud.cli", "serve"],
+            env=self.env,
+            stdout=self._log,
+            stderr=self._log,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited with {self.proc.returncode}")
+            try:
+                if httpx.get(f"http://{self.endpoint}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("serve did not become healthy")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._close_log()
+
+    def admin(self, *args: str) -> Any:
+        out = subprocess.run(
+            [sys.executable, "-m", "smscloud.cli", "admin", *args, "--json"],
+            env=self.env, capture_output=True, text=True, check=True,
+        )
+        return json.loads(out.stdout)
+
+    def credentials(self) -> dict[str, Any]:
+        return json.loads((self.data_dir / "demo-credentials.json").read_text())  # type: ignore[no-any-return]
