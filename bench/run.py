@@ -405,6 +405,16 @@ def report(r: dict[str, Any], label: str) -> None:
     print(json.dumps({"run": label} | r, ensure_ascii=False), flush=True)
 
 
+def median(values: list[float]) -> float | None:
+    """The median, an int when the inputs are ints and it is whole; None when empty."""
+    if not values:
+        return None
+    m = statistics.median(values)
+    if all(isinstance(v, int) for v in values) and m == int(m):
+        return int(m)
+    return round(m, 3)
+
+
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Median of every numeric figure; error counts summed over the runs."""
     out: dict[str, Any] = dict(runs[0])
@@ -417,7 +427,7 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         values = [r[key] for r in runs if isinstance(r[key], int | float)]
         if values or value is None:
-            out[key] = round(statistics.median(values), 3) if values else None
+            out[key] = median(values)
     return out
 
 

@@ -20,14 +20,28 @@ def describe_phone(client: object) -> list[object]:
     return list(client.DescribePhoneNumberInfo(req).PhoneNumberInfoSet)  # type: ignore[attr-defined]
 
 
-def raw_call(live: LiveServer, t: Tenant, action: str, body: dict[str, object], *,
-             timestamp: int | None = None, secret_key: str | None = None,
-             content_type: str = "application/json") -> tuple[httpx.Response, dict[str, object]]:
+def raw_call(
+    live: LiveServer,
+    t: Tenant,
+    action: str,
+    body: dict[str, object],
+    *,
+    timestamp: int | None = None,
+    secret_key: str | None = None,
+    content_type: str = "application/json",
+) -> tuple[httpx.Response, dict[str, object]]:
     data = json.dumps(body).encode()
     ts = int(time.time()) if timestamp is None else timestamp
     auth = tc3.sign(
-        secret_key or t.secret_key, secret_id=t.secret_id, method="POST", host=live.endpoint,
-        content_type=content_type, query="", body=data, timestamp=ts, service="sms",
+        secret_key or t.secret_key,
+        secret_id=t.secret_id,
+        method="POST",
+        host=live.endpoint,
+        content_type=content_type,
+        query="",
+        body=data,
+        timestamp=ts,
+        service="sms",
     )
     resp = httpx.post(
         f"http://{live.endpoint}/",
@@ -56,10 +70,17 @@ def test_every_signing_style_of_the_sdk_is_accepted(
     info = describe_phone(client)
     assert info[0].PhoneNumber == "+8613800138000"  # type: ignore[attr-defined]
     req = models.SendSmsRequest()
-    req.from_json_string(json.dumps({
-        "PhoneNumberSet": ["+8613800138000"], "SmsSdkAppId": t.sdk_app_id,
-        "TemplateId": t.template_id, "SignName": t.sign_name, "TemplateParamSet": ["4321"],
-    }))
+    req.from_json_string(
+        json.dumps(
+            {
+                "PhoneNumberSet": ["+8613800138000"],
+                "SmsSdkAppId": t.sdk_app_id,
+                "TemplateId": t.template_id,
+                "SignName": t.sign_name,
+                "TemplateParamSet": ["4321"],
+            }
+        )
+    )
     out = client.SendSms(req).SendStatusSet
     assert out[0].Code == "Ok"
 
@@ -77,8 +98,13 @@ def test_bad_signature_unknown_key_and_stale_timestamp(server: LiveServer) -> No
         describe_phone(server.client(unknown))
     assert info.value.code == "AuthFailure.SecretIdNotFound"
 
-    resp, body = raw_call(server, t, "DescribePhoneNumberInfo",
-                          {"PhoneNumberSet": ["+8613800138000"]}, timestamp=int(time.time()) - 600)
+    resp, body = raw_call(
+        server,
+        t,
+        "DescribePhoneNumberInfo",
+        {"PhoneNumberSet": ["+8613800138000"]},
+        timestamp=int(time.time()) - 600,
+    )
     assert body["Error"]["Code"] == "AuthFailure.SignatureExpire"  # type: ignore[index]
     # Errors are HTTP 200 with exactly this content type, or the Python SDK misreads them.
     assert resp.status_code == 200
@@ -87,12 +113,16 @@ def test_bad_signature_unknown_key_and_stale_timestamp(server: LiveServer) -> No
 
 def test_malformed_requests_get_the_apis_own_errors(server: LiveServer) -> None:
     t = server.tenant()
-    r = httpx.post(f"http://{server.endpoint}/", content=b"{}",
-                   headers={"Content-Type": "application/json"})
+    r = httpx.post(
+        f"http://{server.endpoint}/", content=b"{}", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 200
     assert r.json()["Response"]["Error"]["Code"] == "AuthFailure.InvalidAuthorization"
-    r = httpx.post(f"http://{server.endpoint}/", content=b"{}",
-                   headers={"Authorization": "TC3-HMAC-SHA256 garbage"})
+    r = httpx.post(
+        f"http://{server.endpoint}/",
+        content=b"{}",
+        headers={"Authorization": "TC3-HMAC-SHA256 garbage"},
+    )
     assert r.json()["Response"]["Error"]["Code"] == "AuthFailure.InvalidAuthorization"
 
     _, body = raw_call(server, t, "NoSuchThing", {})
@@ -100,8 +130,12 @@ def test_malformed_requests_get_the_apis_own_errors(server: LiveServer) -> None:
     _, body = raw_call(server, t, "SendSms", {"SmsSdkAppId": t.sdk_app_id})
     assert body["Error"]["Code"] == "MissingParameter"  # type: ignore[index]
     assert "PhoneNumberSet" in body["Error"]["Message"]  # type: ignore[index]
-    _, body = raw_call(server, t, "SendSms", {"PhoneNumberSet": "+8613800138000",
-                                               "SmsSdkAppId": t.sdk_app_id, "TemplateId": "1"})
+    _, body = raw_call(
+        server,
+        t,
+        "SendSms",
+        {"PhoneNumberSet": "+8613800138000", "SmsSdkAppId": t.sdk_app_id, "TemplateId": "1"},
+    )
     assert body["Error"]["Code"] == "InvalidParameter"  # type: ignore[index]
 
 
@@ -109,12 +143,28 @@ def test_invalid_json_body(server: LiveServer) -> None:
     t = server.tenant()
     data = b"{not json"
     ts = int(time.time())
-    auth = tc3.sign(t.secret_key, secret_id=t.secret_id, method="POST", host=server.endpoint,
-                    content_type="application/json", query="", body=data, timestamp=ts,
-                    service="sms")
-    r = httpx.post(f"http://{server.endpoint}/", content=data, headers={
-        "Content-Type": "application/json", "Authorization": auth, "X-TC-Action": "SendSms",
-        "X-TC-Version": "2021-01-11", "X-TC-Timestamp": str(ts)})
+    auth = tc3.sign(
+        t.secret_key,
+        secret_id=t.secret_id,
+        method="POST",
+        host=server.endpoint,
+        content_type="application/json",
+        query="",
+        body=data,
+        timestamp=ts,
+        service="sms",
+    )
+    r = httpx.post(
+        f"http://{server.endpoint}/",
+        content=data,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": auth,
+            "X-TC-Action": "SendSms",
+            "X-TC-Version": "2021-01-11",
+            "X-TC-Timestamp": str(ts),
+        },
+    )
     assert r.json()["Response"]["Error"]["Code"] == "FailedOperation.JsonParseFail"
 
 

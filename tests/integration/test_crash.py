@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 
 
 def _client(endpoint: str, creds: dict[str, Any]) -> sms_client.SmsClient:
-    profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol="http", reqTimeout=5))
+    profile = ClientProfile(
+        httpProfile=HttpProfile(endpoint=endpoint, protocol="http", reqTimeout=5)
+    )
     return sms_client.SmsClient(
         credential.Credential(creds["secret_id"], creds["secret_key"]), "ap-guangzhou", profile
     )
@@ -33,8 +35,9 @@ def _client(endpoint: str, creds: dict[str, Any]) -> sms_client.SmsClient:
 def test_kill_mid_send_loses_nothing_and_bills_once(tmp_path: Path, database_url: str) -> None:
     data = tmp_path / "data"
     url = database_url if database_url.startswith("postgresql") else ""
-    srv = ServeProcess(data, free_port(), url, SMSCLOUD_SANDBOX_DELAY_MS="300",
-                       SMSCLOUD_LEASE_SECONDS="2")
+    srv = ServeProcess(
+        data, free_port(), url, SMSCLOUD_SANDBOX_DELAY_MS="300", SMSCLOUD_LEASE_SECONDS="2"
+    )
     srv.start()
     try:
         creds = srv.credentials()
@@ -50,10 +53,17 @@ def test_kill_mid_send_loses_nothing_and_bills_once(tmp_path: Path, database_url
                 phones = [f"+86139{worker:02d}{batch:04d}{i + 10:02d}" for i in range(50)]
                 batch += 1
                 req = models.SendSmsRequest()
-                req.from_json_string(json.dumps({
-                    "PhoneNumberSet": phones, "SmsSdkAppId": creds["sdk_app_id"],
-                    "TemplateId": creds["template_id"], "SignName": creds["sign_name"],
-                    "TemplateParamSet": ["123456", "5"]}))
+                req.from_json_string(
+                    json.dumps(
+                        {
+                            "PhoneNumberSet": phones,
+                            "SmsSdkAppId": creds["sdk_app_id"],
+                            "TemplateId": creds["template_id"],
+                            "SignName": creds["sign_name"],
+                            "TemplateParamSet": ["123456", "5"],
+                        }
+                    )
+                )
                 try:
                     out = client.SendSms(req).SendStatusSet
                 except TencentCloudSDKException:
@@ -76,8 +86,10 @@ def test_kill_mid_send_loses_nothing_and_bills_once(tmp_path: Path, database_url
         assert len(accepted) >= 1500
 
         srv.start()  # the same data directory and database
-        engine = create_engine(srv.env["SMSCLOUD_DATABASE_URL"].replace(
-            "postgresql://", "postgresql+psycopg://") or f"sqlite:///{data / 'smscloud.db'}")
+        engine = create_engine(
+            srv.env["SMSCLOUD_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://")
+            or f"sqlite:///{data / 'smscloud.db'}"
+        )
         m, p = s.messages, s.packages
         deadline = time.time() + 60
         while True:
@@ -92,9 +104,12 @@ def test_kill_mid_send_loses_nothing_and_bills_once(tmp_path: Path, database_url
         assert {rows[sn] for sn in accepted} <= FINAL
         assert all(state in FINAL for state in rows.values())
         with engine.connect() as conn:
-            used = conn.execute(select(func.sum(p.c.used)).where(p.c.tenant_id == creds["tenant"]["id"])).scalar_one()
-            billed = conn.execute(select(func.sum(m.c.parts)).where(
-                m.c.state != "REFUSED", m.c.refunded.is_(False))).scalar_one()
+            used = conn.execute(
+                select(func.sum(p.c.used)).where(p.c.tenant_id == creds["tenant"]["id"])
+            ).scalar_one()
+            billed = conn.execute(
+                select(func.sum(m.c.parts)).where(m.c.state != "REFUSED", m.c.refunded.is_(False))
+            ).scalar_one()
         engine.dispose()
         # Billed once: the package moved by exactly the parts of the messages stored, which
         # include every accepted one (and any the crash committed without a reply).

@@ -28,15 +28,26 @@ def code_of(client: Any, action: str, body: dict[str, Any]) -> str:
 
 
 def sign_body(name: str, **extra: Any) -> dict[str, Any]:
-    body = {"SignName": name, "SignType": 0, "DocumentType": 1, "International": 0,
-            "SignPurpose": 0, "ProofImage": PNG}
+    body = {
+        "SignName": name,
+        "SignType": 0,
+        "DocumentType": 1,
+        "International": 0,
+        "SignPurpose": 0,
+        "ProofImage": PNG,
+    }
     body.update(extra)
     return body
 
 
 def template_body(content: str, sms_type: int = 3, **extra: Any) -> dict[str, Any]:
-    body = {"TemplateName": "验证码", "TemplateContent": content, "SmsType": sms_type,
-            "International": 0, "Remark": "login"}
+    body = {
+        "TemplateName": "验证码",
+        "TemplateContent": content,
+        "SmsType": sms_type,
+        "International": 0,
+        "Remark": "login",
+    }
     body.update(extra)
     return body
 
@@ -52,13 +63,22 @@ def test_sign_lifecycle(server: LiveServer) -> None:
     listed = call(c, "DescribeSmsSignList", {"International": 0, "SignIdSet": [sign_id]})
     item = listed.DescribeSignListStatusSet[0]
     assert (item.SignId, item.SignName, item.StatusCode, item.International) == (
-        sign_id, "新公司", 1, 0)
+        sign_id,
+        "新公司",
+        1,
+        0,
+    )
     assert item.CreateTime > 0
 
-    assert call(c, "ModifySmsSign", sign_body("新公司二", SignId=sign_id)).ModifySignStatus.SignId == sign_id
+    assert (
+        call(c, "ModifySmsSign", sign_body("新公司二", SignId=sign_id)).ModifySignStatus.SignId
+        == sign_id
+    )
     server.approve("sign", sign_id)
     listed = call(c, "DescribeSmsSignList", {"International": 0, "Limit": 10, "Offset": 0})
-    assert [(i.SignName, i.StatusCode) for i in listed.DescribeSignListStatusSet] == [("新公司二", 0)]
+    assert [(i.SignName, i.StatusCode) for i in listed.DescribeSignListStatusSet] == [
+        ("新公司二", 0)
+    ]
     assert code_of(c, "ModifySmsSign", sign_body("新公司三", SignId=sign_id)) == (
         "InvalidParameterValue.SignAlreadyPassedCheck"
     )
@@ -99,10 +119,19 @@ def test_template_lifecycle_and_send_after_approval(server: LiveServer) -> None:
     assert modified.ModifyTemplateStatus.TemplateId == int(tid)
     listed = call(c, "DescribeSmsTemplateList", {"International": 0, "TemplateIdSet": [int(tid)]})
     item = listed.DescribeTemplateStatusSet[0]
-    assert (item.TemplateId, item.StatusCode, item.TemplateContent) == (int(tid), 1, "您的验证码为{1}。")
+    assert (item.TemplateId, item.StatusCode, item.TemplateContent) == (
+        int(tid),
+        1,
+        "您的验证码为{1}。",
+    )
 
-    send = {"PhoneNumberSet": ["+8613800138000"], "SmsSdkAppId": t.sdk_app_id,
-            "TemplateId": tid, "SignName": "新公司", "TemplateParamSet": ["1234"]}
+    send = {
+        "PhoneNumberSet": ["+8613800138000"],
+        "SmsSdkAppId": t.sdk_app_id,
+        "TemplateId": tid,
+        "SignName": "新公司",
+        "TemplateParamSet": ["1234"],
+    }
     assert code_of(c, "SendSms", send) == "FailedOperation.TemplateIncorrectOrUnapproved"
     server.approve("template", int(tid))
     assert code_of(c, "SendSms", send) == "FailedOperation.SignatureIncorrectOrUnapproved"
@@ -112,7 +141,9 @@ def test_template_lifecycle_and_send_after_approval(server: LiveServer) -> None:
     assert code_of(c, "ModifySmsTemplate", template_body("改{1}", TemplateId=int(tid))) == (
         "FailedOperation.TemplateAlreadyPassedCheck"
     )
-    assert call(c, "DeleteSmsTemplate", {"TemplateId": int(tid)}).DeleteTemplateStatus.DeleteTime > 0
+    assert (
+        call(c, "DeleteSmsTemplate", {"TemplateId": int(tid)}).DeleteTemplateStatus.DeleteTime > 0
+    )
     assert code_of(c, "DeleteSmsTemplate", {"TemplateId": int(tid)}) == (
         "FailedOperation.TemplateIdNotExist"
     )
@@ -125,8 +156,10 @@ def test_template_lifecycle_and_send_after_approval(server: LiveServer) -> None:
         (template_body("{1}{2}", sms_type=2), "InvalidParameterValue.InvalidTemplateFormat"),
         (template_body("验证码{2}"), "InvalidParameterValue.InvalidTemplateFormat"),
         (template_body("【公司】验证码{1}"), "InvalidParameterValue.InvalidTemplateFormat"),
-        (template_body("新品上市，全场八折", sms_type=1),
-         "InvalidParameterValue.MarketingTemplateWithoutUnsubscribe"),
+        (
+            template_body("新品上市，全场八折", sms_type=1),
+            "InvalidParameterValue.MarketingTemplateWithoutUnsubscribe",
+        ),
         (template_body("验证码{1}", sms_type=9), "InvalidParameterValue.InvalidSmsType"),
         (template_body("验证码{1}", International=5), "InvalidParameterValue.InvalidInternational"),
     ],
@@ -138,8 +171,11 @@ def test_template_lint(server: LiveServer, body: dict[str, Any], code: str) -> N
 
 def test_marketing_template_with_opt_out_is_accepted(server: LiveServer) -> None:
     t = server.tenant(template=None)
-    out = call(server.client(t), "AddSmsTemplate",
-               template_body("新品上市，全场八折，拒收请回复R", sms_type=1))
+    out = call(
+        server.client(t),
+        "AddSmsTemplate",
+        template_body("新品上市，全场八折，拒收请回复R", sms_type=1),
+    )
     assert out.AddTemplateStatus.TemplateId.isdigit()
 
 

@@ -16,8 +16,9 @@ from tests.support.live import LiveServer, Tenant, approved_template
 SERIAL = re.compile(r"^5000:\d{28}$")
 
 
-def send(live: LiveServer, t: Tenant, phones: list[str], params: list[str] | None = None,
-         **extra: object) -> list[models.SendStatus]:
+def send(
+    live: LiveServer, t: Tenant, phones: list[str], params: list[str] | None = None, **extra: object
+) -> list[models.SendStatus]:
     req = models.SendSmsRequest()
     body: dict[str, object] = {
         "PhoneNumberSet": phones,
@@ -39,8 +40,9 @@ def sdk_error(fn: object, *args: object) -> TencentCloudSDKException:
 
 def package_used(live: LiveServer, t: Tenant) -> int:
     p = s.packages
-    return int(live.query(lambda c: c.execute(
-        select(p.c.used).where(p.c.tenant_id == t.id)).scalar_one()))
+    return int(
+        live.query(lambda c: c.execute(select(p.c.used).where(p.c.tenant_id == t.id)).scalar_one())
+    )
 
 
 def test_send_is_accepted_billed_delivered_and_pulled_once(server: LiveServer) -> None:
@@ -63,7 +65,11 @@ def test_send_is_accepted_billed_delivered_and_pulled_once(server: LiveServer) -
     items = server.client(t).PullSmsSendStatus(pull).PullSmsSendStatusSet
     assert sorted(i.SerialNo for i in items) == sorted(o.SerialNo for o in out)
     first = next(i for i in items if i.SerialNo == out[0].SerialNo)
-    assert (first.ReportStatus, first.Description, first.CountryCode) == ("SUCCESS", "DELIVRD", "86")
+    assert (first.ReportStatus, first.Description, first.CountryCode) == (
+        "SUCCESS",
+        "DELIVRD",
+        "86",
+    )
     assert (first.SubscriberNumber, first.PhoneNumber) == ("13800138000", "+8613800138000")
     assert first.SessionContext == "ctx-1" and first.UserReceiveTime > 0
     # Queue semantics: each report is returned once.
@@ -123,7 +129,9 @@ def test_insufficient_package_refuses_the_excess_per_number(server: LiveServer) 
     t = server.tenant(units=3)
     phones = [f"+861380013800{i}" for i in range(5)]
     out = send(server, t, phones)
-    assert [o.Code for o in out] == ["Ok"] * 3 + ["FailedOperation.InsufficientBalanceInSmsPackage"] * 2
+    assert [o.Code for o in out] == ["Ok"] * 3 + [
+        "FailedOperation.InsufficientBalanceInSmsPackage"
+    ] * 2
     assert package_used(server, t) == 3
     assert send(server, t, ["+8613800138099"])[0].Code == (
         "FailedOperation.InsufficientBalanceInSmsPackage"
@@ -161,8 +169,11 @@ def test_request_level_errors(server: LiveServer) -> None:
     assert call(SmsSdkAppId=other.sdk_app_id) == "UnauthorizedOperation.SmsSdkAppIdVerifyFail"
     assert call(TemplateId=other.template_id) == "FailedOperation.TemplateIncorrectOrUnapproved"
     pending = server.admin(lambda conn: approved_template(conn, t.id, "待审{1}"))
-    server.admin(lambda conn: conn.execute(
-        s.templates.update().where(s.templates.c.id == pending).values(status=1)))
+    server.admin(
+        lambda conn: conn.execute(
+            s.templates.update().where(s.templates.c.id == pending).values(status=1)
+        )
+    )
     assert call(TemplateId=str(pending)) == "FailedOperation.TemplateIncorrectOrUnapproved"
     assert package_used(server, t) == 0
 

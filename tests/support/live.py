@@ -109,14 +109,16 @@ class LiveServer:
             app = accounts.create_app(conn, t["id"], "app", **app_settings)
             if units:
                 accounts.grant_package(conn, t["id"], units)
-            tenant = Tenant(t["id"], key["secret_id"], key["secret_key"], app["sdk_app_id"],
-                            app["id"])
+            tenant = Tenant(
+                t["id"], key["secret_id"], key["secret_key"], app["sdk_app_id"], app["id"]
+            )
             if sign is not None:
                 tenant.sign_name = sign
                 approved_sign(conn, t["id"], sign, international)
             if template is not None:
-                tenant.template_id = str(approved_template(conn, t["id"], template, sms_type,
-                                                           international))
+                tenant.template_id = str(
+                    approved_template(conn, t["id"], template, sms_type, international)
+                )
             return tenant
 
         return self.admin(make)
@@ -181,9 +183,17 @@ def approved_sign(conn: Connection, tenant_id: int, name: str, international: in
     return inserted_id(
         conn.execute(
             insert(s.signs).values(
-                tenant_id=tenant_id, name=name, sign_type=0, document_type=1,
-                international=international, purpose=0, status=0, review_reply="",
-                deleted=False, created_at=now, reviewed_at=now,
+                tenant_id=tenant_id,
+                name=name,
+                sign_type=0,
+                document_type=1,
+                international=international,
+                purpose=0,
+                status=0,
+                review_reply="",
+                deleted=False,
+                created_at=now,
+                reviewed_at=now,
             )
         )
     )
@@ -196,9 +206,17 @@ def approved_template(
     return inserted_id(
         conn.execute(
             insert(s.templates).values(
-                tenant_id=tenant_id, name="t", content=content, sms_type=sms_type,
-                international=international, remark="", status=0, review_reply="",
-                deleted=False, created_at=now, reviewed_at=now,
+                tenant_id=tenant_id,
+                name="t",
+                content=content,
+                sms_type=sms_type,
+                international=international,
+                remark="",
+                status=0,
+                review_reply="",
+                deleted=False,
+                created_at=now,
+                reviewed_at=now,
             )
         )
     )

@@ -59,8 +59,19 @@ def start() -> Cluster:
         shutil.chown(root, "postgres")
     subprocess.run(
         _as_postgres(
-            [_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-             "--no-locale", "--no-sync"]
+            [
+                _bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ]
         ),
         check=True,
         capture_output=True,
@@ -71,8 +82,9 @@ def start() -> Cluster:
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
     subprocess.run(
-        _as_postgres([_bin("pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(root / "log"),
-                      "start"]),
+        _as_postgres(
+            [_bin("pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(root / "log"), "start"]
+        ),
         check=True,
         capture_output=True,
     )

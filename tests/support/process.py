@@ -19,13 +19,17 @@ class ServeProcess:
         self.data_dir = data_dir
         self.port = port
         self.endpoint = f"127.0.0.1:{port}"
-        self.env = os.environ | {
-            "SMSCLOUD_HOST": "127.0.0.1",
-            "SMSCLOUD_PORT": str(port),
-            "SMSCLOUD_DATA_DIR": str(data_dir),
-            "SMSCLOUD_DATABASE_URL": database_url,
-            "SMSCLOUD_LOG_LEVEL": "warning",
-        } | env
+        self.env = (
+            os.environ
+            | {
+                "SMSCLOUD_HOST": "127.0.0.1",
+                "SMSCLOUD_PORT": str(port),
+                "SMSCLOUD_DATA_DIR": str(data_dir),
+                "SMSCLOUD_DATABASE_URL": database_url,
+                "SMSCLOUD_LOG_LEVEL": "warning",
+            }
+            | env
+        )
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -75,7 +79,10 @@ class ServeProcess:
     def admin(self, *args: str) -> Any:
         out = subprocess.run(
             [sys.executable, "-m", "smscloud.cli", "admin", *args, "--json"],
-            env=self.env, capture_output=True, text=True, check=True,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return json.loads(out.stdout)
 

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from smscloud.carriers.base import (
     DELIVERED,
     EXPIRED,
-    InFlight,
     REJECTED,
     UNDELIVERED,
+    InFlight,
     Receipt,
     Reply,
     ReportSink,

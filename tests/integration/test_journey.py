@@ -1,0 +1,134 @@
+"""The first real journey, as a developer and an operator live it, against ``smscloud serve``.
+
+An operator creates a tenant, a key, an application and a package with the CLI; the developer
+applies for a signature and a template with the official SDK; the operator approves them with
+the CLI; the developer sends and reads delivery status. Then the README's example runs as is.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models, sms_client
+
+from tests.support.live import free_port
+from tests.support.process import ServeProcess
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def call(client: Any, action: str, body: dict[str, Any]) -> Any:
+    req = getattr(models, f"{action}Request")()
+    req.from_json_string(json.dumps(body))
+    return getattr(client, action)(req)
+
+
+def test_operator_and_developer_journey(tmp_path: Path) -> None:
+    srv = ServeProcess(
+        tmp_path / "data", free_port(), SMSCLOUD_DEMO_SEED="false", SMSCLOUD_SANDBOX_DELAY_MS="50"
+    )
+    srv.start()
+    try:
+        tenant = srv.admin(
+            "tenant", "create", "--name", "Acme", "--type", "enterprise", "--verified"
+        )
+        key = srv.admin("key", "create", "--tenant", str(tenant["id"]))
+        app = srv.admin("app", "create", "--tenant", str(tenant["id"]), "--name", "Shop")
+        pkg = srv.admin("package", "grant", "--tenant", str(tenant["id"]), "--units", "100")
+        assert pkg["units"] == 100 and app["sdk_app_id"].startswith("14")
+
+        client = sms_client.SmsClient(
+            credential.Credential(key["secret_id"], key["secret_key"]),
+            "ap-guangzhou",
+            ClientProfile(httpProfile=HttpProfile(endpoint=srv.endpoint, protocol="http")),
+        )
+        proof = base64.b64encode(b"licence scan").decode()
+        sign_id = call(
+            client,
+            "AddSmsSign",
+            {
+                "SignName": "艾克米",
+                "SignType": 0,
+                "DocumentType": 1,
+                "International": 0,
+                "SignPurpose": 0,
+                "ProofImage": proof,
+            },
+        ).AddSignStatus.SignId
+        template_id = call(
+            client,
+            "AddSmsTemplate",
+            {
+                "TemplateName": "登录",
+                "TemplateContent": "您的登录验证码为{1}，请勿告诉他人。",
+                "SmsType": 3,
+                "International": 0,
+                "Remark": "login",
+            },
+        ).AddTemplateStatus.TemplateId
+
+        queue = srv.admin("review", "list")
+        assert {(q["kind"], q["id"]) for q in queue} == {
+            ("sign", sign_id),
+            ("template", int(template_id)),
+        }
+        srv.admin("review", "approve", "sign", str(sign_id))
+        srv.admin("review", "approve", "template", template_id)
+        assert srv.admin("review", "list") == []
+
+        out = call(
+            client,
+            "SendSms",
+            {
+                "PhoneNumberSet": ["+8613912345678"],
+                "SmsSdkAppId": app["sdk_app_id"],
+                "TemplateId": template_id,
+                "SignName": "艾克米",
+                "TemplateParamSet": ["482913"],
+            },
+        ).SendStatusSet
+        assert out[0].Code == "Ok"
+        reports: list[Any] = []
+        deadline = time.time() + 10
+        while not reports and time.time() < deadline:
+            reports = call(
+                client, "PullSmsSendStatus", {"SmsSdkAppId": app["sdk_app_id"], "Limit": 100}
+            ).PullSmsSendStatusSet
+            time.sleep(0.1)
+        assert [(r.SerialNo, r.ReportStatus) for r in reports] == [(out[0].SerialNo, "SUCCESS")]
+    finally:
+        srv.stop()
+
+
+def test_readme_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert example is not None
+    port = free_port()
+    data = tmp_path / "data"
+    code = (
+        example.group(1)
+        .replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        .replace('"data/demo-credentials.json"', repr(str(data / "demo-credentials.json")))
+    )
+    code = code.replace("# A moment later", "import time; time.sleep(1.0)  # A moment later")
+    srv = ServeProcess(data, port, SMSCLOUD_SANDBOX_DELAY_MS="50")
+    srv.start()
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+    finally:
+        srv.stop()
+    printed = capsys.readouterr().out
+    assert "+8613800138000 Ok 5000:" in printed
+    assert "+8613800138000 SUCCESS DELIVRD" in printed
+    assert "+8613800000001 FAIL UNDELIV" in printed
