@@ -152,25 +152,17 @@ class LiveServer:
 
     # -- waiting for delivery --------------------------------------------------------------
     def states(self, serials: Iterable[str]) -> dict[str, str]:
+        """Current state of each message, by serial number."""
         wanted = list(serials)
         m = s.messages
-        rows = self.query(
-            lambda c: c.execute(select(m.c.serial_no, m.c.state).where(m.c.serial_no.in_(wanted)))
-        )
-        return dict(rows.all()) if hasattr(rows, "all") else dict(rows)
+        q = select(m.c.serial_no, m.c.state).where(m.c.serial_no.in_(wanted))
+        return dict(self.query(lambda c: c.execute(q).tuples().all()))
 
     def wait_final(self, serials: Iterable[str], timeout: float = 20.0) -> dict[str, str]:
         wanted = list(serials)
         deadline = time.time() + timeout
         while True:
-            m = s.messages
-            states = dict(
-                self.query(
-                    lambda c: c.execute(
-                        select(m.c.serial_no, m.c.state).where(m.c.serial_no.in_(wanted))
-                    ).all()
-                )
-            )
+            states = self.states(wanted)
             if len(states) == len(wanted) and all(v in FINAL for v in states.values()):
                 return states
             if time.time() > deadline:
