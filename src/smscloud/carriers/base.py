@@ -34,6 +34,15 @@ class SubmitResult:
     permanent: bool = False
 
 
+def canonical_id(carrier_msg_id: str) -> str:
+    """The one spelling a carrier message id is stored and matched in.
+
+    SMSCs write the same id differently in the submit response and in the receipt (case,
+    padding); both sides go through this function so they meet.
+    """
+    return carrier_msg_id.strip().lower()
+
+
 # Final states a receipt can carry (message states in store.schema.messages).
 DELIVERED = "DELIVERED"
 UNDELIVERED = "UNDELIVERED"

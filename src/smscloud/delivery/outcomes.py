@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
-from smscloud.carriers.base import InFlight, Receipt, Reply, SubmitResult
+from smscloud.carriers.base import InFlight, Receipt, Reply, SubmitResult, canonical_id
 from smscloud.store import schema as s
 
 m = s.messages
@@ -93,7 +93,7 @@ def record_submits(
                 submitted_at=now,
                 lease_until=None,
             ),
-            [{"mid": r.message_id, "cid": r.carrier_msg_id} for r in taken],
+            [{"mid": r.message_id, "cid": canonical_id(r.carrier_msg_id or "")} for r in taken],
         )
     retry = [
         r.message_id
@@ -133,7 +133,8 @@ def record_submits(
 
 def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) -> list[Receipt]:
     """Finish the messages these receipts name; return the receipts that matched nothing."""
-    ids = list({r.carrier_msg_id for r in receipts})
+    keys = [canonical_id(r.carrier_msg_id) for r in receipts]
+    ids = list(set(keys))
     known: set[str] = set()
     for i in range(0, len(ids), 500):
         known.update(
@@ -144,7 +145,7 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
                 )
             )
         )
-    matched = [r for r in receipts if r.carrier_msg_id in known]
+    matched = [(k, r) for k, r in zip(keys, receipts, strict=True) if k in known]
     if matched:
         conn.execute(
             update(m)
@@ -162,12 +163,9 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
                 receive_time=bindparam("at"),
                 report_state=1,
             ),
-            [
-                {"cid": r.carrier_msg_id, "st": r.state, "code": r.code[:32], "at": r.done_at}
-                for r in matched
-            ],
+            [{"cid": k, "st": r.state, "code": r.code[:32], "at": r.done_at} for k, r in matched],
         )
-    return [r for r in receipts if r.carrier_msg_id not in known]
+    return [r for k, r in zip(keys, receipts, strict=True) if k not in known]
 
 
 def store_replies(conn: Connection, replies: Sequence[Reply]) -> int:

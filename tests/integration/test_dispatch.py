@@ -1,0 +1,165 @@
+"""The dispatcher against carriers that misbehave in the ways real ones do."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from smscloud.carriers.base import (
+    DELIVERED,
+    InFlight,
+    Receipt,
+    ReportSink,
+    Submission,
+    SubmitResult,
+)
+from smscloud.carriers.sandbox import SandboxCarrier
+from smscloud.delivery.dispatcher import Dispatcher
+from smscloud.platform import Platform
+from smscloud.services import accounts
+from smscloud.services.sending import SendRequest
+from smscloud.store import schema as s
+from tests.conftest import make_settings
+from tests.support.live import FINAL, approved_sign, approved_template
+
+
+class ScriptedCarrier:
+    """Refuses temporarily ``busy`` times per message, refuses for good numbers ending in 9,
+    and reports each receipt *before* returning from submit (the DLR-before-resp race)."""
+
+    name = "scripted"
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.seen: dict[int, int] = {}
+        self.sink: ReportSink | None = None
+
+    async def start(self, sink: ReportSink) -> None:
+        self.sink = sink
+
+    async def resume(self, in_flight: Sequence[InFlight]) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        out = []
+        receipts = []
+        for sub in batch:
+            self.seen[sub.message_id] = self.seen.get(sub.message_id, 0) + 1
+            if sub.phone.endswith("9"):
+                out.append(SubmitResult(sub.message_id, None, "ESME_RINVDSTADR", permanent=True))
+            elif self.seen[sub.message_id] <= self.busy:
+                out.append(SubmitResult(sub.message_id, None, "ESME_RTHROTTLED"))
+            else:
+                cid = f"ID{sub.message_id:X}"
+                out.append(SubmitResult(sub.message_id, cid))
+                receipts.append(Receipt(cid.lower(), DELIVERED, "DELIVRD", time.time()))
+        if receipts and self.sink is not None:
+            self.sink.receipts(receipts)  # before the submission is recorded
+        return out
+
+
+def _setup(p: Platform) -> tuple[int, str, str]:
+    def make(conn: Connection) -> tuple[int, str, str]:
+        t = accounts.create_tenant(conn, "T", "enterprise", verified=True)
+        app = accounts.create_app(conn, t["id"], "a")
+        accounts.grant_package(conn, t["id"], 100)
+        approved_sign(conn, t["id"], "签名")
+        return t["id"], app["sdk_app_id"], str(approved_template(conn, t["id"], "验证码{1}"))
+
+    return p.db.write_sync(make)
+
+
+def _states(p: Platform) -> dict[str, tuple[str, int, bool]]:
+    m = s.messages
+    rows = p.db.read_sync(
+        lambda c: c.execute(select(m.c.phone, m.c.state, m.c.attempts, m.c.refunded)).all()
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+async def _run(p: Platform, phones: list[str], wait_for: int) -> dict[str, tuple[str, int, bool]]:
+    tenant, app, tpl = _setup(p)
+    await p.sender.send(SendRequest(tenant, app, phones, tpl, "签名", ["1234"]))
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        states = _states(p)
+        if sum(1 for v in states.values() if v[0] in FINAL) >= wait_for:
+            return states
+        await asyncio.sleep(0.05)
+    raise AssertionError(_states(p))
+
+
+def test_throttled_then_taken_refused_refunded_and_early_receipts_matched(
+    tmp_path: Path, database_url: str
+) -> None:
+    carrier = ScriptedCarrier(busy=2)
+    p = Platform(make_settings(tmp_path, database_url), carrier=carrier)
+    p.dispatcher = Dispatcher(p.db, carrier, poll_interval=0.02, max_attempts=5)
+    p.sender.on_accepted = p.dispatcher.notify
+
+    async def main() -> dict[str, tuple[str, int, bool]]:
+        await p.start()
+        try:
+            return await _run(p, ["+8613800138000", "+8613800138009"], wait_for=2)
+        finally:
+            await p.stop()
+
+    states = asyncio.run(main())
+    # Taken on the third attempt; the receipt came before the record and was matched anyway,
+    # although the carrier wrote its id in another case.
+    assert states["+8613800138000"] == ("DELIVERED", 3, False)
+    assert states["+8613800138009"] == ("REJECTED", 1, True)
+    assert p.dispatcher.stats.unmatched == 0
+    used = p.db.read_sync(lambda c: c.execute(select(s.packages.c.used)).scalar_one())
+    assert used == 1
+
+
+def test_giving_up_after_max_attempts_fails_and_refunds(tmp_path: Path, database_url: str) -> None:
+    carrier = ScriptedCarrier(busy=100)
+    p = Platform(make_settings(tmp_path, database_url), carrier=carrier)
+    p.dispatcher = Dispatcher(p.db, carrier, poll_interval=0.02, max_attempts=3)
+    p.sender.on_accepted = p.dispatcher.notify
+
+    async def main() -> dict[str, tuple[str, int, bool]]:
+        await p.start()
+        try:
+            return await _run(p, ["+8613800138000"], wait_for=1)
+        finally:
+            await p.stop()
+
+    assert asyncio.run(main())["+8613800138000"] == ("FAILED", 3, True)
+    assert p.db.read_sync(lambda c: c.execute(select(s.packages.c.used)).scalar_one()) == 0
+
+
+def test_sandbox_replays_receipts_for_messages_in_flight_after_a_restart() -> None:
+    got: list[Receipt] = []
+
+    class Sink:
+        def receipts(self, receipts: Sequence[Receipt]) -> None:
+            got.extend(receipts)
+
+        def replies(self, replies: Sequence[object]) -> None:
+            pass
+
+    async def main() -> None:
+        sandbox = SandboxCarrier(delay=0.01)
+        await sandbox.start(Sink())
+        await sandbox.resume(
+            [
+                InFlight("a1", "+8613800138000"),
+                InFlight("a2", "+8613800000001"),
+                InFlight("a3", "+8613800000004"),
+            ]
+        )
+        await asyncio.sleep(0.2)
+        await sandbox.stop()
+
+    asyncio.run(main())
+    assert sorted((r.carrier_msg_id, r.code) for r in got) == [("a1", "DELIVRD"), ("a2", "UNDELIV")]
