@@ -84,14 +84,22 @@ def _states(p: Platform) -> dict[str, tuple[str, int, bool]]:
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-async def _run(p: Platform, phones: list[str], wait_for: int) -> dict[str, tuple[str, int, bool]]:
+def _used(p: Platform) -> int:
+    return int(p.db.read_sync(lambda c: c.execute(select(s.packages.c.used)).scalar_one()))
+
+
+Outcome = tuple[dict[str, tuple[str, int, bool]], int]
+
+
+async def _run(p: Platform, phones: list[str], wait_for: int) -> Outcome:
+    """Send, wait until ``wait_for`` messages are final; return their states and units used."""
     tenant, app, tpl = _setup(p)
     await p.sender.send(SendRequest(tenant, app, phones, tpl, "签名", ["1234"]))
     deadline = time.time() + 15
     while time.time() < deadline:
         states = _states(p)
         if sum(1 for v in states.values() if v[0] in FINAL) >= wait_for:
-            return states
+            return states, _used(p)
         await asyncio.sleep(0.05)
     raise AssertionError(_states(p))
 
@@ -104,20 +112,19 @@ def test_throttled_then_taken_refused_refunded_and_early_receipts_matched(
     p.dispatcher = Dispatcher(p.db, carrier, poll_interval=0.02, max_attempts=5)
     p.sender.on_accepted = p.dispatcher.notify
 
-    async def main() -> dict[str, tuple[str, int, bool]]:
+    async def main() -> Outcome:
         await p.start()
         try:
             return await _run(p, ["+8613800138000", "+8613800138009"], wait_for=2)
         finally:
             await p.stop()
 
-    states = asyncio.run(main())
+    states, used = asyncio.run(main())
     # Taken on the third attempt; the receipt came before the record and was matched anyway,
     # although the carrier wrote its id in another case.
     assert states["+8613800138000"] == ("DELIVERED", 3, False)
     assert states["+8613800138009"] == ("REJECTED", 1, True)
     assert p.dispatcher.stats.unmatched == 0
-    used = p.db.read_sync(lambda c: c.execute(select(s.packages.c.used)).scalar_one())
     assert used == 1
 
 
@@ -127,15 +134,16 @@ def test_giving_up_after_max_attempts_fails_and_refunds(tmp_path: Path, database
     p.dispatcher = Dispatcher(p.db, carrier, poll_interval=0.02, max_attempts=3)
     p.sender.on_accepted = p.dispatcher.notify
 
-    async def main() -> dict[str, tuple[str, int, bool]]:
+    async def main() -> Outcome:
         await p.start()
         try:
             return await _run(p, ["+8613800138000"], wait_for=1)
         finally:
             await p.stop()
 
-    assert asyncio.run(main())["+8613800138000"] == ("FAILED", 3, True)
-    assert p.db.read_sync(lambda c: c.execute(select(s.packages.c.used)).scalar_one()) == 0
+    states, used = asyncio.run(main())
+    assert states["+8613800138000"] == ("FAILED", 3, True)
+    assert used == 0
 
 
 def test_sandbox_replays_receipts_for_messages_in_flight_after_a_restart() -> None:

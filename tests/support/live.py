@@ -156,7 +156,7 @@ class LiveServer:
         wanted = list(serials)
         m = s.messages
         q = select(m.c.serial_no, m.c.state).where(m.c.serial_no.in_(wanted))
-        return dict(self.query(lambda c: c.execute(q).tuples().all()))
+        return {sn: st for sn, st in self.query(lambda c: c.execute(q).all())}
 
     def wait_final(self, serials: Iterable[str], timeout: float = 20.0) -> dict[str, str]:
         wanted = list(serials)
