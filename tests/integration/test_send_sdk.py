@@ -203,3 +203,10 @@ def test_international_send_is_postpaid(server: LiveServer) -> None:
     assert package_used(server, t) == 0  # international SMS is not drawn from packages
     err = sdk_error(lambda: send(server, t, ["+8613800138000"], ["1"]))
     assert err.code == "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone"
+
+
+def test_unverified_tenants_cannot_send(server: LiveServer) -> None:
+    t = server.tenant(verified=False)
+    err = sdk_error(lambda: send(server, t, ["+8613800138000"]))
+    assert err.code == "UnauthorizedOperation.RequestPermissionDeny"
+    assert "verification" in err.message

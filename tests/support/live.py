@@ -99,12 +99,13 @@ class LiveServer:
         template: str | None = "您的验证码是{1}，5分钟内有效。",
         sms_type: int = 3,
         international: int = 0,
+        verified: bool = True,
         **app_settings: Any,
     ) -> Tenant:
         """A verified tenant with a key, an application, a package, and approved sign/template."""
 
         def make(conn: Connection) -> Tenant:
-            t = accounts.create_tenant(conn, f"T{time.time_ns()}", account_type, verified=True)
+            t = accounts.create_tenant(conn, f"T{time.time_ns()}", account_type, verified=verified)
             key = accounts.create_key(conn, t["id"])
             app = accounts.create_app(conn, t["id"], "app", **app_settings)
             if units:

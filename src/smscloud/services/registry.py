@@ -21,6 +21,7 @@ from smscloud.domain.signatures import validate_sign_application, validate_sign_
 from smscloud.domain.templates import SmsType, lint_template
 from smscloud.services.catalog import Catalog
 from smscloud.services.records import TenantRec
+from smscloud.services.sending import usable_tenant
 from smscloud.store import schema as s
 from smscloud.store.database import Database, inserted_id
 
@@ -96,11 +97,7 @@ class Registry:
         self.clock = clock
 
     async def _tenant(self, tenant_id: int, *, via_api: bool) -> TenantRec:
-        tenant = await self.catalog.tenant(tenant_id)
-        if tenant is None or not tenant.active:
-            raise RuleViolation(
-                "UnauthorizedOperation.RequestPermissionDeny", "The account is suspended."
-            )
+        tenant = usable_tenant(await self.catalog.tenant(tenant_id))
         if via_api:
             require(AccountType(tenant.account_type), Capability.SIGN_TEMPLATE_API)
         return tenant

@@ -50,6 +50,20 @@ class SendRequest:
     sender_id: str = ""
 
 
+def usable_tenant(tenant: TenantRec | None) -> TenantRec:
+    """The tenant, if it may use SMS at all: active and identity-verified."""
+    if tenant is None or not tenant.active:
+        raise RuleViolation(
+            "UnauthorizedOperation.RequestPermissionDeny", "The account is suspended."
+        )
+    if not tenant.verified:
+        raise RuleViolation(
+            "UnauthorizedOperation.RequestPermissionDeny",
+            "Identity verification of the account is not complete.",
+        )
+    return tenant
+
+
 def content_key(text: str) -> str:
     """A short stable hash of the final text, for "same content" limits."""
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
@@ -90,11 +104,7 @@ class SendService:
 
     async def _tenant(self, tenant_id: int) -> TenantRec:
         tenant = await self.catalog.tenant(tenant_id)
-        if tenant is None or not tenant.active:
-            raise RuleViolation(
-                "UnauthorizedOperation.RequestPermissionDeny", "The account is suspended."
-            )
-        return tenant
+        return usable_tenant(tenant)
 
     async def _template(self, tenant_id: int, template_id: str) -> TemplateRec:
         tid = int(template_id) if template_id.isdigit() else -1
