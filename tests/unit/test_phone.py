@@ -7,9 +7,10 @@ import sys
 
 import phonenumbers
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smscloud.domain import phone as phone_module
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import PhoneNumber, describe_phone, parse_phone
 
@@ -177,3 +178,32 @@ def test_region_names_do_not_load_the_geocoder() -> None:
     ).stdout.split()
     assert out[0] == "False"
     assert int(out[1]) < 40  # MB; the geocoder alone pushes this past 100
+
+
+# -- the mainland fast path must agree with the full parse ----------------------------------
+def _slow(raw: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=3000)
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
+def test_fast_mainland_path_agrees_with_phonenumbers(subscriber: str) -> None:
+    phone_module._parse_strict.cache_clear()
+    fast = phone_module._parse_strict("+86" + subscriber)
+    assert (fast.e164 if fast else None) == _slow("+86" + subscriber)
+
+
+def test_fast_path_prefix_table_agrees_everywhere() -> None:
+    # Every 5-digit prefix, with a few suffixes each: the verdict never depends on the rest.
+    for head in range(10000, 20000):
+        prefix = str(head)
+        verdicts = {
+            _slow(f"+86{prefix}{tail}") is not None for tail in ("000000", "999999", "508127")
+        }
+        assert verdicts == {phone_module._mainland_prefix_valid(prefix)}, prefix

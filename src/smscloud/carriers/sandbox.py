@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import itertools
 import time
 from collections.abc import Sequence
@@ -58,7 +59,9 @@ class SandboxCarrier:
         self.rate = rate
         self._ids = itertools.count(int(time.time() * 1000) % 10**9 * 1000)
         self._sink: ReportSink | None = None
-        self._pending: list[tuple[float, Receipt | Reply]] = []
+        # A heap of (due, seq, report): the next report due is always first.
+        self._pending: list[tuple[float, int, Receipt | Reply]] = []
+        self._seq = itertools.count()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._next_slot = 0.0
@@ -93,9 +96,9 @@ class SandboxCarrier:
             results.append(SubmitResult(sub.message_id, cid))
             outcome = MAGIC.get(suffix, (DELIVERED, "DELIVRD"))
             if outcome is not None:
-                self._pending.append((due, Receipt(cid, outcome[0], outcome[1], due)))
+                self._later(due, Receipt(cid, outcome[0], outcome[1], due))
             if suffix == REPLY_SUFFIX:
-                self._pending.append((due + self.delay, Reply(sub.phone, REPLY_TEXT, due)))
+                self._later(due + self.delay, Reply(sub.phone, REPLY_TEXT, due))
         self._wake.set()
         return results
 
@@ -106,8 +109,11 @@ class SandboxCarrier:
         for item in in_flight:
             outcome = MAGIC.get(item.phone[-7:], (DELIVERED, "DELIVRD"))
             if outcome is not None:
-                self._pending.append((due, Receipt(item.carrier_msg_id, *outcome, due)))
+                self._later(due, Receipt(item.carrier_msg_id, *outcome, due))
         self._wake.set()
+
+    def _later(self, due: float, report: Receipt | Reply) -> None:
+        heapq.heappush(self._pending, (due, next(self._seq), report))
 
     async def _report_loop(self) -> None:
         while True:
@@ -116,17 +122,21 @@ class SandboxCarrier:
                 await self._wake.wait()
                 continue
             now = time.time()
-            due = [item for at, item in self._pending if at <= now]
-            if due:
-                self._pending = [(at, item) for at, item in self._pending if at > now]
-                assert self._sink is not None
-                receipts = [x for x in due if isinstance(x, Receipt)]
-                replies = [x for x in due if isinstance(x, Reply)]
-                if receipts:
-                    self._sink.receipts(receipts)
-                if replies:
-                    self._sink.replies(replies)
-            nxt = min((at for at, _ in self._pending), default=now + 1)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.005, min(nxt - now, 1.0)))
+            receipts: list[Receipt] = []
+            replies: list[Reply] = []
+            while self._pending and self._pending[0][0] <= now:
+                report = heapq.heappop(self._pending)[2]
+                if isinstance(report, Receipt):
+                    receipts.append(report)
+                else:
+                    replies.append(report)
+            assert self._sink is not None
+            if receipts:
+                self._sink.receipts(receipts)
+            if replies:
+                self._sink.replies(replies)
+            if self._pending:
+                wait = self._pending[0][0] - now
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), max(0.002, min(wait, 1.0)))

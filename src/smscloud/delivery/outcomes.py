@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from smscloud.carriers.base import InFlight, Receipt, Reply, SubmitResult, canonical_id
 from smscloud.store import schema as s
+from smscloud.store.database import run_many
 
 m = s.messages
 
@@ -81,20 +82,16 @@ def record_submits(
     attempts: dict[int, int],
 ) -> None:
     """Store what the carrier said about each submission."""
-    taken = [r for r in results if r.carrier_msg_id is not None]
-    if taken:
-        conn.execute(
-            update(m)
-            .where(m.c.id == bindparam("mid"), m.c.state == "SENDING")
-            .values(
-                state="SUBMITTED",
-                carrier=carrier,
-                carrier_msg_id=bindparam("cid"),
-                submitted_at=now,
-                lease_until=None,
-            ),
-            [{"mid": r.message_id, "cid": canonical_id(r.carrier_msg_id or "")} for r in taken],
-        )
+    run_many(
+        conn,
+        "UPDATE messages SET state = 'SUBMITTED', carrier = ?, carrier_msg_id = ?,"
+        " submitted_at = ?, lease_until = NULL WHERE id = ? AND state = 'SENDING'",
+        [
+            (carrier, canonical_id(r.carrier_msg_id), now, r.message_id)
+            for r in results
+            if r.carrier_msg_id is not None
+        ],
+    )
     retry = [
         r.message_id
         for r in results

