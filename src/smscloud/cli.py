@@ -1,6 +1,7 @@
 """``smscloud``: serve the platform and administer it.
 
-    smscloud serve                       API + delivery + sandbox carrier in one process
+    smscloud serve                       API, plus delivery and the sandbox in a worker process
+    smscloud worker                      delivery only (scale out on PostgreSQL)
     smscloud migrate                     bring the database schema up to date
     smscloud admin tenant create ...     operator commands (add --json for machine output)
 
@@ -39,7 +40,8 @@ def _limit(value: str) -> int | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smscloud", description="A self-hosted SMS cloud.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run API, delivery and the sandbox carrier in one process")
+    sub.add_parser("serve", help="run the whole platform: API, delivery, sandbox carrier")
+    sub.add_parser("worker", help="run delivery only (dispatcher, carriers, receipts)")
     sub.add_parser("migrate", help="bring the database schema up to date")
 
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
@@ -148,6 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from smscloud.server import serve
 
         return uvloop.run(serve(settings))
+    if args.command == "worker":
+        import uvloop
+
+        from smscloud.worker import work
+
+        return uvloop.run(work(settings))
     if args.command == "migrate":
         db = Database(settings.resolved_database_url)
         upgrade(db.engine)

@@ -29,6 +29,10 @@ class Settings:
     # Delivery worker.
     dispatch_batch: int = 500
     lease_seconds: int = 30
+    dispatch_poll_ms: int = 20  # how often an idle worker looks for queued messages
+    # ``serve`` runs delivery in a child process (``process``: both cores) or in its own event
+    # loop (``inline``: one process, as the tests' in-process servers do).
+    delivery: str = "process"
     receipt_timeout: int = 72 * 3600  # a message with no receipt after this ends UNKNOWN
     # Built-in sandbox carrier.
     sandbox_delay_ms: int = 200  # from submit to delivery receipt

@@ -39,6 +39,7 @@ class Platform:
             batch=settings.dispatch_batch,
             lease_seconds=settings.lease_seconds,
             receipt_timeout=settings.receipt_timeout,
+            poll_interval=settings.dispatch_poll_ms / 1000.0,
         )
         self.sender = SendService(
             self.db, self.catalog, settings.tz, on_accepted=self.dispatcher.notify

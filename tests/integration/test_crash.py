@@ -79,11 +79,18 @@ def test_kill_mid_send_loses_nothing_and_bills_once(tmp_path: Path, database_url
         deadline = time.time() + 30
         while len(accepted) < 1500 and time.time() < deadline:
             time.sleep(0.05)
+        workers = srv.children()
+        assert workers, "serve runs delivery in a child process"
         srv.kill()  # mid-send: requests in flight, messages queued, leased and submitted
         stop.set()
         for th in threads:
             th.join()
         assert len(accepted) >= 1500
+        # The worker follows its parent: no orphan keeps the database busy.
+        gone = time.time() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.time() < gone:
+            time.sleep(0.05)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
         srv.start()  # the same data directory and database
         engine = create_engine(

@@ -54,6 +54,19 @@ class ServeProcess:
             time.sleep(0.1)
         raise RuntimeError("serve did not become healthy")
 
+    def children(self) -> list[int]:
+        """Pids of this server's child processes (its delivery worker)."""
+        assert self.proc is not None
+        kids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                kids.append(int(stat.parent.name))
+        return kids
+
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""
         assert self.proc is not None

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +17,7 @@ from smscloud.api import envelope, sms2019
 from smscloud.api.auth import authenticate
 from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
+from smscloud.delivery.outcomes import pending_counts
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
 from smscloud.protocols.tc3 import SignatureError
@@ -26,8 +27,12 @@ MAX_BODY = 10 * 1024 * 1024  # §1.2: 10 MB for JSON bodies
 SMS_VERSIONS = ("2021-01-11", "2019-07-11")
 
 
-def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlette:
-    """The ASGI application; with ``manage_lifecycle`` it starts and stops the platform."""
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+
+def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starlette:
+    """The ASGI application. By default its lifespan starts and stops the whole platform
+    (delivery included); ``serve`` passes its own to run delivery in a worker process."""
 
     async def api(request: Request) -> Response:
         request_id = str(uuid.uuid4())
@@ -86,7 +91,10 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
 
     async def metrics(request: Request) -> Response:
         st = platform.dispatcher.stats
-        lines = [
+        pending = await platform.db.read(pending_counts)
+        lines = ["# TYPE smscloud_messages_pending gauge"]
+        lines += [f'smscloud_messages_pending{{state="{k}"}} {v}' for k, v in pending.items()]
+        lines += [
             "# TYPE smscloud_db_commits_total counter",
             f"smscloud_db_commits_total {platform.db.commits}",
             "# TYPE smscloud_db_jobs_total counter",
@@ -107,18 +115,16 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
         return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if manage_lifecycle:
-            await platform.start()
+    async def whole_platform(app: Starlette) -> AsyncIterator[None]:
+        await platform.start()
         try:
             yield
         finally:
-            if manage_lifecycle:
-                await platform.stop()
+            await platform.stop()
 
     routes = [
         Route("/", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan or whole_platform)

@@ -122,6 +122,8 @@ class Dispatcher:
     async def dispatch_once(self) -> int:
         """Claim one batch, submit it, record the outcome; returns how many were claimed."""
         now = time.time()
+        if not await self.db.read(lambda c: outcomes.has_due(c, now)):
+            return 0
         claimed = await self.db.write(
             lambda c: outcomes.claim(c, self.batch, now, self.lease_seconds)
         )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from smscloud.carriers.base import InFlight, Receipt, Reply, SubmitResult, canonical_id
 from smscloud.store import schema as s
@@ -50,6 +50,25 @@ def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> lis
         .returning(m.c.id, m.c.phone, m.c.content, m.c.sender_id, m.c.extend_code, m.c.attempts)
     )
     return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+
+
+def has_due(conn: Connection, now: float) -> bool:
+    """Whether a claim would find anything; a cheap read, so idle polling takes no write lock."""
+    queued = conn.execute(select(m.c.id).where(m.c.state == "QUEUED").limit(1)).first()
+    if queued is not None:
+        return True
+    expired = conn.execute(
+        select(m.c.id).where(m.c.state == "SENDING", m.c.lease_until < now).limit(1)
+    ).first()
+    return expired is not None
+
+
+def pending_counts(conn: Connection) -> dict[str, int]:
+    """Messages not yet final, by state (each count runs on its partial index)."""
+    return {
+        state: int(conn.execute(select(func.count()).where(m.c.state == state)).scalar_one())
+        for state in ("QUEUED", "SENDING", "SUBMITTED")
+    }
 
 
 def _refund(conn: Connection, ids: Sequence[int]) -> None:
@@ -142,26 +161,16 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
                 )
             )
         )
-    matched = [(k, r) for k, r in zip(keys, receipts, strict=True) if k in known]
-    if matched:
-        conn.execute(
-            update(m)
-            .where(
-                and_(
-                    m.c.carrier == carrier,
-                    m.c.carrier_msg_id == bindparam("cid"),
-                    m.c.state == "SUBMITTED",
-                )
-            )
-            .values(
-                state=bindparam("st"),
-                receipt_code=bindparam("code"),
-                done_at=bindparam("at"),
-                receive_time=bindparam("at"),
-                report_state=1,
-            ),
-            [{"cid": k, "st": r.state, "code": r.code[:32], "at": r.done_at} for k, r in matched],
-        )
+    run_many(
+        conn,
+        "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
+        " report_state = 1 WHERE carrier = ? AND carrier_msg_id = ? AND state = 'SUBMITTED'",
+        [
+            (r.state, r.code[:32], r.done_at, r.done_at, carrier, k)
+            for k, r in zip(keys, receipts, strict=True)
+            if k in known
+        ],
+    )
     return [r for k, r in zip(keys, receipts, strict=True) if k not in known]
 
 
