@@ -109,6 +109,16 @@ def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
         conn.close()
 
 
+def children(pid: int) -> list[int]:
+    """Pids of a process's children (``serve``'s delivery worker)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
+    return kids
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far."""
     with open(f"/proc/{pid}/stat") as f:
@@ -365,7 +375,9 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
         try:
             server.start()
             target = provision(server)
+            workers = children(server.pid)
             cpu_before = cpu_seconds(server.pid)
+            worker_before = sum(cpu_seconds(w) for w in workers)
             config = LoadConfig(
                 numbers_per_request=scenario.numbers,
                 concurrency=scenario.concurrency,
@@ -377,6 +389,10 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
             result = figures(scenario, load, final_at, final)
             result["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu_before, 2)
             result["server_rss_mib"] = round(loadgen.peak_rss_kib(server.pid) / 1024, 1)
+            result["worker_cpu_s"] = round(sum(cpu_seconds(w) for w in workers) - worker_before, 2)
+            result["worker_rss_mib"] = round(
+                sum(loadgen.peak_rss_kib(w) for w in workers) / 1024, 1
+            )
         except Exception:
             print(f"server log (tail):\n{server.log_tail()}", file=sys.stderr)
             raise
@@ -411,9 +427,10 @@ def report(r: dict[str, Any], label: str) -> None:
         f" final/s  ({r['final']} final)\n"
         f"  accept latency  p50 {r['p50_ms']:.1f}  p90 {r['p90_ms']:.1f}"
         f"  p99 {r['p99_ms']:.1f}  max {r['max_ms']:.1f} ms\n"
-        f"  peak RSS        server {r['server_rss_mib']:.1f} MiB"
+        f"  peak RSS        api {r['server_rss_mib']:.1f} MiB  worker {r['worker_rss_mib']:.1f} MiB"
         f"  loadgen {r['loadgen_rss_mib']:.1f} MiB\n"
-        f"  CPU             server {r['server_cpu_s']:.1f} s  loadgen {r['loadgen_cpu_s']:.1f} s"
+        f"  CPU             api {r['server_cpu_s']:.1f} s  worker {r['worker_cpu_s']:.1f} s"
+        f"  loadgen {r['loadgen_cpu_s']:.1f} s"
     )
     print(json.dumps({"run": label} | r, ensure_ascii=False), flush=True)
 
