@@ -144,18 +144,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "serve":
+    if args.command in ("serve", "worker"):
         import uvloop
 
         from smscloud.server import serve
-
-        return uvloop.run(serve(settings))
-    if args.command == "worker":
-        import uvloop
-
         from smscloud.worker import work
 
-        return uvloop.run(work(settings))
+        runner = serve if args.command == "serve" else work
+        try:
+            return uvloop.run(runner(settings))
+        except KeyboardInterrupt:
+            # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal; the
+            # shutdown is done, so end quietly with the conventional status.
+            return 130
     if args.command == "migrate":
         db = Database(settings.resolved_database_url)
         upgrade(db.engine)

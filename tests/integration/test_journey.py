@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,16 @@ def test_readme_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureFi
     assert "+8613800138000 Ok 5000:" in printed
     assert "+8613800138000 SUCCESS DELIVRD" in printed
     assert "+8613800000001 FAIL UNDELIV" in printed
+
+
+def test_ctrl_c_stops_serve_and_its_worker_cleanly(tmp_path: Path) -> None:
+    srv = ServeProcess(tmp_path / "data", free_port())
+    srv.start()
+    assert srv.proc is not None
+    workers = srv.children()
+    srv.proc.send_signal(signal.SIGINT)
+    assert srv.proc.wait(30) == 130
+    srv.stop()
+    log = (tmp_path / f"serve-{srv.port}.log").read_text()
+    assert "Traceback" not in log
+    assert workers and not any(Path(f"/proc/{pid}").exists() for pid in workers)
