@@ -12,6 +12,8 @@ from smscloud.domain.templates import (
     SmsType,
     compose,
     lint_template,
+    mask_rendered,
+    mask_value,
     render,
     variable_indexes,
 )
@@ -220,3 +222,40 @@ def test_consecutive_variables_separated_by_text_lint_clean(count: int) -> None:
     content = "，".join(f"第{i}项{{{i}}}" for i in range(1, count + 1))
     assert lint_template(content, N, international=False) == []
     assert variable_indexes(content) == list(range(1, count + 1))
+
+
+# -- masking values in send records (DescribeSendRecordList, §2.7) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("", ""),
+        ("7", "7"),
+        ("42", "4*"),
+        ("123", "1*3"),
+        ("012340", "0****0"),
+        ("张三先生", "张**生"),
+    ],
+)
+def test_mask_value_keeps_only_the_ends(value: str, masked: str) -> None:
+    assert mask_value(value) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "template", "expected"),
+    [
+        # The reference's example: the code is masked, the template's own text is not.
+        (
+            "【腾讯云通信】您的验证码为012340，5分钟内有效。",
+            "您的验证码为{1}，5分钟内有效。",
+            "【腾讯云通信】您的验证码为0****0，5分钟内有效。",
+        ),
+        ("[Acme]Your code is 4321", "Your code is {1}", "[Acme]Your code is 4**1"),
+        ("Your code is 4321", "Your code is {1}", "Your code is 4**1"),
+        ("【签】码123456，再次：123456", "码{1}，再次：{1}", "【签】码1****6，再次：1****6"),
+        ("【签】不是这个模板 2024", "码{1}", "【签】不是这个模板 ****"),
+    ],
+)
+def test_mask_rendered(text: str, template: str, expected: str) -> None:
+    assert mask_rendered(text, template) == expected

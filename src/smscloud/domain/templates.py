@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -192,3 +193,54 @@ def compose(sign: str | None, body: str, *, international: bool) -> str:
     if international:
         return f"[{sign}]{body}"
     return f"【{sign}】{body}"
+
+
+def mask_value(value: str) -> str:
+    """``123456`` -> ``1****6``: keep the ends, hide the middle (DescribeSendRecordList)."""
+    if len(value) <= 2:
+        return value[:1] + "*" * (len(value) - 1) if value else value
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_rendered(text: str, content: str) -> str:
+    """Mask every variable's value in ``text``, a rendering of template ``content``.
+
+    The text may carry a signature before or after the body. If it does not match the
+    template (it always should), every digit is masked rather than anything revealed.
+    """
+    pattern = _template_regex(content)
+    for candidate in (text, text[text.find("】") + 1 :], text[text.find("]") + 1 :]):
+        found = pattern.search(candidate)
+        if found is None or found.end() != len(candidate):
+            continue
+        offset = len(text) - len(candidate)
+        out, last = [], 0
+        for i in range(1, (pattern.groups or 0) + 1):
+            start, end = found.span(i)
+            if start < 0:
+                continue
+            out.append(text[last : offset + start])
+            out.append(mask_value(found.group(i)))
+            last = offset + end
+        out.append(text[last:])
+        return "".join(out)
+    return re.sub(r"[0-9]", "*", text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _template_regex(content: str) -> re.Pattern[str]:
+    # One group per occurrence, in order; a repeated variable must repeat its first value.
+    parts: list[str] = []
+    first: dict[str, int] = {}
+    last = 0
+    for k, match in enumerate(_VARIABLE.finditer(content)):
+        parts.append(re.escape(content[last : match.start()]))
+        name = match.group(1)
+        if name in first:
+            parts.append(f"(?P<o{k}>(?P=o{first[name]}))")
+        else:
+            first[name] = k
+            parts.append(f"(?P<o{k}>.*?)")
+        last = match.end()
+    parts.append(re.escape(content[last:]))
+    return re.compile("^" + "".join(parts) + "$", re.S)

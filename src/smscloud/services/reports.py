@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, and_, case, func, select, update
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.templates import mask_rendered
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
@@ -218,18 +219,21 @@ class Reports:
             m.c.created_at <= stop,
         )
 
-        def read(conn: Connection) -> tuple[int, list[Any]]:
+        def read(conn: Connection) -> tuple[int, list[Any], dict[int, str]]:
             total = conn.execute(select(func.count()).where(where)).scalar_one()
             rows = conn.execute(
                 select(m).where(where).order_by(m.c.created_at.desc()).limit(limit).offset(offset)
             ).all()
-            return min(int(total), 1000), list(rows)
+            t = s.templates
+            ids = list({r.template_id for r in rows})
+            bodies = dict(conn.execute(select(t.c.id, t.c.content).where(t.c.id.in_(ids))).all())
+            return min(int(total), 1000), list(rows), bodies
 
-        total, rows = await self.db.read(read)
-        return total, [self._record(r) for r in rows]
+        total, rows, bodies = await self.db.read(read)
+        return total, [self._record(r, bodies.get(r.template_id)) for r in rows]
 
     @staticmethod
-    def _record(r: Any) -> dict[str, Any]:
+    def _record(r: Any, template: str | None) -> dict[str, Any]:
         if r.state == "REFUSED":
             status = 1
         elif r.state == "DELIVERED":
@@ -245,7 +249,8 @@ class Reports:
             "RequestCode": r.request_code,
             "StatusCode": r.receipt_code if status in (2, 4) else "",
             "IsoCode": r.iso_code,
-            "Content": r.content,
+            # Values are masked as Tencent does: a record list must not hand out codes.
+            "Content": mask_rendered(r.content, template or ""),
             "SendTime": int(r.created_at),
             "UserReceiveTime": int(r.receive_time or 0) if status == 2 else 0,
         }
