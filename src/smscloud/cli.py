@@ -2,6 +2,7 @@
 
     smscloud serve                       API, plus delivery and the sandbox in a worker process
     smscloud worker                      delivery only (scale out on PostgreSQL)
+    smscloud api                         HTTP API only (scale out beside workers)
     smscloud migrate                     bring the database schema up to date
     smscloud admin tenant create ...     operator commands (add --json for machine output)
 
@@ -15,6 +16,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the whole platform: API, delivery, sandbox carrier")
     sub.add_parser("worker", help="run delivery only (dispatcher, carriers, receipts)")
+    sub.add_parser("api", help="run the HTTP API only, beside separate workers")
     sub.add_parser("migrate", help="bring the database schema up to date")
 
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
@@ -144,13 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command in ("serve", "worker"):
+    if args.command == "api":
+        settings = replace(settings, delivery="none")
+    if args.command in ("serve", "worker", "api"):
         import uvloop
 
         from smscloud.server import serve
         from smscloud.worker import work
 
-        runner = serve if args.command == "serve" else work
+        runner = work if args.command == "worker" else serve
         try:
             return uvloop.run(runner(settings))
         except KeyboardInterrupt:

@@ -97,8 +97,10 @@ async def serve(settings: Settings) -> int:
     if settings.demo_seed:
         with platform.db.connect() as conn:
             seed_demo(conn, settings.data_dir)
+    if settings.delivery not in ("process", "inline", "none"):
+        raise SystemExit(f"SMSCLOUD_DELIVERY must be process, inline or none: {settings.delivery}")
     inline = settings.delivery == "inline"
-    worker = None if inline else WorkerSupervisor()
+    worker = WorkerSupervisor() if settings.delivery == "process" else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -280,3 +280,12 @@ def test_version_2019_07_11(server: LiveServer) -> None:
         models_2019,
     ).SendStatusStatistics
     assert (st.RequestCount, st.FeeCount) == (1, 1)
+    packages = call(
+        c,
+        "SmsPackagesStatistics",
+        {"SmsSdkAppid": t.sdk_app_id, "Limit": 10, "Offset": 0},
+        models_2019,
+    )
+    item = packages.SmsPackagesStatisticsSet[0]
+    assert (item.AmountOfPackage, item.CurrentUsage, item.TypeOfPackage) == (1000, 1, 0)
+    assert item.PackageCreateUnixTime > 0 and len(item.PackageCreateTime) == 19

@@ -15,7 +15,10 @@ import httpx
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path, port: int, database_url: str = "", **env: str) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, database_url: str = "", command: str = "serve", **env: str
+    ) -> None:
+        self.command = command
         self.data_dir = data_dir
         self.port = port
         self.endpoint = f"127.0.0.1:{port}"
@@ -37,11 +40,13 @@ class ServeProcess:
         self._close_log()
         self._log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smscloud.cli", "serve"],
+            [sys.executable, "-m", "smscloud.cli", self.command],
             env=self.env,
             stdout=self._log,
             stderr=self._log,
         )
+        if self.command == "worker":
+            return  # no HTTP: it shows itself by delivering
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -39,8 +39,10 @@ def request(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
             if isinstance(out.get(key), int):
                 out[key] = str(out[key])  # Integer yyyymmddhh in 2019, String in 2021
     if action == "SmsPackagesStatistics":
+        # 2019-07-11 has no range: every package. An open range needs no clock (and so no
+        # time zone to get wrong).
         out.setdefault("BeginTime", "2000010100")
-        out.setdefault("EndTime", datetime.now().strftime("%Y%m%d%H"))
+        out.setdefault("EndTime", "2099123123")
     if action in ("DescribeSmsSignList", "DescribeSmsTemplateList"):
         key = "SignIdSet" if action == "DescribeSmsSignList" else "TemplateIdSet"
         if not out.get(key):
