@@ -48,6 +48,7 @@ class Tenant:
     app_id: int
     sign_name: str = ""
     template_id: str = ""
+    app_key: str = ""
 
 
 class LiveServer:
@@ -113,6 +114,7 @@ class LiveServer:
             tenant = Tenant(
                 t["id"], key["secret_id"], key["secret_key"], app["sdk_app_id"], app["id"]
             )
+            tenant.app_key = app["app_key"]
             if sign is not None:
                 tenant.sign_name = sign
                 approved_sign(conn, t["id"], sign, international)

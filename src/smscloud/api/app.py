@@ -13,7 +13,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from smscloud.api import envelope, sms2019
+from smscloud.api import (
+    envelope,
+    sms2019,
+    v5,
+    v5_registry,  # noqa: F401 (registers the v5 management commands)
+)
 from smscloud.api.auth import authenticate
 from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
@@ -84,6 +89,14 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             result = sms2019.response(call.action, result, platform.settings.tz)
         return envelope.success(result, request_id)
 
+    async def legacy_sms(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return envelope.JsonResponse({"result": 1004, "errmsg": "request body too large"})
+        query = dict(request.query_params)
+        out = await v5.handle(platform, request.path_params["command"], query, body)
+        return envelope.JsonResponse(out)
+
     async def healthz(request: Request) -> Response:
         if not platform.ready:
             return PlainTextResponse("starting\n", status_code=503)
@@ -124,6 +137,7 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
 
     routes = [
         Route("/", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/v5/tlssmssvr/{command}", legacy_sms, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
     ]

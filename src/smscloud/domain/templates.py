@@ -244,3 +244,18 @@ def _template_regex(content: str) -> re.Pattern[str]:
         last = match.end()
     parts.append(re.escape(content[last:]))
     return re.compile("^" + "".join(parts) + "$", re.S)
+
+
+def match_rendered(body: str, content: str) -> list[str] | None:
+    """The parameters that render ``content`` into ``body``, or None if it does not.
+
+    For the legacy content-mode send, where the caller gives the final text, not the values.
+    """
+    found = _template_regex(content).fullmatch(body)
+    if found is None:
+        return None
+    values: dict[str, str] = {}
+    names = [m.group(1) for m in _VARIABLE.finditer(content)]
+    for k, name in enumerate(names):
+        values.setdefault(name, found.group(f"o{k}"))
+    return [values[str(i)] for i in range(1, max(map(int, names), default=0) + 1)]

@@ -88,6 +88,36 @@ def _offset(offset: int) -> int:
     return offset
 
 
+async def default_sign(db: Database, tenant_id: int, international: int) -> str:
+    """The tenant's signature when a legacy request names none: its oldest approved one."""
+    g = s.signs
+    q = (
+        select(g.c.name)
+        .where(
+            g.c.tenant_id == tenant_id,
+            g.c.international == international,
+            g.c.status == 0,
+            g.c.deleted.is_(False),
+        )
+        .order_by(g.c.id)
+        .limit(1)
+    )
+    name = await db.read(lambda c: c.execute(q).scalar())
+    return str(name or "")
+
+
+async def approved_templates(db: Database, tenant_id: int) -> list[tuple[int, str, int]]:
+    """(id, content, international) of the tenant's approved templates, newest first."""
+    t = s.templates
+    q = (
+        select(t.c.id, t.c.content, t.c.international)
+        .where(t.c.tenant_id == tenant_id, t.c.status == 0, t.c.deleted.is_(False))
+        .order_by(t.c.id.desc())
+    )
+    rows = await db.read(lambda c: c.execute(q).all())
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
 class Registry:
     """Sign and template use cases."""
 
@@ -232,20 +262,20 @@ class Registry:
         self,
         tenant_id: int,
         *,
-        international: int,
+        international: int | None,
         ids: Sequence[int] = (),
         limit: int = 10,
         offset: int = 0,
         via_api: bool = True,
     ) -> list[dict[str, Any]]:
         await self._tenant(tenant_id, via_api=via_api)
-        _check_international(international)
         if len(ids) > 100:
             raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "At most 100 ids.")
         g = s.signs
-        q = select(g).where(
-            g.c.tenant_id == tenant_id, g.c.international == international, g.c.deleted.is_(False)
-        )
+        q = select(g).where(g.c.tenant_id == tenant_id, g.c.deleted.is_(False))
+        if international is not None:  # None: both (the v5 API has no such filter)
+            _check_international(international)
+            q = q.where(g.c.international == international)
         if ids:
             q = q.where(g.c.id.in_(list(ids))).order_by(g.c.id)
         else:
@@ -390,20 +420,20 @@ class Registry:
         self,
         tenant_id: int,
         *,
-        international: int,
+        international: int | None,
         ids: Sequence[int] = (),
         limit: int = 10,
         offset: int = 0,
         via_api: bool = True,
     ) -> list[dict[str, Any]]:
         await self._tenant(tenant_id, via_api=via_api)
-        _check_international(international)
         if len(ids) > 100:
             raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "At most 100 ids.")
         t = s.templates
-        q = select(t).where(
-            t.c.tenant_id == tenant_id, t.c.international == international, t.c.deleted.is_(False)
-        )
+        q = select(t).where(t.c.tenant_id == tenant_id, t.c.deleted.is_(False))
+        if international is not None:
+            _check_international(international)
+            q = q.where(t.c.international == international)
         if ids:
             q = q.where(t.c.id.in_(list(ids))).order_by(t.c.id)
         else:

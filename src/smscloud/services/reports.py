@@ -87,6 +87,44 @@ def status_item(row: Any) -> dict[str, Any]:
     }
 
 
+def push_status_item(item: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """A pulled report in the status callback's shape (§4.2), as the v5 pulls return it."""
+    received = item["UserReceiveTime"]
+    return {
+        "user_receive_time": (
+            datetime.fromtimestamp(received, tz).strftime("%Y-%m-%d %H:%M:%S") if received else ""
+        ),
+        "nationcode": item["CountryCode"],
+        "mobile": item["SubscriberNumber"],
+        "report_status": item["ReportStatus"],
+        "errmsg": item["Description"],
+        "description": RECEIPT_TEXT.get(item["Description"], item["Description"]),
+        "sid": item["SerialNo"],
+    }
+
+
+def push_reply_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A pulled reply in the reply callback's shape (§4.3)."""
+    return {
+        "extend": item["ExtendCode"],
+        "mobile": item["SubscriberNumber"],
+        "nationcode": item["CountryCode"],
+        "sign": item["SignName"],
+        "text": item["ReplyContent"],
+        "time": item["ReplyTime"],
+    }
+
+
+# Human text for the common receipt codes (the callback's ``description``).
+RECEIPT_TEXT = {
+    "DELIVRD": "用户短信送达成功",
+    "UNDELIV": "空号、停机或关机",
+    "EXPIRED": "短信超过有效期，用户手机不可达",
+    "REJECTD": "短信被拒绝",
+    "UNKNOWN": "未知状态",
+}
+
+
 def reply_item(row: Any) -> dict[str, Any]:
     nation = row.nation_code
     return {
