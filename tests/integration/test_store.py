@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, insert, select, text
@@ -155,5 +157,75 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     try:
         mode = db.read_sync(lambda c: c.execute(text("PRAGMA journal_mode")).scalar())
         assert mode == "wal"
+    finally:
+        db.close()
+
+
+m, rp = s.messages, s.replies
+HOT_QUERIES = [
+    ("claim", select(m.c.id).where(s.QUEUED).order_by(m.c.id).limit(500), "ix_messages_queued"),
+    (
+        "expired leases",
+        select(m.c.id).where(s.LEASED, m.c.lease_until < 1e9).limit(500),
+        "ix_messages_leased",
+    ),
+    (
+        "receipt timeout",
+        select(m.c.id).where(s.IN_FLIGHT, m.c.submitted_at < 1e9),
+        "ix_messages_in_flight",
+    ),
+    (
+        "report pull",
+        select(m.c.id).where(m.c.app_id == 7, s.REPORT_PENDING).order_by(m.c.id).limit(100),
+        "ix_messages_report_pending",
+    ),
+    (
+        "reply pull",
+        select(rp.c.id).where(rp.c.app_id == 7, s.REPLY_PENDING).order_by(rp.c.id).limit(100),
+        "ix_replies_pending",
+    ),
+    (
+        "frequency history",
+        select(m.c.created_at).where(
+            m.c.app_id == 7, m.c.phone.in_(["+8613800138000"]), m.c.created_at >= 0
+        ),
+        "ix_messages_phone_app_time",
+    ),
+]
+
+
+def _literal(value: object) -> str:
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+@pytest.mark.parametrize(("name", "query", "index"), HOT_QUERIES, ids=[q[0] for q in HOT_QUERIES])
+def test_hot_queries_use_their_indexes_with_bound_parameters(
+    database_url: str, name: str, query: object, index: str
+) -> None:
+    """The store's hot queries must find their (partial) indexes as the app executes them:
+    with bound parameters, and on PostgreSQL under a generic plan too."""
+    db = Database(database_url)
+    try:
+        upgrade(db.engine)
+        with db.engine.connect() as conn:
+            compiled = query.compile(  # type: ignore[attr-defined]
+                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+            )
+            sql = str(compiled)
+            if conn.dialect.name == "sqlite":
+                params = tuple(compiled.params[k] for k in compiled.positiontup)
+                plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+            else:
+                # psycopg prepares a statement after five runs, and PostgreSQL may then plan it
+                # once for all values (a generic plan): that is the plan to check.
+                names = re.findall(r"%\((\w+)\)s", sql)
+                prepared = re.sub(r"%\((\w+)\)s", lambda mt: f"${names.index(mt[1]) + 1}", sql)
+                conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+                conn.exec_driver_sql("SET enable_seqscan = off")
+                conn.exec_driver_sql("PREPARE hot AS " + prepared.replace("%%", "%"))
+                args = ", ".join(_literal(compiled.params[n]) for n in names)
+                plan = conn.exec_driver_sql(f"EXPLAIN EXECUTE hot({args})").all()
+        text_plan = " ".join(str(col) for row in plan for col in row)
+        assert index in text_plan, f"{name}: {text_plan}"
     finally:
         db.close()

@@ -33,8 +33,8 @@ class Claimed:
 def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> list[Claimed]:
     """Lease up to ``limit`` due messages: queued ones, or ones whose lease ran out."""
     pg = conn.dialect.name == "postgresql"
-    due = select(m.c.id).where(m.c.state == "QUEUED").order_by(m.c.id).limit(limit)
-    expired = select(m.c.id).where(m.c.state == "SENDING", m.c.lease_until < now).limit(limit)
+    due = select(m.c.id).where(s.QUEUED).order_by(m.c.id).limit(limit)
+    expired = select(m.c.id).where(s.LEASED, m.c.lease_until < now).limit(limit)
     if pg:
         due = due.with_for_update(skip_locked=True)
         expired = expired.with_for_update(skip_locked=True)
@@ -54,20 +54,22 @@ def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> lis
 
 def has_due(conn: Connection, now: float) -> bool:
     """Whether a claim would find anything; a cheap read, so idle polling takes no write lock."""
-    queued = conn.execute(select(m.c.id).where(m.c.state == "QUEUED").limit(1)).first()
+    queued = conn.execute(select(m.c.id).where(s.QUEUED).limit(1)).first()
     if queued is not None:
         return True
-    expired = conn.execute(
-        select(m.c.id).where(m.c.state == "SENDING", m.c.lease_until < now).limit(1)
-    ).first()
+    expired = conn.execute(select(m.c.id).where(s.LEASED, m.c.lease_until < now).limit(1)).first()
     return expired is not None
 
 
 def pending_counts(conn: Connection) -> dict[str, int]:
     """Messages not yet final, by state (each count runs on its partial index)."""
     return {
-        state: int(conn.execute(select(func.count()).where(m.c.state == state)).scalar_one())
-        for state in ("QUEUED", "SENDING", "SUBMITTED")
+        state: int(conn.execute(select(func.count()).select_from(m).where(predicate)).scalar_one())
+        for state, predicate in (
+            ("QUEUED", s.QUEUED),
+            ("SENDING", s.LEASED),
+            ("SUBMITTED", s.IN_FLIGHT),
+        )
     }
 
 
@@ -207,9 +209,7 @@ def store_replies(conn: Connection, replies: Sequence[Reply]) -> int:
 def in_flight(conn: Connection, carrier: str) -> list[InFlight]:
     """Messages this carrier took that still wait for a receipt."""
     rows = conn.execute(
-        select(m.c.carrier_msg_id, m.c.phone).where(
-            m.c.state == "SUBMITTED", m.c.carrier == carrier
-        )
+        select(m.c.carrier_msg_id, m.c.phone).where(s.IN_FLIGHT, m.c.carrier == carrier)
     )
     return [InFlight(cid, phone) for cid, phone in rows]
 
@@ -218,7 +218,7 @@ def expire_silent(conn: Connection, older_than: float, now: float) -> int:
     """Close messages whose receipt never came: final state UNKNOWN, not refunded."""
     result = conn.execute(
         update(m)
-        .where(m.c.state == "SUBMITTED", m.c.submitted_at < older_than)
+        .where(s.IN_FLIGHT, m.c.submitted_at < older_than)
         .values(state="UNKNOWN", receipt_code="UNKNOWN", done_at=now, report_state=1)
     )
     return int(result.rowcount or 0)

@@ -155,7 +155,7 @@ def take_status_reports(conn: Connection, app_id: int, limit: int) -> list[dict[
     """Queue pull: each final report is returned once (§4.1)."""
     rows = conn.execute(
         select(*_STATUS_COLS)
-        .where(m.c.app_id == app_id, m.c.report_state == 1)
+        .where(m.c.app_id == app_id, s.REPORT_PENDING)
         .order_by(m.c.id)
         .limit(limit)
     ).all()
@@ -166,7 +166,7 @@ def take_status_reports(conn: Connection, app_id: int, limit: int) -> list[dict[
 
 def take_replies(conn: Connection, app_id: int, limit: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(rp).where(rp.c.app_id == app_id, rp.c.pulled == 0).order_by(rp.c.id).limit(limit)
+        select(rp).where(rp.c.app_id == app_id, s.REPLY_PENDING).order_by(rp.c.id).limit(limit)
     ).all()
     if rows:
         conn.execute(update(rp).where(rp.c.id.in_([r.id for r in rows])).values(pulled=1))

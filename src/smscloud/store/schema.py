@@ -32,6 +32,15 @@ NAMING = {
 }
 metadata = MetaData(naming_convention=NAMING)
 
+# Predicates of the partial indexes. Queries must use these very expressions: a planner uses
+# a partial index only when the query's condition matches the index's literally, and a bound
+# parameter (``state = ?``) never does, on SQLite or PostgreSQL.
+QUEUED = text("state = 'QUEUED'")
+LEASED = text("state = 'SENDING'")
+IN_FLIGHT = text("state = 'SUBMITTED'")
+REPORT_PENDING = text("report_state = 1")
+REPLY_PENDING = text("pulled = 0")
+
 # BigInteger primary keys autoincrement on PostgreSQL; on SQLite they must be INTEGER to alias
 # the rowid, which ``with_variant`` arranges.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -197,27 +206,27 @@ messages = Table(
     Index(
         "ix_messages_queued",
         "id",
-        sqlite_where=text("state = 'QUEUED'"),
-        postgresql_where=text("state = 'QUEUED'"),
+        sqlite_where=QUEUED,
+        postgresql_where=QUEUED,
     ),
     Index(
         "ix_messages_leased",
         "lease_until",
-        sqlite_where=text("state = 'SENDING'"),
-        postgresql_where=text("state = 'SENDING'"),
+        sqlite_where=LEASED,
+        postgresql_where=LEASED,
     ),
     Index(
         "ix_messages_in_flight",
         "submitted_at",
-        sqlite_where=text("state = 'SUBMITTED'"),
-        postgresql_where=text("state = 'SUBMITTED'"),
+        sqlite_where=IN_FLIGHT,
+        postgresql_where=IN_FLIGHT,
     ),
     Index(
         "ix_messages_report_pending",
         "app_id",
         "id",
-        sqlite_where=text("report_state = 1"),
-        postgresql_where=text("report_state = 1"),
+        sqlite_where=REPORT_PENDING,
+        postgresql_where=REPORT_PENDING,
     ),
 )
 
@@ -239,8 +248,8 @@ replies = Table(
         "ix_replies_pending",
         "app_id",
         "id",
-        sqlite_where=text("pulled = 0"),
-        postgresql_where=text("pulled = 0"),
+        sqlite_where=REPLY_PENDING,
+        postgresql_where=REPLY_PENDING,
     ),
 )
 
