@@ -1,0 +1,98 @@
+"""The PDU base class: header values, TLVs and typed TLV accessors (SMPP 3.4 §3.2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .fields import Wire, validate
+from .tlv import Tag, check_tlv, decode_tlv
+
+__all__ = ["GENERIC_NACK", "RESPONSE_BIT", "Pdu", "body_fields"]
+
+GENERIC_NACK = 0x80000000
+RESPONSE_BIT = 0x80000000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pdu:
+    """Base of all PDUs: header values, TLVs as ``(tag, raw)`` pairs, typed accessors."""
+
+    command_id: ClassVar[int] = 0
+    name: ClassVar[str] = ""
+    sequence_number: int = 0
+    command_status: int = 0
+    tlvs: tuple[tuple[int, bytes], ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        # SubmitSmResp -> "submit_sm_resp", the spec's name for the command (§4).
+        cls.name = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__.lstrip("_")).lower()
+
+    def __post_init__(self) -> None:
+        for attr in ("sequence_number", "command_status"):
+            value = getattr(self, attr)
+            if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+                raise ValueError(f"{attr}: {value!r} is not a 4-octet unsigned integer")
+        for name, wire in body_fields(type(self)):
+            validate(name, wire, getattr(self, name))
+        for tag, raw in self.tlvs:
+            if not 0 <= tag <= 0xFFFF or not isinstance(raw, bytes):
+                raise ValueError(f"bad TLV {tag!r}")
+            check_tlv(tag, raw)
+
+    @property
+    def is_response(self) -> bool:
+        return bool(self.command_id & RESPONSE_BIT)
+
+    def tlv(self, tag: int) -> bytes | None:
+        """Raw value of the first TLV with ``tag``, or None."""
+        return next((raw for t, raw in self.tlvs if t == tag), None)
+
+    def tlv_int(self, tag: int) -> int | None:
+        value = None if (raw := self.tlv(tag)) is None else decode_tlv(tag, raw)
+        return value if isinstance(value, int) else None
+
+    def tlv_str(self, tag: int) -> str | None:
+        value = None if (raw := self.tlv(tag)) is None else decode_tlv(tag, raw)
+        return value if isinstance(value, str) else None
+
+    @property
+    def receipted_message_id(self) -> str | None:
+        return self.tlv_str(Tag.RECEIPTED_MESSAGE_ID)
+
+    @property
+    def delivery_state(self) -> int | None:
+        """The message_state TLV (§5.3.2.35), 1..8."""
+        return self.tlv_int(Tag.MESSAGE_STATE)
+
+    @property
+    def network_error_code(self) -> bytes | None:
+        return self.tlv(Tag.NETWORK_ERROR_CODE)
+
+    @property
+    def message_payload(self) -> bytes | None:
+        return self.tlv(Tag.MESSAGE_PAYLOAD)
+
+    @property
+    def sar(self) -> tuple[int, int, int] | None:
+        """(sar_msg_ref_num, sar_total_segments, sar_segment_seqnum) if all present."""
+        ref = self.tlv_int(Tag.SAR_MSG_REF_NUM)
+        total = self.tlv_int(Tag.SAR_TOTAL_SEGMENTS)
+        seq = self.tlv_int(Tag.SAR_SEGMENT_SEQNUM)
+        return None if ref is None or total is None or seq is None else (ref, total, seq)
+
+
+_SPECS: dict[type[Pdu], tuple[tuple[str, Wire], ...]] = {}
+
+
+def body_fields(cls: type[Pdu]) -> tuple[tuple[str, Wire], ...]:
+    """The (name, wire type) pairs of a PDU class's body, in wire order."""
+    spec = _SPECS.get(cls)
+    if spec is None:
+        spec = tuple(
+            (f.name, f.metadata["wire"]) for f in dataclasses.fields(cls) if "wire" in f.metadata
+        )
+        _SPECS[cls] = spec
+    return spec

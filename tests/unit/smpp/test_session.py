@@ -1,0 +1,170 @@
+"""An ESME session and an SMSC session wired back to back in memory."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from smscloud.protocols.smpp import (
+    BindReceiver,
+    BindReceiverResp,
+    BindTransceiver,
+    BindTransceiverResp,
+    BindTransmitter,
+    BindTransmitterResp,
+    CommandStatus,
+    DeliverSm,
+    DeliverSmResp,
+    EnquireLink,
+    EnquireLinkResp,
+    GenericNack,
+    Outbind,
+    Pdu,
+    PduError,
+    SubmitSm,
+    SubmitSmResp,
+    Unbind,
+    UnbindResp,
+    decode,
+    encode,
+)
+from smscloud.protocols.smpp.session import Role, Session, SessionError, State
+
+S = CommandStatus
+
+
+def deliver(src: Session, dst: Session, pdu: Pdu, now: float = 0.0) -> Pdu:
+    """Send ``pdu`` from ``src``; return what ``dst`` reads."""
+    dst.receive_data(src.send(pdu, now), now)
+    event = dst.next_event()
+    assert event is not None and dst.next_event() is None
+    return event
+
+
+def bound_pair(window: int = 10) -> tuple[Session, Session]:
+    esme, smsc = Session(Role.ESME, window=window), Session(Role.SMSC)
+    bind = deliver(esme, smsc, BindTransceiver(system_id="esme", password="pw"))
+    assert isinstance(bind, BindTransceiver) and bind.sequence_number == 1
+    resp = BindTransceiverResp(sequence_number=bind.sequence_number, system_id="smsc")
+    assert deliver(smsc, esme, resp) == resp
+    assert esme.state is smsc.state is State.BOUND_TRX
+    return esme, smsc
+
+
+def test_full_conversation() -> None:
+    esme, smsc = bound_pair()
+    sub = esme.assign(SubmitSm(destination_addr="8613800138000", short_message=b"hi"))
+    got = deliver(esme, smsc, sub)
+    assert got == sub and esme.in_window == 1
+    deliver(smsc, esme, SubmitSmResp(sequence_number=got.sequence_number, message_id="1A"))
+    assert esme.outstanding == {} and smsc.unanswered == {}
+    dlr = deliver(smsc, esme, DeliverSm(esm_class=4, short_message=b"id:1A stat:DELIVRD"))
+    deliver(esme, smsc, DeliverSmResp(sequence_number=dlr.sequence_number))
+    unbind = deliver(esme, smsc, Unbind())
+    deliver(smsc, esme, UnbindResp(sequence_number=unbind.sequence_number))
+    assert esme.state is smsc.state is State.UNBOUND
+    esme.close()
+    with pytest.raises(SessionError):
+        esme.send(EnquireLink())
+
+
+def test_sequence_numbers_increase_and_wrap() -> None:
+    esme, _ = bound_pair()
+    assert [esme.assign(EnquireLink()).sequence_number for _ in range(3)] == [2, 3, 4]
+    esme._seq = 0x7FFFFFFF
+    assert esme.assign(EnquireLink()).sequence_number == 1
+
+
+def test_refused_bind_stays_open() -> None:
+    esme, smsc = Session(Role.ESME), Session(Role.SMSC)
+    bind = deliver(esme, smsc, BindTransmitter(system_id="x"))
+    resp = BindTransmitterResp(
+        sequence_number=bind.sequence_number, command_status=S.ESME_RBINDFAIL
+    )
+    deliver(smsc, esme, resp)
+    assert esme.state is smsc.state is State.OPEN
+
+
+def test_outbind_then_bind_receiver() -> None:
+    esme, smsc = Session(Role.ESME), Session(Role.SMSC)
+    assert isinstance(deliver(smsc, esme, Outbind(system_id="smsc")), Outbind)
+    bind = deliver(esme, smsc, BindReceiver(system_id="esme"))
+    deliver(smsc, esme, BindReceiverResp(sequence_number=bind.sequence_number))
+    assert esme.state is State.BOUND_RX
+    with pytest.raises(SessionError):  # a receiver may not submit (§2.4)
+        esme.send(SubmitSm())
+    deliver(smsc, esme, DeliverSm())
+
+
+def test_submit_before_bind() -> None:
+    esme, smsc = Session(Role.ESME), Session(Role.SMSC)
+    with pytest.raises(SessionError):
+        esme.send(SubmitSm())
+    # A misbehaving peer: the SMSC must refuse with ESME_RINVBNDSTS.
+    smsc.receive_data(encode(SubmitSm(sequence_number=5)))
+    with pytest.raises(SessionError) as info:
+        smsc.next_event()
+    assert info.value.status == S.ESME_RINVBNDSTS
+    answer = decode(smsc.reject(info.value))
+    assert answer == SubmitSmResp(sequence_number=5, command_status=S.ESME_RINVBNDSTS)
+
+
+def test_bad_pdus_get_the_right_answer() -> None:
+    _, smsc = bound_pair()
+    smsc.receive_data(struct.pack("!IIII", 16, 0x99, 0, 7))
+    with pytest.raises(PduError) as info:
+        smsc.next_event()
+    assert decode(smsc.reject(info.value)) == GenericNack(
+        sequence_number=7, command_status=S.ESME_RINVCMDID
+    )
+    body = b"\x00\x00\x00" + b"1" * 30 + b"\x00"
+    smsc.receive_data(struct.pack("!IIII", 16 + len(body), 4, 0, 8) + body)
+    with pytest.raises(PduError) as info:
+        smsc.next_event()
+    assert decode(smsc.reject(info.value)) == SubmitSmResp(
+        sequence_number=8, command_status=S.ESME_RINVSRCADR
+    )
+
+
+def test_window() -> None:
+    esme, _ = bound_pair(window=2)
+    first = esme.assign(SubmitSm())
+    esme.send(first)
+    esme.send(SubmitSm())
+    with pytest.raises(SessionError, match="window full"):
+        esme.send(SubmitSm())
+    esme.send(EnquireLink())  # keepalive is outside the window
+    esme.receive_data(encode(SubmitSmResp(sequence_number=first.sequence_number)))
+    assert esme.next_event() is not None
+    esme.send(SubmitSm())
+
+
+def test_unsolicited_response_and_wrong_response() -> None:
+    esme, smsc = bound_pair()
+    esme.receive_data(encode(SubmitSmResp(sequence_number=99)))
+    with pytest.raises(SessionError) as info:
+        esme.next_event()
+    assert info.value.status is None
+    with pytest.raises(SessionError):
+        smsc.send(SubmitSmResp(sequence_number=42))
+
+
+def test_timers_use_the_callers_clock() -> None:
+    esme = Session(Role.ESME, enquire_interval=30, response_timeout=10, now=100.0)
+    smsc = Session(Role.SMSC, now=100.0)
+    bind = deliver(esme, smsc, BindTransmitter(), now=100.0)
+    deliver(smsc, esme, BindTransmitterResp(sequence_number=bind.sequence_number), now=101.0)
+    assert esme.next_deadline() == 131.0
+    assert not esme.enquire_link_due(130.0)
+    assert esme.enquire_link_due(131.0)
+    ping = deliver(esme, smsc, EnquireLink(), now=131.0)
+    assert not esme.enquire_link_due(135.0)  # one is already pending
+    assert esme.next_deadline() == 131.0  # link deadline already passed
+    assert esme.expired(140.0) == []
+    assert esme.expired(141.0) == [ping]
+    late = EnquireLinkResp(sequence_number=ping.sequence_number)
+    esme.receive_data(smsc.send(late, 142.0), 142.0)
+    with pytest.raises(SessionError):  # its request already timed out
+        esme.next_event()
+    assert esme.next_deadline() == 172.0
