@@ -29,9 +29,12 @@ class Submission:
 @dataclass(frozen=True, slots=True)
 class SubmitResult:
     message_id: int
-    carrier_msg_id: str | None  # set when the carrier took the message
+    carrier_msg_id: str | None  # set when the carrier took the message (its first part)
     error: str = ""  # carrier's code when it did not
     permanent: bool = False
+    # Every part's id, in order, when a long message went as several parts; each part gets
+    # its own receipt, and the message is final when all its parts are.
+    part_ids: tuple[str, ...] = ()
 
 
 def canonical_id(carrier_msg_id: str) -> str:

@@ -28,9 +28,6 @@ from collections.abc import Sequence
 
 from smscloud.carriers.base import (
     DELIVERED,
-    EXPIRED,
-    REJECTED,
-    UNDELIVERED,
     InFlight,
     Receipt,
     Reply,
@@ -38,16 +35,7 @@ from smscloud.carriers.base import (
     Submission,
     SubmitResult,
 )
-
-MAGIC: dict[str, tuple[str, str] | None] = {
-    "0000001": (UNDELIVERED, "UNDELIV"),
-    "0000002": (EXPIRED, "EXPIRED"),
-    "0000004": None,
-    "0000005": (REJECTED, "REJECTD"),
-}
-REFUSE_SUFFIX = "0000003"
-REPLY_SUFFIX = "0000007"
-REPLY_TEXT = "收到"
+from smscloud.carriers.magic import MAGIC, REFUSE_SUFFIX, REPLY_SUFFIX, REPLY_TEXT
 
 
 class SandboxCarrier:
