@@ -125,21 +125,27 @@ async def PullSmsSendStatus(p: Platform, tenant_id: int, a: Params, _: str) -> d
     return {"PullSmsSendStatusSet": items}
 
 
-@action
-async def PullSmsSendStatusByPhoneNumber(  # noqa: N802
-    p: Platform, tenant_id: int, a: Params, _: str
-) -> dict[str, Any]:
+ByPhone = Callable[[int, str, int, int | None, int, int], Awaitable[list[dict[str, Any]]]]
+
+
+async def _by_phone(p: Platform, tenant_id: int, a: Params, fetch: ByPhone) -> list[dict[str, Any]]:
+    """The shared shape of the two ``...ByPhoneNumber`` pulls."""
     app_id = await _app_id(p, tenant_id, a)
-    phone = _e164(a.text("PhoneNumber", required=True))
-    items = await p.reports.status_by_phone(
+    return await fetch(
         app_id,
-        phone,
+        _e164(a.text("PhoneNumber", required=True)),
         a.integer("BeginTime", required=True),
         a.integer("EndTime") or None,
         a.integer("Limit", required=True),
         a.integer("Offset", required=True),
     )
-    return {"PullSmsSendStatusSet": items}
+
+
+@action
+async def PullSmsSendStatusByPhoneNumber(  # noqa: N802
+    p: Platform, tenant_id: int, a: Params, _: str
+) -> dict[str, Any]:
+    return {"PullSmsSendStatusSet": await _by_phone(p, tenant_id, a, p.reports.status_by_phone)}
 
 
 @action
@@ -153,17 +159,7 @@ async def PullSmsReplyStatus(p: Platform, tenant_id: int, a: Params, _: str) -> 
 async def PullSmsReplyStatusByPhoneNumber(  # noqa: N802
     p: Platform, tenant_id: int, a: Params, _: str
 ) -> dict[str, Any]:
-    app_id = await _app_id(p, tenant_id, a)
-    phone = _e164(a.text("PhoneNumber", required=True))
-    items = await p.reports.replies_by_phone(
-        app_id,
-        phone,
-        a.integer("BeginTime", required=True),
-        a.integer("EndTime") or None,
-        a.integer("Limit", required=True),
-        a.integer("Offset", required=True),
-    )
-    return {"PullSmsReplyStatusSet": items}
+    return {"PullSmsReplyStatusSet": await _by_phone(p, tenant_id, a, p.reports.replies_by_phone)}
 
 
 @action
