@@ -12,6 +12,7 @@ from smscloud.services.catalog import Catalog
 from smscloud.services.registry import Registry
 from smscloud.services.reports import Reports
 from smscloud.services.sending import SendService
+from smscloud.services.statistics import Statistics
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
 
@@ -46,6 +47,7 @@ class Platform:
         )
         self.registry = Registry(self.db, self.catalog)
         self.reports = Reports(self.db, settings.tz)
+        self.statistics = Statistics(self.db, settings.tz)
         self.ready = False
         self._delivering = False
 

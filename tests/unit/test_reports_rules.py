@@ -6,7 +6,7 @@ import pytest
 
 from smscloud.api import sms2019
 from smscloud.domain.errors import RuleViolation
-from smscloud.services.reports import hour_range, parse_hour
+from smscloud.services.statistics import hour_range, parse_hour
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -309,7 +309,7 @@ async def SendStatusStatistics(p: Platform, tenant_id: int, a: Params, _: str) -
     app_id = await _app_id(p, tenant_id, a)
     a.integer("Limit", required=True)
     a.integer("Offset", required=True)
-    stats = await p.reports.send_statistics(
+    stats = await p.statistics.send_statistics(
         app_id, a.text("BeginTime", required=True), a.text("EndTime", required=True)
     )
     return {"SendStatusStatistics": stats}
@@ -322,7 +322,7 @@ async def CallbackStatusStatistics(  # noqa: N802
     app_id = await _app_id(p, tenant_id, a)
     a.integer("Limit", required=True)
     a.integer("Offset", required=True)
-    stats = await p.reports.callback_statistics(
+    stats = await p.statistics.callback_statistics(
         app_id, a.text("BeginTime", required=True), a.text("EndTime", required=True)
     )
     return {"CallbackStatusStatistics": stats}
@@ -331,7 +331,7 @@ async def CallbackStatusStatistics(  # noqa: N802
 @action
 async def SmsPackagesStatistics(p: Platform, tenant_id: int, a: Params, _: str) -> dict[str, Any]:  # noqa: N802
     await _app_id(p, tenant_id, a)
-    items = await p.reports.package_statistics(
+    items = await p.statistics.package_statistics(
         tenant_id,
         a.text("BeginTime", required=True),
         a.text("EndTime", required=True),

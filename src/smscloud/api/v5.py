@@ -230,7 +230,7 @@ async def pullstatus4mobile(platform: Platform, app: AppRec, body: Body) -> Body
 @command("pullsendstatus")
 async def pullsendstatus(platform: Platform, app: AppRec, body: Body) -> Body:
     begin, end = str(_int(body, "begin_date")), str(_int(body, "end_date"))
-    st = await platform.reports.send_statistics(app.id, begin, end)
+    st = await platform.statistics.send_statistics(app.id, begin, end)
     return {
         "data": {
             "bill_number": st["FeeCount"],
@@ -243,7 +243,7 @@ async def pullsendstatus(platform: Platform, app: AppRec, body: Body) -> Body:
 @command("pullcallbackstatus")
 async def pullcallbackstatus(platform: Platform, app: AppRec, body: Body) -> Body:
     begin, end = str(_int(body, "begin_date")), str(_int(body, "end_date"))
-    st = await platform.reports.callback_statistics(app.id, begin, end)
+    st = await platform.statistics.callback_statistics(app.id, begin, end)
     return {
         "data": {
             "success": st["RequestSuccessCount"],

@@ -1,4 +1,4 @@
-"""Delivery reports, replies, send records and statistics, as the API serves them."""
+"""Delivery reports, replies and send records, as the API serves them (pull queues)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, func, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import mask_rendered
@@ -20,11 +20,6 @@ PULL_MAX = 100
 BY_PHONE_DAYS = 7
 RECORD_HOURS = 72
 FINAL = ("DELIVERED", "UNDELIVERED", "EXPIRED", "REJECTED", "UNKNOWN", "FAILED")
-# Receipt codes grouped as CallbackStatusStatistics counts them (§4.6).
-INVALID_NUMBER_CODES = ("UNDELIV", "UNDELIVRD", "MK:0001", "MK:0012", "MK:0013")
-SHUTDOWN_CODES = ("EXPIRED", "MI:0013", "MI:0024", "MK:0004", "MK:0011")
-BLACKLIST_CODES = ("BWLIST", "MX:0012", "TD:0001", "TUIDING", "W-BLACK")
-FREQUENCY_CODES = ("MX:0003", "TE:0003")
 
 
 def pull_limit(limit: int) -> int:
@@ -33,34 +28,6 @@ def pull_limit(limit: int) -> int:
             "InvalidParameterValue.LimitVerifyFail", f"Limit must be between 1 and {PULL_MAX}."
         )
     return limit
-
-
-def parse_hour(value: str, tz: ZoneInfo, *, code: str) -> float:
-    """``yyyymmddhh`` in the platform's time zone -> Unix seconds of that hour's start."""
-    try:
-        if len(value) != 10 or not value.isdigit():
-            raise ValueError(value)
-        return datetime.strptime(value, "%Y%m%d%H").replace(tzinfo=tz).timestamp()
-    except ValueError:
-        raise RuleViolation(code, f"`{value}` is not a time in the yyyymmddhh format.") from None
-
-
-def hour_range(
-    begin: str, end: str, tz: ZoneInfo, *, max_days: int | None = None
-) -> tuple[float, float]:
-    """[start of BeginTime hour, end of EndTime hour) with Tencent's errors."""
-    start = parse_hour(begin, tz, code="InvalidParameterValue.BeginTimeVerifyFail")
-    stop = parse_hour(end, tz, code="InvalidParameterValue.EndTimeVerifyFail") + 3600
-    if stop <= start:
-        raise RuleViolation(
-            "InvalidParameterValue.EndTimeVerifyFail", "EndTime must not be before BeginTime."
-        )
-    if max_days is not None and stop - start > max_days * 86400 + 3600:
-        raise RuleViolation(
-            "InvalidParameterValue.EndTimeVerifyFail",
-            f"The range must not exceed {max_days} days.",
-        )
-    return start, stop
 
 
 def _window(begin: int, end: int | None, now: float, days: float) -> tuple[float, float]:
@@ -292,84 +259,6 @@ class Reports:
             "SendTime": int(r.created_at),
             "UserReceiveTime": int(r.receive_time or 0) if status == 2 else 0,
         }
-
-    async def send_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
-        start, stop = hour_range(begin, end, self.tz)
-        accepted = m.c.state != "REFUSED"
-        q = select(
-            func.count(),
-            func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((and_(accepted, m.c.refunded.is_(False)), m.c.parts), else_=0)), 0
-            ),
-        ).where(m.c.app_id == app_id, m.c.created_at >= start, m.c.created_at < stop)
-        total, ok, fee = await self.db.read(lambda c: c.execute(q).one())
-        return {"FeeCount": int(fee), "RequestCount": int(total), "RequestSuccessCount": int(ok)}
-
-    async def callback_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
-        start, stop = hour_range(begin, end, self.tz, max_days=32)
-        has_receipt = and_(
-            m.c.state.in_(FINAL), m.c.carrier_msg_id.is_not(None), m.c.state != "UNKNOWN"
-        )
-        failed = and_(has_receipt, m.c.state != "DELIVERED")
-
-        def count(cond: Any) -> Any:
-            return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-        q = select(
-            count(m.c.state != "REFUSED"),
-            count(has_receipt),
-            count(m.c.state == "DELIVERED"),
-            count(failed),
-            count(and_(failed, m.c.receipt_code.in_(INVALID_NUMBER_CODES))),
-            count(and_(failed, m.c.receipt_code.in_(SHUTDOWN_CODES))),
-            count(and_(failed, m.c.receipt_code.in_(BLACKLIST_CODES))),
-            count(and_(failed, m.c.receipt_code.in_(FREQUENCY_CODES))),
-        ).where(m.c.app_id == app_id, m.c.created_at >= start, m.c.created_at < stop)
-        row = await self.db.read(lambda c: c.execute(q).one())
-        ok, received, success, fail, invalid, shutdown, black, freq = (int(x) for x in row)
-        internal = fail - invalid - shutdown - black - freq
-        return {
-            "CallbackCount": received,
-            "RequestSuccessCount": ok,
-            "CallbackFailCount": fail,
-            "CallbackSuccessCount": success,
-            "InternalErrorCount": internal,
-            "InvalidNumberCount": invalid,
-            "ShutdownErrorCount": shutdown,
-            "BlackListCount": black,
-            "FrequencyLimitCount": freq,
-        }
-
-    async def package_statistics(
-        self, tenant_id: int, begin: str, end: str, limit: int, offset: int
-    ) -> list[dict[str, int]]:
-        if not 0 <= limit <= 500:
-            raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "Limit must be 0 to 500.")
-        if offset < 0:
-            raise RuleViolation("InvalidParameterValue.OffsetVerifyFail", "Offset must be >= 0.")
-        start, stop = hour_range(begin, end, self.tz)
-        p = s.packages
-        q = (
-            select(p)
-            .where(p.c.tenant_id == tenant_id, p.c.created_at >= start, p.c.created_at < stop)
-            .order_by(p.c.created_at, p.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        rows = await self.db.read(lambda c: c.execute(q).all())
-        return [
-            {
-                "PackageCreateTime": int(r.created_at),
-                "PackageEffectiveTime": int(r.effective_at),
-                "PackageExpiredTime": int(r.expires_at),
-                "PackageAmount": int(r.amount),
-                "PackageType": int(r.package_type),
-                "PackageId": int(r.id),
-                "CurrentUsage": int(r.used),
-            }
-            for r in rows
-        ]
 
     async def report_conversion(self, app_id: int, serial_no: str, at: int | None) -> None:
         when = float(at) if at else self.clock()
