@@ -171,3 +171,45 @@ def test_sandbox_replays_receipts_for_messages_in_flight_after_a_restart() -> No
 
     asyncio.run(main())
     assert sorted((r.carrier_msg_id, r.code) for r in got) == [("a1", "DELIVRD"), ("a2", "UNDELIV")]
+
+
+class PartsCarrier(ScriptedCarrier):
+    """Takes long messages as three parts, each with its own receipt; the second part of a
+    number ending in 1 is undelivered."""
+
+    name = "parts"
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        out = []
+        receipts = []
+        for sub in batch:
+            ids = tuple(f"P{sub.message_id}-{n}" for n in range(1, 4))
+            out.append(SubmitResult(sub.message_id, ids[0], part_ids=ids))
+            for n, pid in enumerate(ids, start=1):
+                bad = sub.phone.endswith("1") and n == 2
+                state, code = ("UNDELIVERED", "UNDELIV") if bad else (DELIVERED, "DELIVRD")
+                receipts.append(Receipt(pid, state, code, time.time()))
+        if self.sink is not None:
+            # Receipts arrive late and out of order; the message waits for all its parts.
+            await asyncio.sleep(0.05)
+            self.sink.receipts(list(reversed(receipts))[:-1])
+            self.sink.receipts(list(reversed(receipts))[-1:])
+        return out
+
+
+def test_a_long_message_is_final_when_all_its_parts_are(tmp_path: Path, database_url: str) -> None:
+    carrier = PartsCarrier(busy=0)
+    p = Platform(make_settings(tmp_path, database_url), carrier=carrier)
+    p.dispatcher = Dispatcher(p.db, carrier, poll_interval=0.02)
+    p.sender.on_accepted = p.dispatcher.notify
+
+    async def main() -> Outcome:
+        await p.start()
+        try:
+            return await _run(p, ["+8613800138000", "+8613800138001"], wait_for=2)
+        finally:
+            await p.stop()
+
+    states, _ = asyncio.run(main())
+    assert states["+8613800138000"][0] == "DELIVERED"
+    assert states["+8613800138001"][0] == "UNDELIVERED"  # one part failed: the message did

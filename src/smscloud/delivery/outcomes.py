@@ -11,13 +11,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
-from smscloud.carriers.base import InFlight, Receipt, Reply, SubmitResult, canonical_id
+from smscloud.carriers.base import (
+    DELIVERED,
+    InFlight,
+    Receipt,
+    Reply,
+    SubmitResult,
+    canonical_id,
+)
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 
 m = s.messages
+mp = s.message_parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +114,15 @@ def record_submits(
     run_many(
         conn,
         "UPDATE messages SET state = 'SUBMITTED', carrier = ?, carrier_msg_id = ?,"
-        " submitted_at = ?, lease_until = NULL WHERE id = ? AND state = 'SENDING'",
+        " wire_parts = ?, submitted_at = ?, lease_until = NULL"
+        " WHERE id = ? AND state = 'SENDING'",
         [
-            (carrier, canonical_id(r.carrier_msg_id), now, r.message_id)
+            (carrier, canonical_id(r.carrier_msg_id), max(1, len(r.part_ids)), now, r.message_id)
             for r in results
             if r.carrier_msg_id is not None
         ],
     )
+    _record_parts(conn, carrier, [r for r in results if len(r.part_ids) > 1])
     retry = [
         r.message_id
         for r in results
@@ -149,31 +159,96 @@ def record_submits(
         _refund(conn, [r.message_id for r in refused])
 
 
-def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) -> list[Receipt]:
-    """Finish the messages these receipts name; return the receipts that matched nothing."""
-    keys = [canonical_id(r.carrier_msg_id) for r in receipts]
-    ids = list(set(keys))
-    known: set[str] = set()
+def _record_parts(conn: Connection, carrier: str, results: Sequence[SubmitResult]) -> None:
+    """Keep every part of the long messages the carrier took, to match their receipts."""
+    if not results:
+        return
+    # A message taken again after a crash replaces the parts of its earlier attempt.
+    conn.execute(delete(mp).where(mp.c.message_id.in_([r.message_id for r in results])))
+    run_many(
+        conn,
+        "INSERT INTO message_parts (carrier, carrier_msg_id, message_id, part_no, receipt_code)"
+        " VALUES (?, ?, ?, ?, '')",
+        [
+            (carrier, canonical_id(pid), r.message_id, n)
+            for r in results
+            for n, pid in enumerate(r.part_ids, start=1)
+        ],
+    )
+
+
+def _known(conn: Connection, column: Any, where: Any, ids: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for i in range(0, len(ids), 500):
-        known.update(
-            r[0]
-            for r in conn.execute(
-                select(m.c.carrier_msg_id).where(
-                    m.c.carrier == carrier, m.c.carrier_msg_id.in_(ids[i : i + 500])
-                )
-            )
+        q = select(column.table.c.carrier_msg_id, column).where(
+            where, column.table.c.carrier_msg_id.in_(ids[i : i + 500])
         )
+        found.update((cid, value) for cid, value in conn.execute(q))
+    return found
+
+
+def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) -> list[Receipt]:
+    """Finish the messages these receipts name; return the receipts that matched nothing.
+
+    A single-part message finishes with its receipt. A part of a long message is recorded,
+    and its message finishes with the last part's receipt: DELIVERED when every part was,
+    else as its first part that was not.
+    """
+    keys = [canonical_id(r.carrier_msg_id) for r in receipts]
+    single = _known(
+        conn, m.c.id, and_(m.c.carrier == carrier, m.c.wire_parts == 1), list(set(keys))
+    )
     run_many(
         conn,
         "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
-        " report_state = 1 WHERE carrier = ? AND carrier_msg_id = ? AND state = 'SUBMITTED'",
+        " report_state = 1 WHERE carrier = ? AND carrier_msg_id = ? AND wire_parts = 1"
+        " AND state = 'SUBMITTED'",
         [
             (r.state, r.code[:32], r.done_at, r.done_at, carrier, k)
             for k, r in zip(keys, receipts, strict=True)
-            if k in known
+            if k in single
         ],
     )
-    return [r for k, r in zip(keys, receipts, strict=True) if k not in known]
+    rest = list({k for k in keys if k not in single})
+    parts = _known(conn, mp.c.message_id, mp.c.carrier == carrier, rest) if rest else {}
+    if parts:
+        run_many(
+            conn,
+            "UPDATE message_parts SET state = ?, receipt_code = ?, done_at = ?"
+            " WHERE carrier = ? AND carrier_msg_id = ? AND state IS NULL",
+            [
+                (r.state, r.code[:32], r.done_at, carrier, k)
+                for k, r in zip(keys, receipts, strict=True)
+                if k in parts
+            ],
+        )
+        _finish_long_messages(conn, set(parts.values()))
+    return [r for k, r in zip(keys, receipts, strict=True) if k not in single and k not in parts]
+
+
+def _finish_long_messages(conn: Connection, message_ids: set[int]) -> None:
+    rows = conn.execute(
+        select(mp.c.message_id, mp.c.part_no, mp.c.state, mp.c.receipt_code, mp.c.done_at)
+        .where(mp.c.message_id.in_(list(message_ids)))
+        .order_by(mp.c.message_id, mp.c.part_no)
+    ).all()
+    by_message: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_message[row.message_id].append(row)
+    finished = []
+    for mid, part_rows in by_message.items():
+        if any(p.state is None for p in part_rows):
+            continue  # a part still waits for its receipt
+        failed = [p for p in part_rows if p.state != DELIVERED]
+        first = failed[0] if failed else part_rows[-1]
+        at = max(p.done_at or 0.0 for p in part_rows)
+        finished.append((first.state, first.receipt_code, at, at, mid))
+    run_many(
+        conn,
+        "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
+        " report_state = 1 WHERE id = ? AND state = 'SUBMITTED'",
+        finished,
+    )
 
 
 def store_replies(conn: Connection, replies: Sequence[Reply]) -> int:

@@ -191,6 +191,9 @@ messages = Table(
     Column("attempts", SmallInteger, nullable=False, default=0),
     Column("carrier", String(32), nullable=False, default=""),
     Column("carrier_msg_id", String(64), nullable=True),
+    # How many parts the carrier took it as; above 1 the parts and their receipts live in
+    # message_parts, and carrier_msg_id (the first part's) does not finish the message alone.
+    Column("wire_parts", SmallInteger, nullable=False, default=1, server_default=text("1")),
     Column("submitted_at", Float, nullable=True),
     Column("done_at", Float, nullable=True),
     Column("receipt_code", String(32), nullable=False, default=""),  # e.g. DELIVRD
@@ -228,6 +231,20 @@ messages = Table(
         sqlite_where=REPORT_PENDING,
         postgresql_where=REPORT_PENDING,
     ),
+)
+
+# The parts of messages that went to the carrier as several (long messages), each with its own
+# carrier id and receipt.
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("carrier_msg_id", String(64), primary_key=True),
+    Column("message_id", BigInteger, nullable=False, index=True),
+    Column("part_no", SmallInteger, nullable=False),
+    Column("state", String(12), nullable=True),  # NULL until its receipt comes
+    Column("receipt_code", String(32), nullable=False, default=""),
+    Column("done_at", Float, nullable=True),
 )
 
 replies = Table(
