@@ -1,0 +1,297 @@
+"""An SMPP 3.4 SMSC simulator on 127.0.0.1, for tests and demos.
+
+Bind with one of ``SmscConfig.accounts`` as transmitter, receiver or transceiver, then
+submit_sm. Each accepted part gets its own hex message id and, after ``receipt_delay``,
+one delivery receipt decided by the documented magic numbers (``carriers.magic``, last
+seven digits of destination_addr): 0000001 UNDELIV, 0000002 EXPIRED, 0000003 refused with
+ESME_RINVDSTADR, 0000004 no receipt ever, 0000005 REJECTD, 0000007 DELIVRD and then the
+handset replies "收到"; anything else DELIVRD.
+
+Replies appear in two ways only: the 0000007 magic number, and ``inject_mo(source,
+destination, text)``, which makes a handset message arrive as deliver_sm (UDH parts if
+long). Receipts and replies go round robin to the receiver/transceiver sessions of the
+system_id; while none is bound they wait, as a real SMSC keeps them.
+
+Behaviour is split into hooks (``bind_status``, ``after_bind``, ``submit_status``,
+``handle_submit``, ``answer_submit``) that the misbehaving subclasses override.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+from smscloud.protocols.smpp import (
+    BindReceiverResp,
+    BindTransceiverResp,
+    BindTransmitterResp,
+    CommandStatus,
+    DeliverSm,
+    EnquireLinkResp,
+    GenericNack,
+    Pdu,
+    State,
+    SubmitSm,
+    SubmitSmResp,
+    Unbind,
+    UnbindResp,
+)
+
+from .config import SmscConfig
+from .connection import SmscConnection
+from .delivery import DeliveryQueue
+from .outcomes import mo_pdus, outcome_for, receipt_pdu, wants_receipt
+
+__all__ = ["SmscSimulator", "Submitted"]
+
+S = CommandStatus
+_BIND_RESPS: dict[str, type[BindTransmitterResp | BindReceiverResp | BindTransceiverResp]] = {
+    "bind_transmitter": BindTransmitterResp,
+    "bind_receiver": BindReceiverResp,
+    "bind_transceiver": BindTransceiverResp,
+}
+_BOUND = frozenset({State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX})
+
+
+@dataclass(slots=True, eq=False)
+class Submitted:
+    """A submit_sm as received, with the connection it came on and what it was answered."""
+
+    pdu: SubmitSm
+    connection: SmscConnection
+    system_id: str
+    received: datetime
+    status: int | None = None  # command_status of the submit_sm_resp, once sent
+    message_id: str | None = None
+
+
+class SmscSimulator:
+    """The SMSC server. ``await start()``, read ``port``, ``await stop()``."""
+
+    def __init__(self, config: SmscConfig | None = None) -> None:
+        self.config = config or SmscConfig()
+        self.port = 0
+        self.submitted: list[Submitted] = []
+        self.connections: dict[SmscConnection, None] = {}  # ordered: fair round robin
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
+        self.queue = DeliveryQueue()
+        self._ids = itertools.count(self.config.first_message_id)
+        self._mo_ref = itertools.count(1)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, self.config.host, self.config.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close the listener and every connection; cancel pending receipts."""
+        if self._server is not None:
+            self._server.close()
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+        for conn in list(self.connections):
+            conn.shutdown(abort=True)
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> SmscSimulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        conn = SmscConnection(self, reader, writer)
+        self.connections[conn] = None
+        try:
+            await conn.run()
+        finally:
+            self._handlers.discard(task)
+
+    # --- dispatch (called by connections) -------------------------------------------------
+
+    def dispatch(self, conn: SmscConnection, pdu: Pdu) -> None:
+        """Act on one PDU the session accepted."""
+        name, seq = pdu.name, pdu.sequence_number
+        if name in _BIND_RESPS:
+            self.handle_bind(conn, pdu)
+        elif name == "submit_sm":
+            assert isinstance(pdu, SubmitSm) and conn.system_id is not None
+            record = Submitted(pdu, conn, conn.system_id, datetime.now(UTC))
+            self.submitted.append(record)
+            conn.submits += 1
+            self.handle_submit(conn, record)
+        elif name == "enquire_link":
+            conn.send(EnquireLinkResp(sequence_number=seq))
+        elif name == "unbind":  # §4.2: answer, then the ESME closes; we close too
+            conn.send(UnbindResp(sequence_number=seq))
+            conn.shutdown()
+        elif name == "unbind_resp":  # the answer to our own unbind (§2.3)
+            conn.shutdown()
+        elif name in ("deliver_sm_resp", "generic_nack"):
+            # Either way the deliver_sm left the window (a nacked one is dropped).
+            if conn.system_id is not None:
+                self._pump(conn.system_id)
+        elif not pdu.is_response:  # query_sm, cancel_sm, data_sm...: not simulated
+            conn.send(GenericNack(sequence_number=seq, command_status=S.ESME_RINVCMDID))
+
+    # --- hooks --------------------------------------------------------------------------
+
+    def bind_status(self, conn: SmscConnection, pdu: Pdu) -> int:
+        """command_status for a bind: accounts, then the per-system_id bind limit."""
+        system_id, password = getattr(pdu, "system_id", ""), getattr(pdu, "password", "")
+        if system_id not in self.config.accounts:
+            return S.ESME_RINVSYSID
+        if self.config.accounts[system_id] != password:
+            return S.ESME_RBINDFAIL
+        bound = sum(1 for c in self.connections if c.system_id == system_id and not c.closed)
+        return S.ESME_RBINDFAIL if bound >= self.config.max_binds else S.ESME_ROK
+
+    def handle_bind(self, conn: SmscConnection, pdu: Pdu) -> None:
+        status = self.bind_status(conn, pdu)
+        resp = _BIND_RESPS[pdu.name]
+        # §4.1.2: the body (our system_id) is left out of a refusal.
+        name = self.config.system_id if status == S.ESME_ROK else ""
+        conn.send(resp(sequence_number=pdu.sequence_number, command_status=status, system_id=name))
+        if status == S.ESME_ROK:
+            conn.system_id = getattr(pdu, "system_id", "")
+            self.after_bind(conn)
+
+    def after_bind(self, conn: SmscConnection) -> None:
+        """Hand kept receipts and replies to the new session (and its siblings)."""
+        assert conn.system_id is not None
+        self.queue.release(conn.system_id)
+        self._pump(conn.system_id)
+
+    def submit_status(self, conn: SmscConnection, record: Submitted) -> int:
+        """command_status for a submit_sm, decided on arrival: throughput cap, magic."""
+        cap = self.config.throughput
+        if cap is not None:  # a sliding one-second window per bind
+            now, recent = conn.now(), conn.recent
+            while recent and now - recent[0] >= 1.0:
+                recent.popleft()
+            if len(recent) >= cap:
+                return S.ESME_RTHROTTLED
+            recent.append(now)
+        return outcome_for(record.pdu.destination_addr).refuse
+
+    def handle_submit(self, conn: SmscConnection, record: Submitted) -> None:
+        """Decide now, answer after ``submit_latency`` (others keep flowing meanwhile)."""
+        status = self.submit_status(conn, record)
+        if self.config.submit_latency <= 0:
+            self.answer_submit(conn, record, status)
+        else:
+            conn.spawn(self._answer_later(conn, record, status))
+
+    async def _answer_later(self, conn: SmscConnection, record: Submitted, status: int) -> None:
+        await asyncio.sleep(self.config.submit_latency)
+        self.answer_submit(conn, record, status)
+
+    def answer_submit(self, conn: SmscConnection, record: Submitted, status: int) -> None:
+        """Send submit_sm_resp; if accepted, schedule what the network does next."""
+        seq = record.pdu.sequence_number
+        record.status = status
+        if status != S.ESME_ROK:
+            conn.send(SubmitSmResp(sequence_number=seq, command_status=status))
+            return
+        record.message_id = self.new_message_id()
+        conn.send(SubmitSmResp(sequence_number=seq, message_id=record.message_id))
+        self.schedule(self.config.receipt_delay, record.system_id, self.consequences(record))
+
+    # --- what the network sends back ------------------------------------------------------
+
+    def new_message_id(self) -> str:
+        return format(next(self._ids), "x")
+
+    def consequences(self, record: Submitted) -> list[DeliverSm]:
+        """The receipt and handset reply (if any) that follow an accepted submit."""
+        pdu, outcome = record.pdu, outcome_for(record.pdu.destination_addr)
+        out: list[DeliverSm] = []
+        if outcome.stat is not None and wants_receipt(pdu, outcome.stat):
+            assert record.message_id is not None
+            done = datetime.now(UTC)
+            out.append(receipt_pdu(pdu, record.message_id, outcome.stat, record.received, done))
+        if outcome.reply is not None:
+            out += mo_pdus(
+                pdu.destination_addr,
+                pdu.source_addr,
+                outcome.reply,
+                next(self._mo_ref),
+                dest_ton=pdu.source_addr_ton,
+                dest_npi=pdu.source_addr_npi,
+            )
+        return out
+
+    def inject_mo(
+        self, source: str, destination: str, text: str, *, system_id: str | None = None
+    ) -> list[DeliverSm]:
+        """Make handset ``source`` send ``text`` to ``destination`` now; returns the parts.
+
+        It goes to ``system_id`` (default: the first account) like any deliver_sm.
+        """
+        target = system_id if system_id is not None else next(iter(self.config.accounts))
+        pdus = mo_pdus(source, destination, text, next(self._mo_ref))
+        self.deliver(target, pdus)
+        return pdus
+
+    def schedule(self, delay: float, system_id: str, pdus: list[DeliverSm]) -> None:
+        if not pdus:
+            return
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            self.deliver(system_id, pdus)
+
+        handle = loop.call_later(delay, fire)
+        self._timers.add(handle)
+
+    def deliver(self, system_id: str, pdus: list[DeliverSm]) -> None:
+        """Queue deliver_sm for ``system_id`` and send what the receivers have room for."""
+        self.queue.add(system_id, pdus)
+        self._pump(system_id)
+
+    def unbind(self, system_id: str | None = None) -> None:
+        """SMSC-initiated unbind (§4.2) of every bound session (of ``system_id``)."""
+        for conn in list(self.connections):
+            mine = conn.system_id is not None and system_id in (None, conn.system_id)
+            if mine and not conn.closed and conn.session.state in _BOUND:
+                conn.send(Unbind())
+
+    def _pump(self, system_id: str) -> None:
+        mine = [c for c in self.connections if c.system_id == system_id]
+        self.queue.pump(system_id, mine)
+
+    # --- bookkeeping (called by connections) ----------------------------------------------
+
+    def on_expired(self, conn: SmscConnection, pdu: Pdu) -> None:
+        """A request of ours went unanswered: keep a deliver_sm for the next bind."""
+        if isinstance(pdu, DeliverSm) and conn.system_id is not None:
+            self.queue.park(conn.system_id, pdu)
+        elif pdu.name == "unbind":
+            conn.shutdown(abort=True)
+
+    def on_closed(self, conn: SmscConnection) -> None:
+        """Requeue the deliver_sm the closed session never acknowledged."""
+        self.connections.pop(conn, None)
+        if conn.system_id is None:
+            return
+        requests = [p for _, (p, _) in sorted(conn.session.outstanding.items())]
+        self.queue.requeue(conn.system_id, requests)
+        self._pump(conn.system_id)
