@@ -3,6 +3,7 @@
     smscloud serve                       API, plus delivery and the sandbox in a worker process
     smscloud worker                      delivery only (scale out on PostgreSQL)
     smscloud api                         HTTP API only (scale out beside workers)
+    smscloud smsc-sim                    the SMPP SMSC simulator on its own
     smscloud migrate                     bring the database schema up to date
     smscloud admin tenant create ...     operator commands (add --json for machine output)
 
@@ -45,6 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the whole platform: API, delivery, sandbox carrier")
     sub.add_parser("worker", help="run delivery only (dispatcher, carriers, receipts)")
     sub.add_parser("api", help="run the HTTP API only, beside separate workers")
+    sim = sub.add_parser("smsc-sim", help="run the SMPP SMSC simulator alone")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=2775, help="0 picks a free port")
+    sim.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="SYSTEM_ID:PASSWORD",
+        help="an account that may bind (repeatable; default smscloud:password)",
+    )
+    sim.add_argument("--receipt-delay", type=float, default=1.0, help="seconds to the receipt")
+    sim.add_argument("--throughput", type=int, default=None, help="submits/s per bind")
     sub.add_parser("migrate", help="bring the database schema up to date")
 
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
@@ -147,6 +160,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command == "smsc-sim":
+        from smscloud.carriers.smsc.runner import run_simulator
+
+        accounts = dict(a.split(":", 1) for a in args.account) if args.account else None
+        try:
+            run_simulator(
+                args.host,
+                args.port,
+                accounts=accounts,
+                receipt_delay=args.receipt_delay,
+                throughput=args.throughput,
+            )
+        except KeyboardInterrupt:
+            return 130
+        return 0
     if args.command == "api":
         settings = replace(settings, delivery="none")
     if args.command in ("serve", "worker", "api"):

@@ -6,14 +6,19 @@ import asyncio
 import signal
 import sys
 
+import pytest
+
 from .esme import Esme, run_async
 
 
+@pytest.mark.parametrize(
+    "entry", [("smscloud.carriers.smsc",), ("smscloud.cli", "smsc-sim")], ids=["module", "cli"]
+)
 @run_async
-async def test_runs_until_sigint() -> None:
+async def test_runs_until_sigint(entry: tuple[str, ...]) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "smscloud.carriers.smsc", "--port", "0", "--account", "demo:secret"),
+        *("-m", *entry, "--port", "0", "--account", "demo:secret"),
         stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
