@@ -1,0 +1,253 @@
+"""``SmppCarrier``: the ``Carrier`` seam over a pool of SMPP binds to one SMSC.
+
+Submits spread over the bound sessions, least loaded first, each bind keeping up to
+``window`` submit_sm in flight (§2.7: asynchronous operation). Every part of a long message
+is its own submit_sm; a message is taken when all its parts got ESME_ROK, and its
+``carrier_msg_id`` is the first part's id. Results, never exceptions:
+
+- ESME_RTHROTTLED / ESME_RMSGQFUL (§5.1.3): the bind pauses and the part is retried, up to
+  ``throttle_retries`` times, then a temporary failure;
+- another ``is_temporary`` status, a response timeout, a lost connection, or no bound
+  session within ``bind_wait``: temporary (the dispatcher retries later);
+- any other status: permanent, with the status name as the error.
+
+A later part's failure fails the whole message although earlier parts were taken: the
+dispatcher's retry resends every part, which the handset may then show twice.
+
+Receipts and MO messages may arrive on any bind that receives; they are answered at once
+and handed to the sink in batches, one call per event-loop tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smscloud.carriers.base import (
+    InFlight,
+    Receipt,
+    Reply,
+    ReportSink,
+    Submission,
+    SubmitResult,
+    canonical_id,
+)
+from smscloud.protocols.smpp import DeliverSm, SubmitSm, SubmitSmResp, is_temporary, is_throttling
+
+from .bind import Bind, NotBoundError, status_name
+from .config import BindMode, SmppConfig
+from .inbound import Reassembler, is_receipt, receipt_from
+from .outbound import BuildError, build_parts
+from .pacing import RateMeter, TokenBucket
+
+__all__ = ["CarrierHealth", "SmppCarrier"]
+
+log = logging.getLogger(__name__)
+
+_SINK_BATCH = 100
+_Outcome = tuple[str | None, str, bool]  # (message id, error, permanent)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierHealth:
+    """A snapshot for metrics: ``errors`` counts failure kinds since start."""
+
+    name: str
+    binds: int
+    bound: int
+    window_in_use: int
+    window_size: int
+    submits_per_s: float
+    reconnects: int
+    errors: dict[str, int]
+
+
+class SmppCarrier:
+    """A carrier reached over SMPP 3.4 (see the module docstring)."""
+
+    def __init__(self, name: str, config: SmppConfig) -> None:
+        self.name = name
+        self.config = config
+        self._binds: list[Bind] = []
+        self._sink: ReportSink | None = None
+        self._any_ready = asyncio.Event()
+        self._bucket = TokenBucket(config.rate, config.burst)
+        self._meter = RateMeter()
+        self._errors: Counter[str] = Counter()
+        self._refs = itertools.count(1)
+        self._mo = Reassembler(config.mo_part_timeout)
+        self._receipts: list[Receipt] = []
+        self._replies: list[Reply] = []
+        self._flush_scheduled = False
+        self._stopping = False
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, sink: ReportSink) -> None:
+        """Open every bind; waits up to ``bind_wait`` for one to accept submits."""
+        self._sink = sink
+        kinds = (
+            ["transceiver"]
+            if self.config.bind_mode is BindMode.TRANSCEIVER
+            else [
+                "transmitter",
+                "receiver",
+            ]
+        )
+        for i in range(self.config.binds):
+            for kind in kinds:
+                bind = Bind(self.config, kind, f"{self.name}-{kind}-{i}", self._on_deliver)
+                bind.on_change = self._ready_changed
+                self._binds.append(bind)
+                bind.start()
+        try:
+            await asyncio.wait_for(self._any_ready.wait(), self.config.bind_wait)
+        except TimeoutError:
+            log.warning("%s: no bind up yet; submits fail as temporary until one is", self.name)
+
+    async def resume(self, in_flight: Sequence[InFlight]) -> None:
+        """Nothing to do: the SMSC keeps receipts of messages we submitted and sends them
+        once we bind again, on any bind that receives."""
+
+    async def stop(self) -> None:
+        """Unbind every session (each within ``unbind_timeout``), close, flush reports."""
+        self._stopping = True
+        await asyncio.gather(*(b.close() for b in self._binds))
+        self._binds.clear()
+        self._ready_changed()
+        self._flush()
+
+    def health(self) -> CarrierHealth:
+        senders = [b for b in self._binds if b.can_submit]
+        return CarrierHealth(
+            name=self.name,
+            binds=len(self._binds),
+            bound=sum(b.ready.is_set() for b in self._binds),
+            window_in_use=sum(b.in_window for b in senders),
+            window_size=self.config.window * len(senders),
+            submits_per_s=self._meter.rate(time.monotonic()),
+            reconnects=sum(b.reconnects for b in self._binds),
+            errors=dict(self._errors),
+        )
+
+    def _ready_changed(self) -> None:
+        if any(b.can_submit and b.ready.is_set() for b in self._binds):
+            self._any_ready.set()
+        else:
+            self._any_ready.clear()
+
+    # --- submit -------------------------------------------------------------------------
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        """One result per submission, in order; all of them in flight together."""
+        return list(await asyncio.gather(*(self._submit_one(s) for s in batch)))
+
+    async def _submit_one(self, sub: Submission) -> SubmitResult:
+        try:
+            parts = build_parts(sub, self.config, next(self._refs))
+        except BuildError as exc:
+            self._errors["permanent"] += 1
+            log.info("%s: message %d refused: %s", self.name, sub.message_id, exc)
+            return SubmitResult(sub.message_id, None, exc.status.name, permanent=True)
+        ids: list[str] = []
+        for pdu in parts:  # in order: some SMSCs reassemble only parts that come in order
+            msg_id, error, permanent = await self._submit_part(pdu)
+            if msg_id is None:
+                self._errors["permanent" if permanent else "temporary"] += 1
+                return SubmitResult(sub.message_id, None, error, permanent=permanent)
+            ids.append(msg_id)
+        part_ids = tuple(ids) if len(ids) > 1 else ()
+        return SubmitResult(sub.message_id, ids[0], part_ids=part_ids)
+
+    async def _submit_part(self, pdu: SubmitSm) -> _Outcome:
+        loop = asyncio.get_running_loop()
+        status = 0
+        for attempt in range(self.config.throttle_retries + 1):
+            bind = await self._pick()
+            if bind is None:
+                return None, "unbound", False
+            bind.assigned += 1
+            try:
+                if (wait := self._bucket.reserve(loop.time())) > 0:
+                    await asyncio.sleep(wait)
+                resp = await bind.request(pdu)
+            except NotBoundError:
+                self._errors["connection_lost"] += 1
+                return None, "connection lost", False
+            except TimeoutError:
+                self._errors["timeout"] += 1
+                return None, "timeout", False
+            finally:
+                bind.assigned -= 1
+            status = resp.command_status
+            if status == 0 and isinstance(resp, SubmitSmResp):
+                self._meter.add(time.monotonic())
+                return canonical_id(resp.message_id), "", False
+            if not is_throttling(status):
+                break
+            self._errors["throttled"] += 1
+            bind.pause(self.config.throttle_pause * (attempt + 1))
+        if not status:  # generic_nack without a status: the SMSC is confused, try later
+            return None, "generic_nack", False
+        return None, status_name(status), not is_temporary(status)
+
+    async def _pick(self) -> Bind | None:
+        """The least loaded bound sender, waiting up to ``bind_wait`` for one."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.bind_wait
+        while not self._stopping:
+            ready = [b for b in self._binds if b.can_submit and b.ready.is_set()]
+            if ready:
+                return min(ready, key=lambda b: b.assigned)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                await asyncio.wait_for(self._any_ready.wait(), remaining)
+            except TimeoutError:
+                break
+        self._errors["unbound"] += 1
+        return None
+
+    # --- receipts and MO ----------------------------------------------------------------
+
+    def _on_deliver(self, pdu: DeliverSm) -> int:
+        """Collect a receipt or MO part; the bind answers deliver_sm_resp with ESME_ROK
+        even for an unreadable one, which the SMSC would otherwise resend forever."""
+        now = time.time()
+        if is_receipt(pdu):
+            receipt = receipt_from(pdu, now)
+            if receipt is None:
+                self._errors["bad_receipt"] += 1
+                log.warning("%s: receipt not understood: %r", self.name, pdu.short_message)
+                return 0
+            self._receipts.append(receipt)
+        else:
+            text = self._mo.add(pdu, time.monotonic())
+            if text is None:
+                return 0
+            reply = Reply("+" + pdu.source_addr.lstrip("+"), text, now, pdu.destination_addr)
+            self._replies.append(reply)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        return 0
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        receipts, self._receipts = self._receipts, []
+        replies, self._replies = self._replies, []
+        if self._sink is None:
+            return
+        try:
+            for i in range(0, len(receipts), _SINK_BATCH):
+                self._sink.receipts(receipts[i : i + _SINK_BATCH])
+            for i in range(0, len(replies), _SINK_BATCH):
+                self._sink.replies(replies[i : i + _SINK_BATCH])
+        except Exception:  # the sink's fault must not kill the bind that read the PDU
+            log.exception("%s: report sink failed", self.name)

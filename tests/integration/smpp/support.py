@@ -1,0 +1,75 @@
+"""Helpers for the SMPP carrier tests: a recording sink, a runner, a carrier factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from smscloud.carriers.base import Receipt, Reply
+from smscloud.carriers.smpp import SmppCarrier, SmppConfig
+
+T = TypeVar("T")
+
+
+class Sink:
+    """Records what the carrier reports, and how many calls it took."""
+
+    def __init__(self) -> None:
+        self.receipt_list: list[Receipt] = []
+        self.reply_list: list[Reply] = []
+        self.calls = 0
+
+    def receipts(self, receipts: Sequence[Receipt]) -> None:
+        self.calls += 1
+        self.receipt_list.extend(receipts)
+
+    def replies(self, replies: Sequence[Reply]) -> None:
+        self.calls += 1
+        self.reply_list.extend(replies)
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+    """Run ``coro`` in a fresh loop, and check it left no task behind."""
+
+    async def main() -> T:
+        result = await asyncio.wait_for(coro, timeout)
+        await asyncio.sleep(0)
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        assert not others, f"tasks left behind: {others}"
+        return result
+
+    return asyncio.run(main())
+
+
+def config(port: int, **kw: Any) -> SmppConfig:
+    """Short timers so failure scenarios take well under a second."""
+    values: dict[str, Any] = {
+        "system_id": "esme",
+        "password": "secret",
+        "port": port,
+        "response_timeout": 1.0,
+        "bind_wait": 1.0,
+        "reconnect_min": 0.05,
+        "reconnect_max": 0.2,
+        "throttle_pause": 0.05,
+        "unbind_timeout": 0.5,
+        "source_addr": "1069",
+    }
+    values.update(kw)
+    return SmppConfig(**values)
+
+
+async def until(check: Callable[[], bool], within: float = 3.0) -> None:
+    """Wait until ``check()`` holds (polling: the peers give no event to wait on)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+async def started(cfg: SmppConfig, sink: Sink, name: str = "c") -> SmppCarrier:
+    carrier = SmppCarrier(name, cfg)
+    await carrier.start(sink)
+    return carrier
