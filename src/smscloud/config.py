@@ -34,6 +34,8 @@ class Settings:
     # loop (``inline``: one process, as the tests' in-process servers do).
     delivery: str = "process"
     receipt_timeout: int = 72 * 3600  # a message with no receipt after this ends UNKNOWN
+    # Callbacks: the first retry waits this long, later ones 6x, 24x, 120x, 360x longer.
+    callback_retry_s: float = 5.0
     # Built-in sandbox carrier.
     sandbox_delay_ms: int = 200  # from submit to delivery receipt
     sandbox_rate: int = 0  # submits per second, 0 = unlimited

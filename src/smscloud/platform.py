@@ -7,6 +7,7 @@ import logging
 from smscloud.carriers.base import Carrier
 from smscloud.carriers.sandbox import SandboxCarrier
 from smscloud.config import Settings
+from smscloud.delivery.callbacks import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
 from smscloud.services.catalog import Catalog
 from smscloud.services.registry import Registry
@@ -42,6 +43,7 @@ class Platform:
             receipt_timeout=settings.receipt_timeout,
             poll_interval=settings.dispatch_poll_ms / 1000.0,
         )
+        self.callbacks = CallbackPusher(self.db, settings.tz, retry_s=settings.callback_retry_s)
         self.sender = SendService(
             self.db, self.catalog, settings.tz, on_accepted=self.dispatcher.notify
         )
@@ -56,12 +58,14 @@ class Platform:
         self.db.start()
         if deliver:
             await self.dispatcher.start()
+            await self.callbacks.start()
             self._delivering = True
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
         if self._delivering:
+            await self.callbacks.stop()
             await self.dispatcher.stop()
             self._delivering = False
         self.db.close()

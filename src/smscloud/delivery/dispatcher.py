@@ -186,7 +186,8 @@ class Dispatcher:
                             log.warning("receipt for unknown message %s dropped", r.carrier_msg_id)
                     self._receipts = keep + self._receipts
             if replies:
-                stored = await self.db.write(lambda c: outcomes.store_replies(c, replies))
+                now = time.time()
+                stored = await self.db.write(lambda c: outcomes.store_replies(c, replies, now))
                 self.stats.replies += stored
         except BaseException:
             self._receipts = batch + self._receipts

@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from smscloud.carriers.base import (
     DELIVERED,
@@ -26,6 +36,15 @@ from smscloud.store.database import run_many
 
 m = s.messages
 mp = s.message_parts
+
+
+# Set with every final state: due for a push when the application has a status callback URL.
+# A subquery by primary key, so the flag costs no extra statement.
+_WANTED = (
+    "COALESCE((SELECT 1 FROM applications a WHERE a.id = messages.app_id"
+    " AND a.status_callback_url <> ''), 0)"
+)
+CALLBACK_DUE_IF_WANTED = f"callback_state = {_WANTED}, callback_next_at = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +165,8 @@ def record_submits(
                 done_at=now,
                 lease_until=None,
                 report_state=1,
+                callback_state=literal_column(_WANTED),
+                callback_next_at=now,
             ),
             [
                 {
@@ -201,10 +222,10 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
     run_many(
         conn,
         "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
-        " report_state = 1 WHERE carrier = ? AND carrier_msg_id = ? AND wire_parts = 1"
-        " AND state = 'SUBMITTED'",
+        f" report_state = 1, {CALLBACK_DUE_IF_WANTED} WHERE carrier = ? AND carrier_msg_id = ?"
+        " AND wire_parts = 1 AND state = 'SUBMITTED'",
         [
-            (r.state, r.code[:32], r.done_at, r.done_at, carrier, k)
+            (r.state, r.code[:32], r.done_at, r.done_at, r.done_at, carrier, k)
             for k, r in zip(keys, receipts, strict=True)
             if k in single
         ],
@@ -242,27 +263,54 @@ def _finish_long_messages(conn: Connection, message_ids: set[int]) -> None:
         failed = [p for p in part_rows if p.state != DELIVERED]
         first = failed[0] if failed else part_rows[-1]
         at = max(p.done_at or 0.0 for p in part_rows)
-        finished.append((first.state, first.receipt_code, at, at, mid))
+        finished.append((first.state, first.receipt_code, at, at, at, mid))
     run_many(
         conn,
         "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
-        " report_state = 1 WHERE id = ? AND state = 'SUBMITTED'",
+        f" report_state = 1, {CALLBACK_DUE_IF_WANTED} WHERE id = ? AND state = 'SUBMITTED'",
         finished,
     )
 
 
-def store_replies(conn: Connection, replies: Sequence[Reply]) -> int:
-    """Attribute each reply to the latest message sent to that number, and keep it."""
+OPT_OUT_KEYWORDS = frozenset({"R", "TD", "T", "N", "退订", "STOP", "UNSUBSCRIBE"})
+
+
+def opt_out_keyword(text: str) -> str | None:
+    """The opt-out keyword a reply consists of, if any (case- and space-insensitive)."""
+    word = text.strip().strip("。.!！").upper()
+    return word if word in OPT_OUT_KEYWORDS else None
+
+
+def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int:
+    """Attribute each reply to the message it answers, keep it, honour opt-outs.
+
+    The message answered is the latest one sent to that number; when the reply was addressed
+    to a number ending in an extend code, the latest one sent with that extend code wins.
+    """
+    a = s.applications
     rows: list[dict[str, Any]] = []
+    opt_outs: dict[tuple[int, str], str] = {}
     for rep in replies:
-        last = conn.execute(
-            select(m.c.tenant_id, m.c.app_id, m.c.nation_code, m.c.sign_name, m.c.extend_code)
+        recent = conn.execute(
+            select(
+                m.c.tenant_id,
+                m.c.app_id,
+                m.c.nation_code,
+                m.c.sign_name,
+                m.c.extend_code,
+                a.c.reply_callback_url,
+            )
+            .join(a, a.c.id == m.c.app_id)
             .where(m.c.phone == rep.phone, m.c.state != "REFUSED")
             .order_by(m.c.created_at.desc())
-            .limit(1)
-        ).first()
-        if last is None:
+            .limit(20)
+        ).all()
+        if not recent:
             continue  # nobody sent to this number: not a reply to any tenant
+        last = next(
+            (r for r in recent if r.extend_code and rep.destination.endswith(r.extend_code)),
+            recent[0],
+        )
         rows.append(
             {
                 "tenant_id": last.tenant_id,
@@ -274,10 +322,31 @@ def store_replies(conn: Connection, replies: Sequence[Reply]) -> int:
                 "content": rep.text,
                 "reply_time": rep.received_at,
                 "pulled": 0,
+                "callback_state": 1 if last.reply_callback_url else 0,
+                "callback_attempts": 0,
+                "callback_next_at": now,
             }
         )
+        keyword = opt_out_keyword(rep.text)
+        if keyword is not None:
+            opt_outs[(last.tenant_id, rep.phone)] = keyword
     if rows:
         conn.execute(insert(s.replies), rows)
+    if opt_outs:
+        o = s.opt_outs
+        known = {
+            (t, p)
+            for t, p in conn.execute(
+                select(o.c.tenant_id, o.c.phone).where(o.c.phone.in_([p for _, p in opt_outs]))
+            )
+        }
+        fresh = [
+            {"tenant_id": t, "phone": p, "keyword": k, "created_at": now}
+            for (t, p), k in opt_outs.items()
+            if (t, p) not in known
+        ]
+        if fresh:
+            conn.execute(insert(o), fresh)
     return len(rows)
 
 
@@ -294,6 +363,13 @@ def expire_silent(conn: Connection, older_than: float, now: float) -> int:
     result = conn.execute(
         update(m)
         .where(s.IN_FLIGHT, m.c.submitted_at < older_than)
-        .values(state="UNKNOWN", receipt_code="UNKNOWN", done_at=now, report_state=1)
+        .values(
+            state="UNKNOWN",
+            receipt_code="UNKNOWN",
+            done_at=now,
+            report_state=1,
+            callback_state=literal_column(_WANTED),
+            callback_next_at=now,
+        )
     )
     return int(result.rowcount or 0)

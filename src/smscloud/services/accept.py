@@ -112,6 +112,31 @@ def _history(
     return found
 
 
+MARKETING = 1
+BLACKLISTED = "FailedOperation.PhoneNumberInBlacklist"
+BLACKLISTED_MESSAGE = "the number has unsubscribed from this sender's marketing messages"
+
+
+def _opted_out(conn: Connection, requests: Sequence[AcceptRequest]) -> set[tuple[int, str]]:
+    """(tenant, phone) pairs of marketing sends whose number asked the tenant to stop."""
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for r in requests:
+        if r.sms_type == MARKETING:
+            wanted[r.tenant_id].update(c.phone for c in r.candidates if c.code == OK)
+    o = s.opt_outs
+    found: set[tuple[int, str]] = set()
+    for tenant_id, phones in wanted.items():
+        ordered = sorted(phones)
+        for i in range(0, len(ordered), _CHUNK):
+            rows = conn.execute(
+                select(o.c.phone).where(
+                    o.c.tenant_id == tenant_id, o.c.phone.in_(ordered[i : i + _CHUNK])
+                )
+            )
+            found.update((tenant_id, phone) for (phone,) in rows)
+    return found
+
+
 def _packages(conn: Connection, tenant_id: int, now: float) -> list[list[int]]:
     """Usable packages, the one expiring first first, as mutable [id, remaining]."""
     p = s.packages
@@ -154,12 +179,15 @@ class AcceptKind:
         self, conn: Connection, requests: Sequence[AcceptRequest]
     ) -> list[list[Candidate]]:
         history = _history(conn, requests)
+        opted_out = _opted_out(conn, requests)
         wallets: dict[int, list[list[int]]] = {}
         spent: dict[int, int] = defaultdict(int)
         rows: list[tuple[Any, ...]] = []
         for r in requests:
             for c in r.candidates:
                 debits = ""
+                if c.code == OK and (r.tenant_id, c.phone) in opted_out:
+                    c.code, c.message = BLACKLISTED, BLACKLISTED_MESSAGE
                 if c.code == OK and c.phone not in r.allowlist:
                     past = history[(r.app_id, c.phone)]
                     code = check_frequency(

@@ -40,6 +40,7 @@ LEASED = text("state = 'SENDING'")
 IN_FLIGHT = text("state = 'SUBMITTED'")
 REPORT_PENDING = text("report_state = 1")
 REPLY_PENDING = text("pulled = 0")
+CALLBACK_DUE = text("callback_state = 1")
 
 # BigInteger primary keys autoincrement on PostgreSQL; on SQLite they must be INTEGER to alias
 # the rowid, which ``with_variant`` arranges.
@@ -200,6 +201,10 @@ messages = Table(
     Column("receive_time", Float, nullable=True),  # when the handset got it
     # 0 none, 1 final and waiting for PullSmsSendStatus, 2 pulled.
     Column("report_state", SmallInteger, nullable=False, default=0),
+    # Push to the application's callback URL: 0 none, 1 due, 2 pushed, 3 given up.
+    Column("callback_state", SmallInteger, nullable=False, default=0, server_default=text("0")),
+    Column("callback_attempts", SmallInteger, nullable=False, default=0, server_default=text("0")),
+    Column("callback_next_at", Float, nullable=True),
     UniqueConstraint("serial_no"),
     # (phone, app) serves both frequency checks (app = ? AND phone IN ...) and reply matching.
     Index("ix_messages_phone_app_time", "phone", "app_id", "created_at"),
@@ -223,6 +228,12 @@ messages = Table(
         "submitted_at",
         sqlite_where=IN_FLIGHT,
         postgresql_where=IN_FLIGHT,
+    ),
+    Index(
+        "ix_messages_callback_due",
+        "callback_next_at",
+        sqlite_where=CALLBACK_DUE,
+        postgresql_where=CALLBACK_DUE,
     ),
     Index(
         "ix_messages_report_pending",
@@ -260,7 +271,17 @@ replies = Table(
     Column("content", Text, nullable=False),
     Column("reply_time", Float, nullable=False),
     Column("pulled", SmallInteger, nullable=False, default=0),  # 0/1, to match its index
+    # Push to the application's callback URL: 0 none, 1 due, 2 pushed, 3 given up.
+    Column("callback_state", SmallInteger, nullable=False, default=0, server_default=text("0")),
+    Column("callback_attempts", SmallInteger, nullable=False, default=0, server_default=text("0")),
+    Column("callback_next_at", Float, nullable=True),
     Index("ix_replies_app_phone_time", "app_id", "phone", "reply_time"),
+    Index(
+        "ix_replies_callback_due",
+        "callback_next_at",
+        sqlite_where=CALLBACK_DUE,
+        postgresql_where=CALLBACK_DUE,
+    ),
     Index(
         "ix_replies_pending",
         "app_id",
@@ -268,6 +289,16 @@ replies = Table(
         sqlite_where=REPLY_PENDING,
         postgresql_where=REPLY_PENDING,
     ),
+)
+
+# Numbers that asked a tenant to stop marketing messages (a reply such as "TD" or "退订").
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("tenant_id", BigInteger, primary_key=True),
+    Column("phone", String(24), primary_key=True),
+    Column("keyword", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 conversions = Table(
