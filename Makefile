@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint unit bench system-deps clean
+.PHONY: run test lint unit bench system-deps test-peers clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || \
@@ -32,6 +32,13 @@ system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql)
 
+# An independent SMSC written with the npm `smpp` package: a test peer for the SMPP connector.
+NPM_SMSC := tests/peers/npm_smsc
+$(NPM_SMSC)/node_modules/.package-lock.json: $(NPM_SMSC)/package-lock.json
+	@command -v npm >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm)
+	cd $(NPM_SMSC) && npm ci --no-audit --no-fund
+test-peers: $(NPM_SMSC)/node_modules/.package-lock.json
+
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -40,11 +47,11 @@ lint: $(VENV)/.test-deps
 unit: $(VENV)/.test-deps
 	$(BIN)/pytest -q tests/unit
 
-test: system-deps $(VENV)/.test-deps lint
+test: system-deps $(VENV)/.test-deps test-peers lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis $(NPM_SMSC)/node_modules
