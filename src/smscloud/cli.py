@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freq-hour", type=_limit, default=5, help="same number per hour")
     p.add_argument("--freq-day", type=_limit, default=10, help="same number per natural day")
     p.add_argument("--freq-same-content-day", type=_limit, default=None)
+    p.add_argument("--status-callback", default="", metavar="URL", help="status report push URL")
+    p.add_argument("--reply-callback", default="", metavar="URL", help="reply push URL")
 
     pkg = admin.add_parser("package", help="prepaid packages").add_subparsers(
         dest="op", required=True
@@ -122,6 +124,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             freq_hour=args.freq_hour,
             freq_day=args.freq_day,
             freq_same_content_day=args.freq_same_content_day,
+            status_callback_url=args.status_callback,
+            reply_callback_url=args.reply_callback,
         ),
         ("package", "grant"): lambda c: accounts.grant_package(
             c, args.tenant, args.units, expires=args.expires, tz=settings.tz

@@ -8,6 +8,7 @@ the CLI; the developer sends and reads delivery status. Then the README's exampl
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import signal
@@ -23,6 +24,7 @@ from tencentcloud.sms.v20210111 import models, sms_client
 
 from tests.support.live import free_port
 from tests.support.process import ServeProcess
+from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,12 +41,23 @@ def test_operator_and_developer_journey(tmp_path: Path) -> None:
         tmp_path / "data", free_port(), SMSCLOUD_DEMO_SEED="false", SMSCLOUD_SANDBOX_DELAY_MS="50"
     )
     srv.start()
+    stack = contextlib.ExitStack()
     try:
         tenant = srv.admin(
             "tenant", "create", "--name", "Acme", "--type", "enterprise", "--verified"
         )
         key = srv.admin("key", "create", "--tenant", str(tenant["id"]))
-        app = srv.admin("app", "create", "--tenant", str(tenant["id"]), "--name", "Shop")
+        rx = stack.enter_context(Receiver())
+        app = srv.admin(
+            "app",
+            "create",
+            "--tenant",
+            str(tenant["id"]),
+            "--name",
+            "Shop",
+            "--status-callback",
+            rx.url,
+        )
         pkg = srv.admin("package", "grant", "--tenant", str(tenant["id"]), "--units", "100")
         assert pkg["units"] == 100 and app["sdk_app_id"].startswith("14")
 
@@ -107,7 +120,13 @@ def test_operator_and_developer_journey(tmp_path: Path) -> None:
             ).PullSmsSendStatusSet
             time.sleep(0.1)
         assert [(r.SerialNo, r.ReportStatus) for r in reports] == [(out[0].SerialNo, "SUCCESS")]
+        # ...and the same report was pushed to the application's URL by the worker process.
+        deadline = time.time() + 10
+        while not rx.statuses() and time.time() < deadline:
+            time.sleep(0.05)
+        assert [(p["sid"], p["errmsg"]) for p in rx.statuses()] == [(out[0].SerialNo, "DELIVRD")]
     finally:
+        stack.close()
         srv.stop()
 
 

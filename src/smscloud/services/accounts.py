@@ -11,6 +11,7 @@ import string
 import time
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select
@@ -87,9 +88,19 @@ def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:
     return {"tenant_id": tenant_id, "secret_id": secret_id, "secret_key": secret_key}
 
 
+def check_callback_url(url: str) -> str:
+    """An http(s) URL with a host, or empty for none."""
+    parsed = urlsplit(url)
+    if url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+        raise RuleViolation("InvalidParameterValue", f"callback URL must be http(s)://...: {url}")
+    return url
+
+
 def create_app(conn: Connection, tenant_id: int, name: str, **settings: Any) -> dict[str, Any]:
     """A new application with its SdkAppId and AppKey."""
     _tenant_exists(conn, tenant_id)
+    for key in ("status_callback_url", "reply_callback_url"):
+        check_callback_url(settings.get(key) or "")
     a = s.applications
     top = conn.execute(select(func.max(a.c.id))).scalar() or 0
     sdk_app_id = str(SDK_APP_ID_BASE + int(top) + 1)
