@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 
 from smscloud.config import Settings, load_settings
 from smscloud.domain.errors import RuleViolation
-from smscloud.services import accounts, review
+from smscloud.services import accounts, carriers, review
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
 
@@ -98,6 +98,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--units", required=True, type=int)
     p.add_argument("--expires", type=date.fromisoformat, help="last valid day, YYYY-MM-DD")
 
+    car = admin.add_parser("carrier", help="carriers (SMPP accounts)").add_subparsers(
+        dest="op", required=True
+    )
+    p = cmd(car, "add", "connect a carrier; delivery workers pick it up when they start")
+    p.add_argument("--name", required=True)
+    p.add_argument("--kind", default="smpp", choices=["smpp", "sandbox"])
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--system-id", default=None)
+    p.add_argument("--password", default=None)
+    p.add_argument("--binds", type=int, default=None)
+    p.add_argument("--window", type=int, default=None)
+    p.add_argument("--rate", type=float, default=None, help="submits/s for the carrier")
+    p.add_argument("--source-addr", default=None)
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help='any other setting, e.g. bind_mode="pair" (repeatable)',
+    )
+    cmd(car, "list", "list carriers")
+    p = cmd(car, "remove", "remove a carrier")
+    p.add_argument("--name", required=True)
+
+    route = admin.add_parser("route", help="routes to carriers").add_subparsers(
+        dest="op", required=True
+    )
+    p = cmd(route, "add", "route matching messages to weighted carriers (first = primary)")
+    p.add_argument("--carriers", required=True, help='"name:weight,name:weight"')
+    p.add_argument("--country", default="", help="calling code, e.g. 86 (default: any)")
+    p.add_argument("--prefix", default="", help="start of the national number (default: any)")
+    p.add_argument("--type", default=None, choices=["marketing", "notification", "verification"])
+    p.add_argument("--priority", type=int, default=0)
+    cmd(route, "list", "list routes")
+    p = cmd(route, "remove", "remove a route")
+    p.add_argument("id", type=int)
+
     rev = admin.add_parser("review", help="review signatures and templates").add_subparsers(
         dest="op", required=True
     )
@@ -108,6 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("id", type=int)
         p.add_argument("--reason", default="", required=(op == "reject"))
     return parser
+
+
+def _carrier_settings(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for flag in ("host", "port", "system_id", "password", "binds", "window", "rate", "source_addr"):
+        value = getattr(args, flag)
+        if value is not None:
+            out[flag] = value
+    for item in args.setting:
+        key, _, raw = item.partition("=")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
 
 
 def _admin(args: argparse.Namespace, settings: Settings) -> Any:
@@ -130,6 +183,21 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
         ("package", "grant"): lambda c: accounts.grant_package(
             c, args.tenant, args.units, expires=args.expires, tz=settings.tz
         ),
+        ("carrier", "add"): lambda c: carriers.add_carrier(
+            c, args.name, args.kind, _carrier_settings(args)
+        ),
+        ("carrier", "list"): carriers.list_carriers,
+        ("carrier", "remove"): lambda c: carriers.remove_carrier(c, args.name),
+        ("route", "add"): lambda c: carriers.add_route(
+            c,
+            args.carriers,
+            nation_code=args.country,
+            prefix=args.prefix,
+            sms_type=args.type,
+            priority=args.priority,
+        ),
+        ("route", "list"): carriers.list_routes,
+        ("route", "remove"): lambda c: carriers.remove_route(c, args.id),
         ("review", "list"): review.pending,
         ("review", "approve"): lambda c: review.decide(
             c, args.kind, args.id, approve=True, reason=args.reason

@@ -9,6 +9,7 @@ from smscloud.carriers.sandbox import SandboxCarrier
 from smscloud.config import Settings
 from smscloud.delivery.callbacks import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
+from smscloud.services.carriers import load_carriers, load_routes
 from smscloud.services.catalog import Catalog
 from smscloud.services.registry import Registry
 from smscloud.services.reports import Reports
@@ -32,12 +33,14 @@ class Platform:
             commit_max_jobs=settings.commit_max_jobs,
         )
         self.catalog = Catalog(self.db)
-        self.carrier: Carrier = carrier or SandboxCarrier(
-            delay=settings.sandbox_delay_ms / 1000.0, rate=settings.sandbox_rate
-        )
+        # A carrier handed in (tests) is the only one; otherwise the operator's carriers are
+        # loaded when delivery starts, and the built-in sandbox serves when there are none.
+        self._fixed_carrier = carrier is not None
+        self.carrier: Carrier = carrier or self._sandbox()
         self.dispatcher = Dispatcher(
             self.db,
             self.carrier,
+            load_routes=load_routes,
             batch=settings.dispatch_batch,
             lease_seconds=settings.lease_seconds,
             receipt_timeout=settings.receipt_timeout,
@@ -53,10 +56,18 @@ class Platform:
         self.ready = False
         self._delivering = False
 
+    def _sandbox(self) -> Carrier:
+        return SandboxCarrier(
+            delay=self.settings.sandbox_delay_ms / 1000.0, rate=self.settings.sandbox_rate
+        )
+
     async def start(self, *, deliver: bool = True) -> None:
         upgrade(self.db.engine)
         self.db.start()
         if deliver:
+            if not self._fixed_carrier:
+                configured = await self.db.read(load_carriers)
+                self.dispatcher.carriers = configured or {"sandbox": self.carrier}
             await self.dispatcher.start()
             await self.callbacks.start()
             self._delivering = True

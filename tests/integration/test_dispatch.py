@@ -19,6 +19,7 @@ from smscloud.carriers.base import (
 )
 from smscloud.carriers.sandbox import SandboxCarrier
 from smscloud.delivery.dispatcher import Dispatcher
+from smscloud.domain.routing import Route, parse_carriers
 from smscloud.platform import Platform
 from smscloud.services import accounts
 from smscloud.services.sending import SendRequest
@@ -213,3 +214,41 @@ def test_a_long_message_is_final_when_all_its_parts_are(tmp_path: Path, database
     states, _ = asyncio.run(main())
     assert states["+8613800138000"][0] == "DELIVERED"
     assert states["+8613800138001"][0] == "UNDELIVERED"  # one part failed: the message did
+
+
+def test_routes_fail_over_to_the_next_carrier_in_the_same_round(
+    tmp_path: Path, database_url: str
+) -> None:
+    busy, spare = ScriptedCarrier(busy=100), ScriptedCarrier(busy=0)
+    busy.name, spare.name = "busy", "spare"  # type: ignore[misc]
+    p = Platform(make_settings(tmp_path, database_url), carrier=busy)
+    routes = [
+        Route(1, parse_carriers("busy:1,spare:1"), nation_code="86", priority=1),
+        Route(2, parse_carriers("busy"), nation_code="60"),
+    ]
+    p.dispatcher = Dispatcher(
+        p.db, {"busy": busy, "spare": spare}, routes=routes, poll_interval=0.02
+    )
+    p.sender.on_accepted = p.dispatcher.notify
+
+    m = s.messages
+
+    async def main() -> tuple[Outcome, list[str]]:
+        await p.start()
+        try:
+            # None ending in 9: the scripted carrier refuses those for good.
+            phones = [f"+8613800138{i:03d}" for i in range(100, 200) if i % 10 != 9][:20]
+            outcome = await _run(p, phones, wait_for=20)
+            q = select(m.c.carrier).distinct()
+            return outcome, p.db.read_sync(lambda c: list(c.execute(q).scalars()))
+        finally:
+            await p.stop()
+
+    (states, used), taken_by = asyncio.run(main())
+    assert {v[0] for v in states.values()} == {"DELIVERED"}
+    # The busy carrier was primary for some (weights 1:1) and refused them for the moment;
+    # those failed over at once, so every message was taken by the spare one.
+    assert len(busy.seen) >= 1
+    assert len(spare.seen) == 20
+    assert used == 20
+    assert taken_by == ["spare"]

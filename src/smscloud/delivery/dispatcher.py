@@ -13,11 +13,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from smscloud.carriers.base import Carrier, Receipt, Reply, Submission
+from sqlalchemy import Connection
+
+from smscloud.carriers.base import Carrier, Receipt, Reply, Submission, SubmitResult
 from smscloud.delivery import outcomes
+from smscloud.domain.routing import NoRoute, Route, choose
 from smscloud.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -36,14 +40,39 @@ class DispatchStats:
     started: float = field(default_factory=time.time)
 
 
+class _CarrierSink:
+    """What one carrier reports, tagged with its name (receipts are matched per carrier)."""
+
+    def __init__(self, dispatcher: Dispatcher, name: str) -> None:
+        self.dispatcher = dispatcher
+        self.name = name
+
+    def receipts(self, receipts: Sequence[Receipt]) -> None:
+        self.dispatcher.add_receipts(self.name, receipts)
+
+    def replies(self, replies: Sequence[Reply]) -> None:
+        self.dispatcher.replies(replies)
+
+
+NO_ROUTE = "NOROUTE"
+
+
 class Dispatcher:
-    """Moves QUEUED messages to a carrier and receipts back into the store."""
+    """Moves QUEUED messages to their carriers and receipts back into the store.
+
+    With no routes every message goes to the first carrier, the others serving as failover in
+    order. With routes, each message goes to its route's carriers (weighted primary first);
+    a temporary refusal moves it to the next one in the same round; a message no route
+    matches is refused (``NOROUTE``) and refunded.
+    """
 
     def __init__(
         self,
         db: Database,
-        carrier: Carrier,
+        carriers: Carrier | Mapping[str, Carrier],
         *,
+        routes: Sequence[Route] = (),
+        load_routes: Callable[[Connection], list[Route]] | None = None,
         batch: int = 500,
         lease_seconds: float = 30.0,
         max_attempts: int = 5,
@@ -53,7 +82,11 @@ class Dispatcher:
         pipelines: int = 2,
     ) -> None:
         self.db = db
-        self.carrier = carrier
+        self.carriers: dict[str, Carrier] = (
+            dict(carriers) if isinstance(carriers, Mapping) else {carriers.name: carriers}
+        )
+        self.routes = list(routes)
+        self._load_routes = load_routes
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
@@ -64,14 +97,14 @@ class Dispatcher:
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
         self._reports = asyncio.Event()
-        self._receipts: list[tuple[float, Receipt]] = []
+        self._receipts: list[tuple[float, str, Receipt]] = []
         self._replies: list[Reply] = []
         self._tasks: list[asyncio.Task[None]] = []
 
-    # ReportSink -------------------------------------------------------------------------
-    def receipts(self, receipts: Sequence[Receipt]) -> None:
+    # What carriers report ---------------------------------------------------------------
+    def add_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
         now = time.time()
-        self._receipts.extend((now, r) for r in receipts)
+        self._receipts.extend((now, carrier, r) for r in receipts)
         self._reports.set()
 
     def replies(self, replies: Sequence[Reply]) -> None:
@@ -84,10 +117,13 @@ class Dispatcher:
         self._wake.set()
 
     async def start(self) -> None:
-        await self.carrier.start(self)
-        pending = await self.db.read(lambda c: outcomes.in_flight(c, self.carrier.name))
-        if pending:
-            await self.carrier.resume(pending)
+        if self._load_routes is not None:
+            self.routes = await self.db.read(self._load_routes)
+        for name, carrier in self.carriers.items():
+            await carrier.start(_CarrierSink(self, name))
+            pending = await self.db.read(lambda c, n=name: outcomes.in_flight(c, n))  # type: ignore[misc]
+            if pending:
+                await carrier.resume(pending)
         for i in range(self.pipelines):
             self._tasks.append(asyncio.create_task(self._dispatch_loop(), name=f"dispatch-{i}"))
         self._tasks.append(asyncio.create_task(self._report_loop(), name="reports"))
@@ -100,7 +136,8 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        await self.carrier.stop()
+        for carrier in self.carriers.values():
+            await carrier.stop()
 
     # loops ------------------------------------------------------------------------------
     async def _dispatch_loop(self) -> None:
@@ -130,24 +167,71 @@ class Dispatcher:
         if not claimed:
             return 0
         self.stats.claimed += len(claimed)
-        subs = [Submission(c.id, c.phone, c.content, c.sender_id, c.extend_code) for c in claimed]
-        results = await self.carrier.submit(subs)
+        final = await self._submit_with_failover(claimed)
         attempts = {c.id: c.attempts for c in claimed}
         done = time.time()
-        await self.db.write(
-            lambda c: outcomes.record_submits(
-                c,
-                self.carrier.name,
-                results,
-                done,
-                max_attempts=self.max_attempts,
-                attempts=attempts,
-            )
-        )
+
+        def record(conn: Connection) -> None:
+            for name, results in final.items():
+                outcomes.record_submits(
+                    conn, name, results, done, max_attempts=self.max_attempts, attempts=attempts
+                )
+
+        await self.db.write(record)
+        results = [r for rs in final.values() for r in rs]
         taken = sum(1 for r in results if r.carrier_msg_id is not None)
         self.stats.submitted += taken
         self.stats.refused += len(results) - taken
         return len(claimed)
+
+    def order(self, c: outcomes.Claimed) -> list[str]:
+        """The carriers to try for one message, primary first, among those running."""
+        if not self.routes:
+            return list(self.carriers)
+        try:
+            names = choose(
+                self.routes,
+                nation_code=c.nation_code,
+                subscriber=c.phone[len(c.nation_code) + 1 :],
+                sms_type=c.sms_type,
+                key=c.id,
+            )
+        except NoRoute:
+            return []
+        return [n for n in names if n in self.carriers]
+
+    async def _submit_with_failover(
+        self, claimed: Sequence[outcomes.Claimed]
+    ) -> dict[str, list[SubmitResult]]:
+        """Submit each message to its carriers in order until one takes it or refuses it."""
+        orders = {c.id: self.order(c) for c in claimed}
+        final: dict[str, list[SubmitResult]] = defaultdict(list)
+        step: dict[int, int] = defaultdict(int)
+        pending = {}
+        for c in claimed:
+            if orders[c.id]:
+                pending[c.id] = c
+            else:
+                final[""].append(SubmitResult(c.id, None, NO_ROUTE, permanent=True))
+        while pending:
+            groups: dict[str, list[Submission]] = defaultdict(list)
+            for mid, c in pending.items():
+                groups[orders[mid][step[mid]]].append(
+                    Submission(c.id, c.phone, c.content, c.sender_id, c.extend_code)
+                )
+            names = list(groups)
+            answers = await asyncio.gather(*(self.carriers[n].submit(groups[n]) for n in names))
+            retry = {}
+            for name, results in zip(names, answers, strict=True):
+                for r in results:
+                    temporary = r.carrier_msg_id is None and not r.permanent
+                    if temporary and step[r.message_id] + 1 < len(orders[r.message_id]):
+                        step[r.message_id] += 1  # fail over to the next carrier
+                        retry[r.message_id] = pending[r.message_id]
+                    else:
+                        final[name].append(r)
+            pending = retry
+        return final
 
     async def _report_loop(self) -> None:
         while True:
@@ -169,18 +253,27 @@ class Dispatcher:
         replies, self._replies = self._replies, []
         try:
             if batch:
-                receipts = [r for _, r in batch]
-                unmatched = await self.db.write(
-                    lambda c: outcomes.apply_receipts(c, self.carrier.name, receipts)
-                )
-                self.stats.receipts += len(receipts) - len(unmatched)
+                by_carrier: dict[str, list[Receipt]] = defaultdict(list)
+                for _, name, r in batch:
+                    by_carrier[name].append(r)
+
+                def apply(conn: Connection) -> list[Receipt]:
+                    return [
+                        r
+                        for name, receipts in by_carrier.items()
+                        for r in outcomes.apply_receipts(conn, name, receipts)
+                    ]
+
+                unmatched = await self.db.write(apply)
+                self.stats.receipts += len(batch) - len(unmatched)
                 if unmatched:
                     now = time.time()
-                    seen = {id(r): t for t, r in batch}
-                    keep: list[tuple[float, Receipt]] = []
+                    seen = {id(r): (t, name) for t, name, r in batch}
+                    keep: list[tuple[float, str, Receipt]] = []
                     for r in unmatched:
-                        if now - seen[id(r)] < self.unmatched_ttl:
-                            keep.append((seen[id(r)], r))
+                        first, name = seen[id(r)]
+                        if now - first < self.unmatched_ttl:
+                            keep.append((first, name, r))
                         else:
                             self.stats.unmatched += 1
                             log.warning("receipt for unknown message %s dropped", r.carrier_msg_id)
@@ -202,6 +295,9 @@ class Dispatcher:
     async def _sweep_loop(self) -> None:
         while True:
             await asyncio.sleep(min(5.0, max(self.poll_interval, 0.05)))
+            if self._load_routes is not None:  # an operator's route change takes effect here
+                with contextlib.suppress(Exception):
+                    self.routes = await self.db.read(self._load_routes)
             if self._receipts:
                 self._reports.set()  # retry unmatched receipts
             try:

@@ -55,6 +55,8 @@ class Claimed:
     sender_id: str
     extend_code: str
     attempts: int
+    nation_code: str = ""
+    sms_type: int = 0
 
 
 def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> list[Claimed]:
@@ -74,7 +76,16 @@ def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> lis
         update(m)
         .where(m.c.id.in_(ids))
         .values(state="SENDING", lease_until=now + lease_seconds, attempts=m.c.attempts + 1)
-        .returning(m.c.id, m.c.phone, m.c.content, m.c.sender_id, m.c.extend_code, m.c.attempts)
+        .returning(
+            m.c.id,
+            m.c.phone,
+            m.c.content,
+            m.c.sender_id,
+            m.c.extend_code,
+            m.c.attempts,
+            m.c.nation_code,
+            m.c.sms_type,
+        )
     )
     return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
 

@@ -291,6 +291,30 @@ replies = Table(
     ),
 )
 
+# Carriers the operator connected (besides the built-in sandbox) and the routes to them.
+carriers = Table(
+    "carriers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(32), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # smpp | sandbox
+    Column("settings", Text, nullable=False, default="{}"),  # JSON, per kind
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("nation_code", String(8), nullable=False, default=""),  # "" = any country
+    Column("prefix", String(16), nullable=False, default=""),  # of the national number
+    Column("sms_type", SmallInteger, nullable=True),  # NULL = any type
+    Column("carriers", Text, nullable=False),  # "name:weight,name:weight"
+    Column("priority", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+)
+
 # Numbers that asked a tenant to stop marketing messages (a reply such as "TD" or "退订").
 opt_outs = Table(
     "opt_outs",

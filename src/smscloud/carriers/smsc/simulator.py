@@ -39,6 +39,7 @@ from smscloud.protocols.smpp import (
     Unbind,
     UnbindResp,
 )
+from smscloud.protocols.smpp.udh import parse_udh
 
 from .config import SmscConfig
 from .connection import SmscConnection
@@ -226,7 +227,8 @@ class SmscSimulator:
             assert record.message_id is not None
             done = datetime.now(UTC)
             out.append(receipt_pdu(pdu, record.message_id, outcome.stat, record.received, done))
-        if outcome.reply is not None:
+        if outcome.reply is not None and _last_part(pdu):
+            # A handset answers the message it reads, not each part it arrived in.
             out += mo_pdus(
                 pdu.destination_addr,
                 pdu.source_addr,
@@ -295,3 +297,21 @@ class SmscSimulator:
         requests = [p for _, (p, _) in sorted(conn.session.outstanding.items())]
         self.queue.requeue(conn.system_id, requests)
         self._pump(conn.system_id)
+
+
+def _last_part(pdu: SubmitSm) -> bool:
+    """Whether a submit is a whole message or the last part of a concatenated one."""
+    sar = pdu.sar
+    if sar is not None:
+        return sar[2] == sar[1]
+    if pdu.esm_class & 0x40 and pdu.short_message:
+        try:
+            ies, _ = parse_udh(pdu.short_message)
+        except ValueError:
+            return True
+        for iei, value in ies:
+            if iei == 0x00 and len(value) == 3:  # 8-bit reference (GSM 03.40 §9.2.3.24.1)
+                return value[2] == value[1]
+            if iei == 0x08 and len(value) == 4:  # 16-bit reference
+                return value[3] == value[2]
+    return True
