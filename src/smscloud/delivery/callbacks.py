@@ -80,6 +80,17 @@ def reply_body(row: Any) -> dict[str, Any]:
     }
 
 
+def has_due(conn: Connection, now: float) -> bool:
+    """Whether a claim would find anything: a read, so idle polling takes no write lock."""
+    return any(
+        conn.execute(
+            select(table.c.id).where(s.CALLBACK_DUE, table.c.callback_next_at <= now).limit(1)
+        ).first()
+        is not None
+        for table in (m, rp)
+    )
+
+
 def claim(conn: Connection, now: float, limit: int, tz: ZoneInfo) -> list[Push]:
     """Lease the pushes that are due."""
     pg = conn.dialect.name == "postgresql"
@@ -196,6 +207,8 @@ class CallbackPusher:
     async def push_once(self) -> int:
         """One round: claim, push, record; returns how many reports were attempted."""
         now = time.time()
+        if not await self.db.read(lambda c: has_due(c, now)):
+            return 0
         pushes = await self.db.write(lambda c: claim(c, now, 500, self.tz))
         if not pushes:
             return 0
