@@ -232,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_level.lower() != "debug":
+        # Every process checks the schema at start; "nothing to do" is not news.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "smsc-sim":
         from smscloud.carriers.smsc.runner import run_simulator
 
