@@ -289,3 +289,64 @@ def test_version_2019_07_11(server: LiveServer) -> None:
     item = packages.SmsPackagesStatisticsSet[0]
     assert (item.AmountOfPackage, item.CurrentUsage, item.TypeOfPackage) == (1000, 1, 0)
     assert item.PackageCreateUnixTime > 0 and len(item.PackageCreateTime) == 19
+
+
+def test_failures_of_the_pull_record_and_statistics_actions(server: LiveServer) -> None:
+    t = server.tenant()
+    other = server.tenant()
+    c = server.client(t)
+    now = int(time.time())
+    begin, end = hours()
+    stats = {"SmsSdkAppId": t.sdk_app_id, "Limit": 0, "Offset": 0}
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        (
+            "PullSmsReplyStatus",
+            {"Limit": 0, "SmsSdkAppId": t.sdk_app_id},
+            "InvalidParameterValue.LimitVerifyFail",
+        ),
+        (
+            "PullSmsReplyStatus",
+            {"Limit": 10, "SmsSdkAppId": other.sdk_app_id},
+            "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
+        ),
+        (
+            "PullSmsReplyStatusByPhoneNumber",
+            {
+                "BeginTime": now - 60,
+                "Offset": 0,
+                "Limit": 10,
+                "PhoneNumber": "12",
+                "SmsSdkAppId": t.sdk_app_id,
+            },
+            "InvalidParameterValue.IncorrectPhoneNumber",
+        ),
+        (
+            "CallbackStatusStatistics",
+            stats | {"BeginTime": "2024010100", "EndTime": "2024030100"},
+            "InvalidParameterValue.EndTimeVerifyFail",
+        ),
+        (
+            "SmsPackagesStatistics",
+            stats | {"BeginTime": begin, "EndTime": end, "Limit": 501},
+            "InvalidParameterValue.LimitVerifyFail",
+        ),
+        (
+            "SendStatusStatistics",
+            stats | {"BeginTime": begin, "EndTime": end, "SmsSdkAppId": "1499999999"},
+            "InvalidParameterValue.SdkAppIdNotExist",
+        ),
+    ]
+    for action, body, code in cases:
+        with pytest.raises(TencentCloudSDKException) as info:
+            call(c, action, body)
+        assert info.value.code == code, action
+    with pytest.raises(TencentCloudSDKException) as info:
+        c.call_json(
+            "DescribeSendRecordList",
+            {
+                "PhoneNumber": "+8613800138000",
+                "SmsSdkAppId": t.sdk_app_id,
+                "BeginTime": now - 4 * 86400,
+            },
+        )
+    assert info.value.code == "InvalidParameterValue.BeginTimeVerifyFail"  # 72 hours at most
