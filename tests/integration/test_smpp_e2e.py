@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,6 @@ import pytest
 from sqlalchemy import select
 from tencentcloud.sms.v20210111 import models
 
-from smscloud.carriers.smsc.config import SmscConfig
 from smscloud.carriers.smsc.simulator import SmscSimulator
 from smscloud.services import carriers
 from smscloud.store import schema as s
@@ -24,28 +21,9 @@ from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
 from tests.conftest import make_settings
 from tests.support.live import LiveServer, Tenant
+from tests.support.smsc import SimulatorThread
 
 pytestmark = pytest.mark.slow
-
-
-class SimulatorThread:
-    """The SMSC simulator on its own event loop in a thread, as a real SMSC would be."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.sim = SmscSimulator(SmscConfig(receipt_delay=0.02))
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> SimulatorThread:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.sim.start(), self.loop).result(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.sim.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-        self.loop.close()
 
 
 @pytest.fixture
