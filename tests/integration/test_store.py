@@ -229,3 +229,52 @@ def test_hot_queries_use_their_indexes_with_bound_parameters(
         assert index in text_plan, f"{name}: {text_plan}"
     finally:
         db.close()
+
+
+def test_orphan_receipts_wait_in_the_database_until_their_message_is_recorded(
+    database_url: str,
+) -> None:
+    from smscloud.carriers.base import DELIVERED, Receipt
+    from smscloud.delivery import outcomes
+
+    db = Database(database_url)
+    try:
+        upgrade(db.engine)
+        now = 1_700_000_000.0
+        early = Receipt("ABC1", DELIVERED, "DELIVRD", now)
+        stray = Receipt("nobody", DELIVERED, "DELIVRD", now)
+        with db.connect() as conn:
+            left = outcomes.apply_receipts(conn, "c1", [early, stray])
+            assert left == [early, stray]
+            outcomes.keep_orphans(conn, "c1", left, now)
+        with db.connect() as conn:  # later, and in another transaction: the message exists
+            conn.execute(
+                insert(s.messages).values(
+                    serial_no="5000:1",
+                    request_id="r",
+                    tenant_id=1,
+                    app_id=1,
+                    phone="+8613800138000",
+                    nation_code="86",
+                    iso_code="CN",
+                    international=False,
+                    sign_name="x",
+                    template_id=1,
+                    sms_type=3,
+                    content="x",
+                    content_key="k",
+                    parts=1,
+                    state="SUBMITTED",
+                    created_at=now,
+                    carrier="c1",
+                    carrier_msg_id="abc1",
+                )
+            )
+            assert outcomes.retry_orphans(conn, now + 1, ttl=600) == (1, 0)
+            state = conn.execute(select(s.messages.c.state)).scalar_one()
+            assert state == "DELIVERED"
+            assert outcomes.has_orphans(conn)  # the stray one waits on
+            assert outcomes.retry_orphans(conn, now + 601, ttl=600) == (0, 1)
+            assert not outcomes.has_orphans(conn)
+    finally:
+        db.close()

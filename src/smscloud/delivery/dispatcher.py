@@ -4,7 +4,8 @@ One :class:`Dispatcher` per worker process. It claims batches under a lease, so 
 dies mid-batch loses nothing: when the lease runs out another claim takes the messages again
 (the carrier may then see a message twice; it is still billed once). Receipts and replies are
 buffered and written in batches. A receipt that names no known message yet (it can overtake
-the record of its own submission) is kept and tried again for ``unmatched_ttl`` seconds.
+the record of its own submission) is stored in ``orphan_receipts`` by the same transaction and
+matched again every half second for ``unmatched_ttl`` seconds, so a worker crash loses none.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ class Dispatcher:
         self._receipts: list[tuple[float, str, Receipt]] = []
         self._replies: list[Reply] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._orphans = False  # receipts are waiting in orphan_receipts
 
     # What carriers report ---------------------------------------------------------------
     def add_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
@@ -248,7 +250,7 @@ class Dispatcher:
                 self._reports.set()
 
     async def flush_reports(self) -> None:
-        """Write buffered receipts and replies; keep unmatched receipts for another try."""
+        """Write buffered receipts and replies; keep unmatched receipts to match later."""
         batch, self._receipts = self._receipts, []
         replies, self._replies = self._replies, []
         try:
@@ -256,28 +258,19 @@ class Dispatcher:
                 by_carrier: dict[str, list[Receipt]] = defaultdict(list)
                 for _, name, r in batch:
                     by_carrier[name].append(r)
+                now = time.time()
 
-                def apply(conn: Connection) -> list[Receipt]:
-                    return [
-                        r
-                        for name, receipts in by_carrier.items()
-                        for r in outcomes.apply_receipts(conn, name, receipts)
-                    ]
+                def apply(conn: Connection) -> int:
+                    kept = 0
+                    for name, receipts in by_carrier.items():
+                        unmatched = outcomes.apply_receipts(conn, name, receipts)
+                        outcomes.keep_orphans(conn, name, unmatched, now)
+                        kept += len(unmatched)
+                    return kept
 
-                unmatched = await self.db.write(apply)
-                self.stats.receipts += len(batch) - len(unmatched)
-                if unmatched:
-                    now = time.time()
-                    seen = {id(r): (t, name) for t, name, r in batch}
-                    keep: list[tuple[float, str, Receipt]] = []
-                    for r in unmatched:
-                        first, name = seen[id(r)]
-                        if now - first < self.unmatched_ttl:
-                            keep.append((first, name, r))
-                        else:
-                            self.stats.unmatched += 1
-                            log.warning("receipt for unknown message %s dropped", r.carrier_msg_id)
-                    self._receipts = keep + self._receipts
+                kept = await self.db.write(apply)
+                self.stats.receipts += len(batch) - kept
+                self._orphans = self._orphans or kept > 0
             if replies:
                 now = time.time()
                 stored = await self.db.write(lambda c: outcomes.store_replies(c, replies, now))
@@ -287,21 +280,35 @@ class Dispatcher:
             self._replies = replies + self._replies
             raise
 
+    async def retry_orphans(self) -> None:
+        """Match kept receipts again (their messages may be recorded by now)."""
+        now = time.time()
+        matched, expired = await self.db.write(
+            lambda c: outcomes.retry_orphans(c, now, self.unmatched_ttl)
+        )
+        self.stats.receipts += matched
+        self.stats.unmatched += expired
+        self._orphans = await self.db.read(outcomes.has_orphans)
+
     async def expire_silent(self, now: float) -> int:
         """End messages whose receipt is overdue; returns how many."""
         cutoff = now - self.receipt_timeout
         return await self.db.write(lambda c: outcomes.expire_silent(c, cutoff, now))
 
     async def _sweep_loop(self) -> None:
+        # Housekeeping on its own clock: nothing here may take the write lock every poll.
+        self._orphans = await self.db.read(outcomes.has_orphans)
+        tick = 0
         while True:
-            await asyncio.sleep(min(5.0, max(self.poll_interval, 0.05)))
-            if self._load_routes is not None:  # an operator's route change takes effect here
-                with contextlib.suppress(Exception):
-                    self.routes = await self.db.read(self._load_routes)
-            if self._receipts:
-                self._reports.set()  # retry unmatched receipts
+            await asyncio.sleep(0.5)
+            tick += 1
             try:
-                self.stats.expired += await self.expire_silent(time.time())
+                if self._orphans:
+                    await self.retry_orphans()
+                if tick % 10 == 0:
+                    if self._load_routes is not None:  # an operator's change takes effect
+                        self.routes = await self.db.read(self._load_routes)
+                    self.stats.expired += await self.expire_silent(time.time())
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -6,6 +6,7 @@ receipts cost a few statements rather than a thousand transactions.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from smscloud.carriers.base import (
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 
+log = logging.getLogger(__name__)
 m = s.messages
 mp = s.message_parts
 
@@ -256,6 +258,51 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
         )
         _finish_long_messages(conn, set(parts.values()))
     return [r for k, r in zip(keys, receipts, strict=True) if k not in single and k not in parts]
+
+
+def keep_orphans(conn: Connection, carrier: str, receipts: Sequence[Receipt], now: float) -> None:
+    """Keep receipts that matched nothing, to match them again later."""
+    run_many(
+        conn,
+        "INSERT INTO orphan_receipts (carrier, carrier_msg_id, state, receipt_code, done_at,"
+        " first_seen) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (carrier, canonical_id(r.carrier_msg_id), r.state, r.code[:32], r.done_at, now)
+            for r in receipts
+        ],
+    )
+
+
+def has_orphans(conn: Connection) -> bool:
+    return conn.execute(select(s.orphan_receipts.c.id).limit(1)).first() is not None
+
+
+def retry_orphans(conn: Connection, now: float, ttl: float) -> tuple[int, int]:
+    """Match kept receipts again; drop (and count) those older than ``ttl``.
+
+    Returns (matched, expired).
+    """
+    o = s.orphan_receipts
+    rows = conn.execute(select(o).order_by(o.c.id).limit(2000)).all()
+    by_carrier: dict[str, list[tuple[int, float, Receipt]]] = defaultdict(list)
+    for r in rows:
+        receipt = Receipt(r.carrier_msg_id, r.state, r.receipt_code, r.done_at)
+        by_carrier[r.carrier].append((r.id, r.first_seen, receipt))
+    matched: list[int] = []
+    expired: list[int] = []
+    for carrier, items in by_carrier.items():
+        left = {id(x) for x in apply_receipts(conn, carrier, [rc for _, _, rc in items])}
+        for row_id, first_seen, receipt in items:
+            if id(receipt) not in left:
+                matched.append(row_id)
+            elif now - first_seen > ttl:
+                expired.append(row_id)
+                log.warning(
+                    "receipt %s from %s matched no message", receipt.carrier_msg_id, carrier
+                )
+    if matched or expired:
+        conn.execute(delete(o).where(o.c.id.in_(matched + expired)))
+    return len(matched), len(expired)
 
 
 def _finish_long_messages(conn: Connection, message_ids: set[int]) -> None:

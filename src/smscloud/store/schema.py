@@ -291,6 +291,21 @@ replies = Table(
     ),
 )
 
+# Receipts that named no known message yet (a receipt can overtake the record of its own
+# submission, or arrive for a message another worker is still recording). Kept here, in the
+# same transaction that failed to match them, and matched again until they expire.
+orphan_receipts = Table(
+    "orphan_receipts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("carrier", String(32), nullable=False),
+    Column("carrier_msg_id", String(64), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("receipt_code", String(32), nullable=False),
+    Column("done_at", Float, nullable=False),
+    Column("first_seen", Float, nullable=False),
+)
+
 # Carriers the operator connected (besides the built-in sandbox) and the routes to them.
 carriers = Table(
     "carriers",
