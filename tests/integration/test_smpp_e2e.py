@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from tencentcloud.sms.v20210111 import models
@@ -146,3 +147,15 @@ def test_a_message_no_route_matches_is_refused_and_refunded(
         ).scalar_one()
     )
     assert code == "NOROUTE"
+
+
+def test_carrier_health_reaches_metrics(smpp_server: tuple[LiveServer, SmscSimulator]) -> None:
+    live, _ = smpp_server
+    deadline = time.time() + 15
+    text = ""
+    while 'smscloud_carrier_bound{carrier="sim"' not in text and time.time() < deadline:
+        text = httpx.get(f"http://{live.endpoint}/metrics").text
+        time.sleep(0.2)
+    bound = [line for line in text.splitlines() if line.startswith("smscloud_carrier_bound{")]
+    assert len(bound) == 1 and bound[0].endswith(" 1")  # one bind, bound
+    assert 'smscloud_carrier_report_age_seconds{carrier="sim"' in text

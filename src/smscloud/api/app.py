@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,7 +24,7 @@ from smscloud.api import (
 from smscloud.api.auth import authenticate
 from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
-from smscloud.delivery.outcomes import pending_counts
+from smscloud.delivery.outcomes import load_health, pending_counts
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
 from smscloud.protocols.tc3 import SignatureError
@@ -33,6 +35,38 @@ SMS_VERSIONS = ("2021-01-11", "2019-07-11")
 
 
 Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+
+def carrier_metrics(rows: list[Any], now: float) -> list[str]:
+    """Per-carrier gauges from what the delivery workers last reported."""
+    lines = []
+    for name, help_ in (
+        ("bound", "binds bound now"),
+        ("window_in_use", "submits awaiting their response"),
+        ("submits_per_s", "submits per second over the last seconds"),
+        ("reconnects", "reconnects since the worker started"),
+    ):
+        lines.append(f"# HELP smscloud_carrier_{name} {help_}")
+        lines.append(f"# TYPE smscloud_carrier_{name} gauge")
+        for r in rows:
+            lines.append(
+                f'smscloud_carrier_{name}{{carrier="{r.carrier}",worker="{r.worker}"}} '
+                f"{getattr(r, name)}"
+            )
+    lines.append("# TYPE smscloud_carrier_errors gauge")
+    for r in rows:
+        for kind, count in sorted(json.loads(r.errors).items()):
+            lines.append(
+                f'smscloud_carrier_errors{{carrier="{r.carrier}",worker="{r.worker}",'
+                f'kind="{kind}"}} {count}'
+            )
+    lines.append("# TYPE smscloud_carrier_report_age_seconds gauge")
+    for r in rows:
+        lines.append(
+            f'smscloud_carrier_report_age_seconds{{carrier="{r.carrier}",worker="{r.worker}"}}'
+            f" {round(now - r.updated_at, 1)}"
+        )
+    return lines
 
 
 def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starlette:
@@ -105,6 +139,7 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
     async def metrics(request: Request) -> Response:
         st = platform.dispatcher.stats
         pending = await platform.db.read(pending_counts)
+        health = await platform.db.read(load_health)
         lines = ["# TYPE smscloud_messages_pending gauge"]
         lines += [f'smscloud_messages_pending{{state="{k}"}} {v}' for k, v in pending.items()]
         lines += [
@@ -113,6 +148,8 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             "# TYPE smscloud_db_jobs_total counter",
             f"smscloud_db_jobs_total {platform.db.jobs}",
         ]
+        lines += carrier_metrics(health, time.time())
+        # Counters of the dispatcher in this process (zero where delivery runs in a worker).
         for name in (
             "claimed",
             "submitted",

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -56,6 +60,7 @@ class _CarrierSink:
 
 
 NO_ROUTE = "NOROUTE"
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Dispatcher:
@@ -295,6 +300,32 @@ class Dispatcher:
         cutoff = now - self.receipt_timeout
         return await self.db.write(lambda c: outcomes.expire_silent(c, cutoff, now))
 
+    def health(self) -> list[dict[str, Any]]:
+        """A snapshot of every carrier: what SMPP binds report, or up for in-process ones."""
+        now = time.time()
+        rows = []
+        for name, carrier in self.carriers.items():
+            report = getattr(carrier, "health", None)
+            h = report() if callable(report) else None
+            rows.append(
+                {
+                    "carrier": name,
+                    "updated_at": now,
+                    "binds": getattr(h, "binds", 1),
+                    "bound": getattr(h, "bound", 1),
+                    "window_in_use": getattr(h, "window_in_use", 0),
+                    "window_size": getattr(h, "window_size", 0),
+                    "submits_per_s": float(getattr(h, "submits_per_s", 0.0)),
+                    "reconnects": getattr(h, "reconnects", 0),
+                    "errors": json.dumps(getattr(h, "errors", {})),
+                }
+            )
+        return rows
+
+    async def save_health(self) -> None:
+        rows = self.health()
+        await self.db.write(lambda c: outcomes.save_health(c, WORKER, rows))
+
     async def _sweep_loop(self) -> None:
         # Housekeeping on its own clock: nothing here may take the write lock every poll.
         self._orphans = await self.db.read(outcomes.has_orphans)
@@ -306,6 +337,7 @@ class Dispatcher:
                 if self._orphans:
                     await self.retry_orphans()
                 if tick % 10 == 0:
+                    await self.save_health()
                     if self._load_routes is not None:  # an operator's change takes effect
                         self.routes = await self.db.read(self._load_routes)
                     self.stats.expired += await self.expire_silent(time.time())

@@ -431,3 +431,16 @@ def expire_silent(conn: Connection, older_than: float, now: float) -> int:
         )
     )
     return int(result.rowcount or 0)
+
+
+def save_health(conn: Connection, worker: str, snapshots: Sequence[dict[str, Any]]) -> None:
+    """Replace this worker's health rows with the current snapshots."""
+    h = s.carrier_health
+    conn.execute(delete(h).where(h.c.worker == worker))
+    if snapshots:
+        conn.execute(insert(h), [dict(row, worker=worker) for row in snapshots])
+
+
+def load_health(conn: Connection) -> list[Any]:
+    h = s.carrier_health
+    return list(conn.execute(select(h).order_by(h.c.carrier, h.c.worker)))

@@ -306,6 +306,22 @@ orphan_receipts = Table(
     Column("first_seen", Float, nullable=False),
 )
 
+# What each delivery worker last saw of each carrier, for /metrics in any process.
+carrier_health = Table(
+    "carrier_health",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("worker", String(64), primary_key=True),  # host:pid
+    Column("updated_at", Float, nullable=False),
+    Column("binds", Integer, nullable=False, default=0),
+    Column("bound", Integer, nullable=False, default=0),
+    Column("window_in_use", Integer, nullable=False, default=0),
+    Column("window_size", Integer, nullable=False, default=0),
+    Column("submits_per_s", Float, nullable=False, default=0.0),
+    Column("reconnects", Integer, nullable=False, default=0),
+    Column("errors", Text, nullable=False, default="{}"),  # JSON: kind -> count
+)
+
 # Carriers the operator connected (besides the built-in sandbox) and the routes to them.
 carriers = Table(
     "carriers",
