@@ -30,43 +30,64 @@ from types import FrameType
 from typing import Any
 
 import loadgen
+import smpp_bind
 from loadgen import LoadConfig, Target
+from smpp_bind import SmscProcess
 
 HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 DEMO_TEMPLATE = "您的验证码是{1}，{2}分钟内有效，请勿泄露。"
+SMPP_RECEIPT_DELAY = 0.2  # seconds, like the sandbox's default delay
+BIND_WINDOWS = (1, 10)  # ``bind``: one window of 1, then the connector's default
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """One workload: numbers per SendSms request, connections and bounds."""
+    """One workload: numbers per SendSms request, connections and bounds.
+
+    ``smpp``: "" delivers through the in-process sandbox; "carrier" through an SMPP carrier
+    to ``smscloud smsc-sim``; "bind" drives one ``SmppCarrier`` bind directly, no server
+    (``requests`` messages per window, ``concurrency`` unused).
+    """
 
     name: str
     numbers: int
     concurrency: int
     requests: int
     duration: float
+    smpp: str = ""
+    in_all: bool = True  # run by ``--scenario all``
 
 
 SCENARIOS = {
     "single": Scenario("single", numbers=1, concurrency=50, requests=20_000, duration=15.0),
     # 50 connections of 200 numbers saturate 2 cores: ~16% more numbers/s than 16, 2.7x latency.
     "batch200": Scenario("batch200", numbers=200, concurrency=16, requests=800, duration=15.0),
+    "bind": Scenario("bind", numbers=1, concurrency=0, requests=5000, duration=20.0, smpp="bind"),
+    "smpp": Scenario(
+        "smpp", numbers=1, concurrency=50, requests=20_000, duration=15.0, smpp="carrier"
+    ),
+    "smpp200": Scenario(
+        "smpp200", numbers=200, concurrency=16, requests=100, duration=15.0, smpp="carrier"
+    ),
 }
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     defaults = "; ".join(
-        f"{s.name}: {s.concurrency} connections, {s.requests} requests, {s.duration:g} s"
+        f"{s.name}: {s.requests} messages per window {BIND_WINDOWS}, {s.duration:g} s"
+        if s.smpp == "bind"
+        else f"{s.name}: {s.concurrency} connections, {s.requests} requests, {s.duration:g} s"
         for s in SCENARIOS.values()
     )
+    in_all = ", ".join(s.name for s in SCENARIOS.values() if s.in_all)
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n", 1)[0] if __doc__ else None,
         epilog=f"Scenario defaults: {defaults}.",
     )
     parser.add_argument(
-        "--scenario", choices=[*SCENARIOS, "all"], default="all", help="default: all"
+        "--scenario", choices=[*SCENARIOS, "all"], default="all", help=f"all: {in_all}"
     )
     parser.add_argument("--concurrency", type=int, help="connections, one request in flight each")
     parser.add_argument("--requests", type=int, help="request budget of the send phase")
@@ -76,6 +97,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--final-timeout", type=float, default=120.0, help="wait for final states, s (120)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the data directories")
+    parser.add_argument(
+        "--smpp-binds", type=int, default=None, help="smpp scenarios: binds (carrier default 1)"
+    )
+    parser.add_argument(
+        "--smpp-window", type=int, default=None, help="smpp scenarios: window (default 10)"
+    )
     parser.add_argument(
         "--database-url", default="", help="SMSCLOUD_DATABASE_URL (default: embedded SQLite)"
     )
@@ -368,15 +395,63 @@ def data_directory(keep: bool) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def add_smpp_carrier(server: Server, smsc: SmscProcess, args: argparse.Namespace) -> None:
+    """Before ``serve`` starts: an SMPP carrier to the simulator and a +86 route to it."""
+    tuning = []
+    if args.smpp_binds:
+        tuning += ["--binds", str(args.smpp_binds)]
+    if args.smpp_window:
+        tuning += ["--window", str(args.smpp_window)]
+    name = f"sim{time.time_ns()}"  # unique, should the database be reused
+    server.admin(
+        *("carrier", "add", "--name", name, "--kind", "smpp", "--host", HOST),
+        *("--port", str(smsc.port), "--system-id", smpp_bind.SYSTEM_ID),
+        *("--password", smpp_bind.PASSWORD, "--source-addr", smpp_bind.SOURCE_ADDR),
+        *tuning,
+    )
+    server.admin("route", "add", "--carriers", name, "--country", "86")
+
+
+def run_bind(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
+    """``bind``: one ``SmppCarrier`` bind per window against ``smscloud smsc-sim``."""
+    with data_directory(args.keep) as data_dir:
+        windows = smpp_bind.run(
+            [args.smpp_window] if args.smpp_window else BIND_WINDOWS,
+            scenario.requests,
+            scenario.duration,
+            SMPP_RECEIPT_DELAY,
+            log_dir=data_dir,
+        )
+    result: dict[str, Any] = {"scenario": scenario.name, "messages": scenario.requests}
+    for w in windows:  # flat keys, so that median_of takes them figure by figure
+        for key, value in w.items():
+            if key != "window":
+                result[f"w{w['window']}_{key}"] = value
+    return result
+
+
 def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
-    """One fresh server, one load phase, the wait for finals; returns the figures."""
+    """One fresh server, one load phase, the wait for finals; returns the figures.
+
+    ``smpp`` scenarios first start ``smscloud smsc-sim`` and add a carrier and a route to it
+    with the CLI, so the worker delivers over SMPP; the simulator is stopped with the server.
+    """
+    if scenario.smpp == "bind":
+        return run_bind(scenario, args)
     with data_directory(args.keep) as data_dir:
         server = Server(data_dir, args.database_url)
+        smsc = None
+        if scenario.smpp:
+            smsc = SmscProcess(data_dir / "smsc-sim.log", SMPP_RECEIPT_DELAY, server.env)
         try:
+            if smsc is not None:
+                smsc.start()
+                add_smpp_carrier(server, smsc, args)
             server.start()
             target = provision(server)
             workers = children(server.pid)
             cpu_before = cpu_seconds(server.pid)
+            smsc_before = cpu_seconds(smsc.pid) if smsc else 0.0
             worker_before = sum(cpu_seconds(w) for w in workers)
             config = LoadConfig(
                 numbers_per_request=scenario.numbers,
@@ -393,11 +468,19 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
             result["worker_rss_mib"] = round(
                 sum(loadgen.peak_rss_kib(w) for w in workers) / 1024, 1
             )
+            if smsc is not None:
+                result["smsc_cpu_s"] = round(cpu_seconds(smsc.pid) - smsc_before, 2)
         except Exception:
             print(f"server log (tail):\n{server.log_tail()}", file=sys.stderr)
+            if smsc is not None:
+                print(f"smsc-sim log (tail):\n{smsc.log()}", file=sys.stderr)
             raise
         finally:
-            server.stop()
+            try:
+                server.stop()
+            finally:
+                if smsc is not None:
+                    smsc.stop()
         code = server.proc.returncode if server.proc else None
         if code not in (0, -signal.SIGTERM):
             print(f"  warning: server exited with {code}; log:\n{server.log_tail()}")
@@ -414,8 +497,23 @@ def fmt(value: Any, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def report_bind(r: dict[str, Any], label: str) -> None:
+    """Print one ``bind`` run (or the median) readably, then as one JSON line."""
+    print(f"== {r['scenario']} {label}: one SMPP bind, {r['messages']} messages per window")
+    for key in r:
+        if key.startswith("w") and key.endswith("_per_s"):
+            w = key[1:].split("_", 1)[0]
+            fields = {k.split("_", 1)[1]: v for k, v in r.items() if k.startswith(f"w{w}_")}
+            print(smpp_bind.describe({"window": int(w)} | fields))
+    print(json.dumps({"run": label} | r, ensure_ascii=False), flush=True)
+
+
 def report(r: dict[str, Any], label: str) -> None:
     """Print one run (or the median) readably, then as one JSON line."""
+    if "messages" in r:
+        report_bind(r, label)
+        return
+    smsc = f"  smsc-sim {r['smsc_cpu_s']:.1f} s" if r.get("smsc_cpu_s") is not None else ""
     print(
         f"== {r['scenario']} {label}: {r['numbers_per_request']} number(s)/request,"
         f" concurrency {r['concurrency']}\n"
@@ -430,7 +528,7 @@ def report(r: dict[str, Any], label: str) -> None:
         f"  peak RSS        api {r['server_rss_mib']:.1f} MiB  worker {r['worker_rss_mib']:.1f} MiB"
         f"  loadgen {r['loadgen_rss_mib']:.1f} MiB\n"
         f"  CPU             api {r['server_cpu_s']:.1f} s  worker {r['worker_cpu_s']:.1f} s"
-        f"  loadgen {r['loadgen_cpu_s']:.1f} s"
+        f"  loadgen {r['loadgen_cpu_s']:.1f} s{smsc}"
     )
     print(json.dumps({"run": label} | r, ensure_ascii=False), flush=True)
 
@@ -463,7 +561,9 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
     """The selected scenarios with command-line overrides applied."""
-    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    names = [s.name for s in SCENARIOS.values() if s.in_all]
+    if args.scenario != "all":
+        names = [args.scenario]
     out = []
     for name in names:
         s = SCENARIOS[name]
