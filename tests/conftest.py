@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smscloud.config import Settings
 from tests.support import postgres
 from tests.support.live import LiveServer, free_port
+from tests.support.process import ServeProcess
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +47,22 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def processes() -> Iterator[Callable[..., ServeProcess]]:
+    """Starts ``smscloud`` processes for a test and always stops them at teardown, whatever
+    the test did (a failing test must never leave a server running)."""
+    made: list[ServeProcess] = []
+
+    def make(*args: Any, **kwargs: Any) -> ServeProcess:
+        proc = ServeProcess(*args, **kwargs)
+        made.append(proc)
+        return proc
+
+    yield make
+    for proc in reversed(made):
+        proc.stop()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,12 @@ def _client(endpoint: str, creds: dict[str, Any]) -> sms_client.SmsClient:
     )
 
 
-def test_kill_mid_send_loses_nothing_and_bills_once(tmp_path: Path, database_url: str) -> None:
+def test_kill_mid_send_loses_nothing_and_bills_once(
+    processes: Callable[..., ServeProcess], tmp_path: Path, database_url: str
+) -> None:
     data = tmp_path / "data"
     url = database_url if database_url.startswith("postgresql") else ""
-    srv = ServeProcess(
+    srv = processes(
         data, free_port(), url, SMSCLOUD_SANDBOX_DELAY_MS="300", SMSCLOUD_LEASE_SECONDS="2"
     )
     srv.start()

@@ -13,6 +13,7 @@ import json
 import re
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,10 @@ def call(client: Any, action: str, body: dict[str, Any]) -> Any:
     return getattr(client, action)(req)
 
 
-def test_operator_and_developer_journey(tmp_path: Path) -> None:
-    srv = ServeProcess(
+def test_operator_and_developer_journey(
+    processes: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    srv = processes(
         tmp_path / "data", free_port(), SMSCLOUD_DEMO_SEED="false", SMSCLOUD_SANDBOX_DELAY_MS="50"
     )
     srv.start()
@@ -130,7 +133,9 @@ def test_operator_and_developer_journey(tmp_path: Path) -> None:
         srv.stop()
 
 
-def test_readme_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_example_runs_as_written(
+    processes: Callable[..., ServeProcess], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     readme = (ROOT / "README.md").read_text()
     example = re.search(r"```python\n(.*?)```", readme, re.S)
     assert example is not None
@@ -142,7 +147,7 @@ def test_readme_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureFi
         .replace('"data/demo-credentials.json"', repr(str(data / "demo-credentials.json")))
     )
     code = code.replace("# A moment later", "import time; time.sleep(1.0)  # A moment later")
-    srv = ServeProcess(data, port, SMSCLOUD_SANDBOX_DELAY_MS="50")
+    srv = processes(data, port, SMSCLOUD_SANDBOX_DELAY_MS="50")
     srv.start()
     try:
         exec(compile(code, "README.md", "exec"), {})
@@ -154,8 +159,10 @@ def test_readme_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureFi
     assert "+8613800000001 FAIL UNDELIV" in printed
 
 
-def test_ctrl_c_stops_serve_and_its_worker_cleanly(tmp_path: Path) -> None:
-    srv = ServeProcess(tmp_path / "data", free_port())
+def test_ctrl_c_stops_serve_and_its_worker_cleanly(
+    processes: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    srv = processes(tmp_path / "data", free_port())
     srv.start()
     assert srv.proc is not None
     workers = srv.children()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,16 @@ def _client(endpoint: str, creds: dict[str, Any]) -> sms_client.SmsClient:
 
 
 def test_two_api_processes_and_a_worker_share_one_database(
-    tmp_path: Path, pg_cluster: postgres.Cluster
+    processes: Callable[..., ServeProcess], tmp_path: Path, pg_cluster: postgres.Cluster
 ) -> None:
     name = "t_" + uuid.uuid4().hex[:12]
     pg_cluster.psql(f"CREATE DATABASE {name}")
     url = pg_cluster.url(name)
     apis = [
-        ServeProcess(tmp_path / "a", free_port(), url, command="api"),
-        ServeProcess(tmp_path / "b", free_port(), url, command="api", SMSCLOUD_DEMO_SEED="false"),
+        processes(tmp_path / "a", free_port(), url, command="api"),
+        processes(tmp_path / "b", free_port(), url, command="api", SMSCLOUD_DEMO_SEED="false"),
     ]
-    worker = ServeProcess(
+    worker = processes(
         tmp_path / "w", free_port(), url, command="worker", SMSCLOUD_SANDBOX_DELAY_MS="20"
     )
     for d in ("a", "b", "w"):
