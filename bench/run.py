@@ -32,6 +32,7 @@ from typing import Any
 import loadgen
 import smpp_bind
 from loadgen import LoadConfig, Target
+from procs import stop_gracefully, tail
 from smpp_bind import SmscProcess
 
 HOST = "127.0.0.1"
@@ -200,24 +201,11 @@ class Server:
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM (uvicorn's graceful shutdown), wait; SIGKILL as a last resort."""
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(sig)
-            try:
-                proc.wait(timeout)
-                return
-            except subprocess.TimeoutExpired:
-                print(f"server {proc.pid} ignored {sig.name}", file=sys.stderr)
+        stop_gracefully(self.proc, "server", timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         """The end of the server's log."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return tail(self.log_path, lines)
 
     def admin(self, *args: str) -> dict[str, Any]:
         """Run ``smscloud admin ... --json`` against this server's database."""

@@ -34,6 +34,7 @@ from typing import Any
 
 import uvloop
 from loadgen import phone_numbers
+from procs import stop_gracefully, tail
 
 from smscloud.carriers.base import Receipt, Reply, Submission
 from smscloud.carriers.smpp import SmppCarrier, SmppConfig
@@ -127,24 +128,11 @@ class SmscProcess:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (it unbinds and exits), wait; SIGKILL as a last resort; idempotent."""
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(sig)
-            try:
-                proc.wait(timeout)
-                return
-            except subprocess.TimeoutExpired:
-                print(f"smsc-sim {proc.pid} ignored {sig.name}", file=sys.stderr)
+        stop_gracefully(self.proc, "smsc-sim", timeout)
 
     def log(self, lines: int = 30) -> str:
         """The end of the simulator's output."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return tail(self.log_path, lines)
 
 
 class CountingSink:
