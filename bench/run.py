@@ -33,6 +33,7 @@ import loadgen
 import smpp_bind
 from loadgen import LoadConfig, Target
 from procs import stop_gracefully, tail
+from receiver import CallbackReceiver
 from smpp_bind import SmscProcess
 
 HOST = "127.0.0.1"
@@ -247,10 +248,11 @@ def target_for(server: Server, creds: dict[str, Any], sdk_app_id: str) -> Target
     )
 
 
-def unlimited_app(server: Server, tenant_id: int) -> str:
+def unlimited_app(server: Server, tenant_id: int, callback: str = "") -> str:
     """An app without frequency limits plus a huge package; returns its SdkAppId."""
     off = ("--freq-30s", "off", "--freq-hour", "off", "--freq-day", "off")
-    app = server.admin("app", "create", "--tenant", str(tenant_id), "--name", "bench", *off)
+    push = ("--status-callback", callback) if callback else ()
+    app = server.admin("app", "create", "--tenant", str(tenant_id), "--name", "bench", *off, *push)
     server.admin("package", "grant", "--tenant", str(tenant_id), "--units", "100000000")
     return str(app["sdk_app_id"])
 
@@ -263,14 +265,14 @@ def api_call(target: Target, action: str, params: dict[str, Any]) -> dict[str, A
     return response
 
 
-def provision_fresh_tenant(server: Server) -> Target:
+def provision_fresh_tenant(server: Server, callback: str = "") -> Target:
     """Without demo credentials (a reused database): tenant, key, app, sign and template."""
     name = f"bench-{time.time_ns()}"
     tenant = server.admin("tenant", "create", "--name", name, "--type", "enterprise", "--verified")
     tenant_id = int(tenant["id"])
     key = server.admin("key", "create", "--tenant", str(tenant_id))
     creds = key | {"sign_name": "云短信", "template_id": ""}
-    target = target_for(server, creds, unlimited_app(server, tenant_id))
+    target = target_for(server, creds, unlimited_app(server, tenant_id, callback))
     sign_form = {
         "SignName": creds["sign_name"],
         "SignType": 0,
@@ -293,13 +295,14 @@ def provision_fresh_tenant(server: Server) -> Target:
     return replace(target, template_id=str(template))
 
 
-def provision(server: Server) -> Target:
+def provision(server: Server, callback: str = "") -> Target:
     """Credentials for the benchmark: the demo tenant if seeded, else a new tenant."""
     path = server.data_dir / "demo-credentials.json"
     if not path.exists():
-        return provision_fresh_tenant(server)
+        return provision_fresh_tenant(server, callback)
     creds = json.loads(path.read_text())
-    return target_for(server, creds, unlimited_app(server, int(creds["tenant"]["id"])))
+    app = unlimited_app(server, int(creds["tenant"]["id"]), callback)
+    return target_for(server, creds, app)
 
 
 def run_loadgen(target: Target, config: LoadConfig) -> dict[str, Any]:
@@ -426,7 +429,7 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
     """
     if scenario.smpp == "bind":
         return run_bind(scenario, args)
-    with data_directory(args.keep) as data_dir:
+    with data_directory(args.keep) as data_dir, CallbackReceiver() as receiver:
         server = Server(data_dir, args.database_url)
         smsc = None
         if scenario.smpp:
@@ -436,7 +439,8 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
                 smsc.start()
                 add_smpp_carrier(server, smsc, args)
             server.start()
-            target = provision(server)
+            # SMPP scenarios measure the whole way back: receipts pushed to a callback URL.
+            target = provision(server, receiver.url if scenario.smpp else "")
             workers = children(server.pid)
             cpu_before = cpu_seconds(server.pid)
             smsc_before = cpu_seconds(smsc.pid) if smsc else 0.0
@@ -450,6 +454,18 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
             load = run_loadgen(target, config)
             final_at, final = wait_final(server, load["accepted"], args.final_timeout)
             result = figures(scenario, load, final_at, final)
+            if scenario.smpp:
+                pushed_at = receiver.wait_for(load["accepted"], args.final_timeout)
+                result["callbacks"] = receiver.reports
+                result["callback_pushes"] = receiver.pushes
+                result["callbacks_s"] = (
+                    None if pushed_at is None else round(pushed_at - load["started_at"], 3)
+                )
+                result["callbacks_per_s"] = (
+                    None
+                    if pushed_at is None
+                    else round(load["accepted"] / (pushed_at - load["started_at"]), 1)
+                )
             result["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu_before, 2)
             result["server_rss_mib"] = round(loadgen.peak_rss_kib(server.pid) / 1024, 1)
             result["worker_cpu_s"] = round(sum(cpu_seconds(w) for w in workers) - worker_before, 2)
@@ -502,6 +518,13 @@ def report(r: dict[str, Any], label: str) -> None:
         report_bind(r, label)
         return
     smsc = f"  smsc-sim {r['smsc_cpu_s']:.1f} s" if r.get("smsc_cpu_s") is not None else ""
+    pushed = (
+        f"  callbacks after {fmt(r['callbacks_s'], '>9.2f')} s"
+        f"  {fmt(r['callbacks_per_s'], '.1f')} reports/s pushed"
+        f"  ({r['callbacks']} reports in {r['callback_pushes']} pushes)\n"
+        if "callbacks" in r
+        else ""
+    )
     print(
         f"== {r['scenario']} {label}: {r['numbers_per_request']} number(s)/request,"
         f" concurrency {r['concurrency']}\n"
@@ -511,6 +534,7 @@ def report(r: dict[str, Any], label: str) -> None:
         f"  {r['numbers_per_s']:.1f} numbers/s\n"
         f"  all final after {fmt(r['final_s'], '>9.2f')} s  {fmt(r['final_per_s'], '.1f')}"
         f" final/s  ({r['final']} final)\n"
+        f"{pushed}"
         f"  accept latency  p50 {r['p50_ms']:.1f}  p90 {r['p90_ms']:.1f}"
         f"  p99 {r['p99_ms']:.1f}  max {r['max_ms']:.1f} ms\n"
         f"  peak RSS        api {r['server_rss_mib']:.1f} MiB  worker {r['worker_rss_mib']:.1f} MiB"
