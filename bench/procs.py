@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+HOST = "127.0.0.1"  # every bench process listens on loopback only
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def smscloud_command() -> list[str]:
+    """The ``smscloud`` console script beside this interpreter, or ``python -m``."""
+    script = Path(sys.executable).parent / "smscloud"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "smscloud.cli"]
 
 
 def stop_gracefully(proc: subprocess.Popen[bytes] | None, label: str, timeout: float) -> None:

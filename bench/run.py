@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,11 +31,10 @@ from typing import Any
 import loadgen
 import smpp_bind
 from loadgen import LoadConfig, Target
-from procs import stop_gracefully, tail
+from procs import HOST, free_port, smscloud_command, stop_gracefully, tail
 from receiver import CallbackReceiver
 from smpp_bind import SmscProcess
 
-HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 DEMO_TEMPLATE = "您的验证码是{1}，{2}分钟内有效，请勿泄露。"
 SMPP_RECEIPT_DELAY = 0.2  # seconds, like the sandbox's default delay
@@ -112,19 +110,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def smscloud_command() -> list[str]:
-    """The ``smscloud`` console script beside this interpreter, or ``python -m``."""
-    script = Path(sys.executable).parent / "smscloud"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "smscloud.cli"]
 
 
 def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:

@@ -21,7 +21,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,29 +33,15 @@ from typing import Any
 
 import uvloop
 from loadgen import phone_numbers
-from procs import stop_gracefully, tail
+from procs import HOST, free_port, smscloud_command, stop_gracefully, tail
 
 from smscloud.carriers.base import Receipt, Reply, Submission
 from smscloud.carriers.smpp import SmppCarrier, SmppConfig
 
-HOST = "127.0.0.1"
 SYSTEM_ID, PASSWORD = "smscloud", "password"
 SOURCE_ADDR = "10690088"
 # The demo template as the platform sends it: UCS-2, 29 characters, one part.
 TEXT = "【云短信】您的验证码是123456，5分钟内有效，请勿泄露。"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def smscloud_command() -> list[str]:
-    """The ``smscloud`` console script beside this interpreter, or ``python -m``."""
-    script = Path(sys.executable).parent / "smscloud"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "smscloud.cli"]
 
 
 def cpu_seconds(pid: int | str = "self") -> float:

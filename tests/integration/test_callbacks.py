@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.receiver import CallbackReceiver
 from sqlalchemy import select
 from tencentcloud.sms.v20210111 import models
 
@@ -16,7 +17,6 @@ from smscloud.carriers.base import Reply
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import LiveServer, Tenant, approved_template
-from tests.support.receiver import Receiver
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
 
 
 def test_status_reports_are_pushed_in_tencents_format(fast_server: LiveServer) -> None:
-    with Receiver() as rx:
+    with CallbackReceiver() as rx:
         t = fast_server.tenant(status_callback_url=rx.url)
         out = send(
             fast_server, t, ["+8613800138000", "+8613800000001", "+8613800000003"], ctx="order-1"
@@ -83,7 +83,7 @@ def test_status_reports_are_pushed_in_tencents_format(fast_server: LiveServer) -
 
 
 def test_failed_pushes_are_retried_until_accepted(fast_server: LiveServer) -> None:
-    with Receiver(fail_first=2) as rx:
+    with CallbackReceiver(fail_first=2) as rx:
         t = fast_server.tenant(status_callback_url=rx.url)
         out = send(fast_server, t, ["+8613800138000"])
         until(lambda: len(rx.statuses()) == 1)
@@ -104,7 +104,7 @@ def test_no_callback_url_means_no_push(fast_server: LiveServer) -> None:
 
 
 def test_replies_are_pushed_and_opt_outs_honoured(fast_server: LiveServer) -> None:
-    with Receiver() as rx:
+    with CallbackReceiver() as rx:
         t = fast_server.tenant(reply_callback_url=rx.url)
         marketing = str(
             fast_server.admin(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.receiver import CallbackReceiver
 from tencentcloud.common import credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
@@ -25,7 +26,6 @@ from tencentcloud.sms.v20210111 import models, sms_client
 
 from tests.support.live import free_port
 from tests.support.process import ServeProcess
-from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def test_operator_and_developer_journey(
             "tenant", "create", "--name", "Acme", "--type", "enterprise", "--verified"
         )
         key = srv.admin("key", "create", "--tenant", str(tenant["id"]))
-        rx = stack.enter_context(Receiver())
+        rx = stack.enter_context(CallbackReceiver())
         app = srv.admin(
             "app",
             "create",
