@@ -59,7 +59,8 @@ async def work(settings: Settings) -> int:
             if parent and os.getppid() != int(parent):
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await stop.wait()
     finally:
         await platform.stop()
     return 0

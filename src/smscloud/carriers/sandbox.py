@@ -127,4 +127,5 @@ class SandboxCarrier:
                 wait = self._pending[0][0] - now
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), max(0.002, min(wait, 1.0)))
+                    async with asyncio.timeout(max(0.002, min(wait, 1.0))):
+                        await self._wake.wait()

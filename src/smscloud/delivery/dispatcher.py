@@ -161,7 +161,8 @@ class Dispatcher:
             if moved < self.batch:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
 
     async def dispatch_once(self) -> int:
         """Claim one batch, submit it, record the outcome; returns how many were claimed."""

@@ -33,7 +33,8 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
     """Run ``coro`` in a fresh loop, and check it left no task behind."""
 
     async def main() -> T:
-        result = await asyncio.wait_for(coro, timeout)
+        async with asyncio.timeout(timeout):
+            result = await coro
         await asyncio.sleep(0)
         others = asyncio.all_tasks() - {asyncio.current_task()}
         assert not others, f"tasks left behind: {others}"

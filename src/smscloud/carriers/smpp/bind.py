@@ -78,6 +78,7 @@ class Bind:
         self._writer: asyncio.StreamWriter | None = None
         self._resume_at = 0.0
         self._stopping = False
+        self._closing = False  # past the unbind: the session ends even if a cancel is lost
         self._task: asyncio.Task[None] | None = None
         self._reader_task: asyncio.Task[None] | None = None
 
@@ -91,7 +92,9 @@ class Bind:
         self._stopping = True
         if self.ready.is_set():
             with contextlib.suppress(NotBoundError, TimeoutError, SessionError, OSError):
-                await asyncio.wait_for(self._call(Unbind()), self.config.unbind_timeout)
+                async with asyncio.timeout(self.config.unbind_timeout):
+                    await self._call(Unbind())
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -127,9 +130,8 @@ class Bind:
 
     async def _connect(self) -> None:
         cfg = self.config
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(cfg.host, cfg.port), cfg.connect_timeout
-        )
+        async with asyncio.timeout(cfg.connect_timeout):
+            reader, writer = await asyncio.open_connection(cfg.host, cfg.port)
         sock = writer.get_extra_info("socket")
         if sock is not None:  # small PDUs must not wait for Nagle's algorithm
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -148,7 +150,8 @@ class Bind:
             system_type=cfg.system_type,
             interface_version=_INTERFACE_VERSION,
         )
-        resp = await asyncio.wait_for(self._call(bind), cfg.response_timeout)
+        async with asyncio.timeout(cfg.response_timeout):
+            resp = await self._call(bind)
         if resp.command_status != CommandStatus.ESME_ROK:
             raise NotBoundError(f"bind refused: {status_name(resp.command_status)}")
         log.info("%s bound as %s", self.name, self.kind)
@@ -159,7 +162,7 @@ class Bind:
         """Tick timers until the reader ends (EOF, error, or the SMSC's unbind)."""
         assert self._session is not None and self._reader_task is not None
         tick = max(0.01, min(self.config.response_timeout, self.config.enquire_interval) / 5)
-        while not self._reader_task.done():
+        while not self._reader_task.done() and not self._closing:
             await asyncio.wait({self._reader_task}, timeout=tick)
             now = time.monotonic()
             for pdu in self._session.expired(now):
@@ -168,8 +171,7 @@ class Bind:
                     fut.set_exception(TimeoutError(f"no response to {pdu.name}"))
             if self._session.enquire_link_due(now):
                 self._send(EnquireLink())
-        exc = self._reader_task.exception()
-        if exc is not None:
+        if self._reader_task.done() and (exc := self._reader_task.exception()) is not None:
             raise exc
 
     async def _teardown(self) -> None:

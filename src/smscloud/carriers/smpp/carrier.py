@@ -106,7 +106,8 @@ class SmppCarrier:
                 self._binds.append(bind)
                 bind.start()
         try:
-            await asyncio.wait_for(self._any_ready.wait(), self.config.bind_wait)
+            async with asyncio.timeout(self.config.bind_wait):
+                await self._any_ready.wait()
         except TimeoutError:
             log.warning("%s: no bind up yet; submits fail as temporary until one is", self.name)
 
@@ -208,7 +209,8 @@ class SmppCarrier:
             if remaining <= 0:
                 break
             try:
-                await asyncio.wait_for(self._any_ready.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._any_ready.wait()
             except TimeoutError:
                 break
         self._errors["unbound"] += 1
