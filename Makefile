@@ -25,12 +25,17 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.run-deps
 
 run: $(VENV)/.run-deps
+	@test -f $(CJK_FONT) || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei)
 	$(BIN)/smscloud serve
 
 # PostgreSQL is started by the tests themselves (a throwaway cluster); only its binaries are needed.
+# Bills are PDFs with Chinese text: a CJK font for them, and poppler to read them back in tests.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql)
+	@(test -f $(CJK_FONT) && command -v pdftoppm >/dev/null) || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei poppler-utils)
 
 # An independent SMSC written with the npm `smpp` package: a test peer for the SMPP connector.
 NPM_SMSC := tests/peers/npm_smsc
