@@ -153,8 +153,9 @@ class Server:
             "SMSCLOUD_DATABASE_URL": database_url,
             "SMSCLOUD_DEMO_SEED": "true",
             "SMSCLOUD_LOG_LEVEL": "warning",
+            "SMSCLOUD_SIMULATOR_PORT": "0",
         }
-        self.env.pop("SMSCLOUD_SANDBOX_DELAY_MS", None)  # the default delay is the benchmark's
+        self.env.pop("SMSCLOUD_SIMULATOR_DELAY_MS", None)  # the default delay is the benchmark's
         self.log_path = data_dir / "serve.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -41,7 +41,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "port": free_port(),
         "data_dir": tmp_path / "data",
         "database_url": database_url,
-        "sandbox_delay_ms": 20,
+        "simulator_delay_ms": 20,
         "demo_seed": False,
         "lease_seconds": 5,
     }

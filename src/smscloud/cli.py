@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -58,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--receipt-delay", type=float, default=1.0, help="seconds to the receipt")
     sim.add_argument("--throughput", type=int, default=None, help="submits/s per bind")
+    sim.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="keep undelivered receipts here across restarts",
+    )
     sub.add_parser("migrate", help="bring the database schema up to date")
 
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
@@ -237,7 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "smsc-sim":
         from smscloud.carriers.smsc.runner import run_simulator
+        from smscloud.worker import follow_parent
 
+        follow_parent()
         accounts = dict(a.split(":", 1) for a in args.account) if args.account else None
         try:
             run_simulator(
@@ -246,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 accounts=accounts,
                 receipt_delay=args.receipt_delay,
                 throughput=args.throughput,
+                state_file=args.state_file,
             )
         except KeyboardInterrupt:
             return 130

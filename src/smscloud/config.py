@@ -36,9 +36,14 @@ class Settings:
     receipt_timeout: int = 72 * 3600  # a message with no receipt after this ends UNKNOWN
     # Callbacks: the first retry waits this long, later ones 6x, 24x, 120x, 360x longer.
     callback_retry_s: float = 5.0
-    # Built-in sandbox carrier.
-    sandbox_delay_ms: int = 200  # from submit to delivery receipt
-    sandbox_rate: int = 0  # submits per second, 0 = unlimited
+    # The built-in carrier. ``serve`` starts the SMPP simulator (``smscloud smsc-sim``) and
+    # reaches it over loopback like any carrier: ``auto`` when no carrier is configured, ``on``
+    # always. ``off``, and any process ``serve`` did not plan, uses the in-process sandbox,
+    # which answers the same magic numbers without SMPP.
+    simulator: str = "auto"
+    simulator_port: int = 2775  # 0: a free port
+    simulator_delay_ms: int = 200  # from submit to delivery receipt
+    simulator_rate: int = 0  # submits per second, 0 = unlimited
     # Group commit: how long the writer waits to gather more work into one transaction.
     commit_window_ms: float = 1.0
     commit_max_jobs: int = 256

@@ -6,6 +6,9 @@ import logging
 
 from smscloud.carriers.base import Carrier
 from smscloud.carriers.sandbox import SandboxCarrier
+from smscloud.carriers.smpp import SmppCarrier
+from smscloud.carriers.smpp.config import SmppConfig
+from smscloud.carriers.smsc.config import DEFAULT_ACCOUNTS
 from smscloud.config import Settings
 from smscloud.delivery.callbacks import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
@@ -19,6 +22,7 @@ from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
+SIMULATOR_ACCOUNT = next(iter(DEFAULT_ACCOUNTS.items()))  # what ``smsc-sim`` accepts
 
 
 class Platform:
@@ -58,8 +62,21 @@ class Platform:
 
     def _sandbox(self) -> Carrier:
         return SandboxCarrier(
-            delay=self.settings.sandbox_delay_ms / 1000.0, rate=self.settings.sandbox_rate
+            delay=self.settings.simulator_delay_ms / 1000.0, rate=self.settings.simulator_rate
         )
+
+    def _builtin(self) -> dict[str, Carrier]:
+        """The carrier used when the operator configured none."""
+        if self.settings.simulator == "on":  # ``serve`` started it and chose its port
+            config = SmppConfig(
+                system_id=SIMULATOR_ACCOUNT[0],
+                password=SIMULATOR_ACCOUNT[1],
+                port=self.settings.simulator_port,
+                binds=2,
+                source_addr="106900",
+            )
+            return {"simulator": SmppCarrier("simulator", config)}
+        return {"sandbox": self.carrier}
 
     async def start(self, *, deliver: bool = True) -> None:
         upgrade(self.db.engine)
@@ -67,7 +84,7 @@ class Platform:
         if deliver:
             if not self._fixed_carrier:
                 configured = await self.db.read(load_carriers)
-                self.dispatcher.carriers = configured or {"sandbox": self.carrier}
+                self.dispatcher.carriers = configured or self._builtin()
             await self.dispatcher.start()
             await self.callbacks.start()
             self._delivering = True

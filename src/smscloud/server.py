@@ -8,18 +8,25 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 
 import uvicorn
+from sqlalchemy import Connection, func, select
 from starlette.applications import Starlette
 
 from smscloud.api.app import create_app
 from smscloud.config import Settings
 from smscloud.platform import Platform
 from smscloud.seed import load_demo, seed_demo
+from smscloud.store import schema as s
 from smscloud.store.migrate import upgrade
 from smscloud.worker import PARENT_ENV
+
+SIMULATOR_HOST = "127.0.0.1"
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,11 @@ def banner(settings: Settings, creds: dict[str, object] | None) -> str:
         f"  metrics          : {base}/metrics",
         f"  database         : {settings.resolved_database_url}",
     ]
+    if settings.simulator == "on":
+        lines.append(
+            f"  carrier          : SMPP simulator at {SIMULATOR_HOST}:{settings.simulator_port}"
+            " (no carrier configured; see `smscloud admin carrier`)"
+        )
     if creds:
         lines += [
             "  demo credentials (also in data dir, demo-credentials.json):",
@@ -51,29 +63,34 @@ def banner(settings: Settings, creds: dict[str, object] | None) -> str:
     return "\n".join(lines)
 
 
-class WorkerSupervisor:
-    """Runs ``smscloud worker`` as a child process and restarts it if it dies."""
+class ChildSupervisor:
+    """Runs ``smscloud <args>`` as a child process and restarts it if it dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str]) -> None:
+        self.name, self.args = name, list(args)
+        self.env = dict(os.environ) | dict(env) | {PARENT_ENV: str(os.getpid())}
         self.proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._keep_running())
-
-    async def _spawn(self) -> asyncio.subprocess.Process:
-        env = os.environ | {PARENT_ENV: str(os.getpid())}
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "smscloud.cli", "worker", env=env
-        )
+        self._task = asyncio.create_task(self._keep_running(), name=self.name)
 
     async def _keep_running(self) -> None:
         while not self._stopping:
-            self.proc = await self._spawn()
+            # A session of its own: a terminal's Ctrl-C reaches ``serve`` alone, which then
+            # stops its children in order (the worker unbinds before the simulator goes).
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "smscloud.cli",
+                *self.args,
+                env=self.env,
+                start_new_session=True,
+            )
             code = await self.proc.wait()
             if not self._stopping:
-                log.error("delivery worker exited with %s; restarting", code)
+                log.error("%s exited with %s; restarting", self.name, code)
                 await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
@@ -81,7 +98,8 @@ class WorkerSupervisor:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.proc.wait(), 20)
+                async with asyncio.timeout(20):
+                    await self.proc.wait()
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
@@ -89,6 +107,60 @@ class WorkerSupervisor:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_listening(host: str, port: int, within: float = 15.0) -> None:
+    """Until something accepts connections at host:port (the simulator child is up)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the SMPP simulator did not start on {host}:{port}") from None
+            await asyncio.sleep(0.05)
+        else:
+            writer.close()
+            return
+
+
+def carriers_configured(conn: Connection) -> bool:
+    """Whether the operator has enabled any carrier."""
+    query = select(func.count()).select_from(s.carriers).where(s.carriers.c.enabled)
+    return bool(conn.execute(query).scalar_one())
+
+
+def simulator_plan(settings: Settings, configured: bool) -> Settings:
+    """Resolve ``simulator=auto``: on when the operator has configured no carrier.
+
+    With the simulator on and ``simulator_port`` 0, a free port is chosen here, so the
+    simulator child and the delivery worker agree on it.
+    """
+    mode = settings.simulator
+    if mode not in ("auto", "on", "off"):
+        raise SystemExit(f"SMSCLOUD_SIMULATOR must be auto, on or off: {mode}")
+    if mode == "auto":
+        mode = "off" if configured else "on"
+    if mode == "off":
+        return replace(settings, simulator="off")
+    port = settings.simulator_port or _free_port(SIMULATOR_HOST)
+    return replace(settings, simulator="on", simulator_port=port)
+
+
+def simulator_args(settings: Settings) -> list[str]:
+    """``smscloud smsc-sim`` arguments for the built-in simulator of ``settings``."""
+    args = ["smsc-sim", "--host", SIMULATOR_HOST, "--port", str(settings.simulator_port)]
+    args += ["--receipt-delay", str(settings.simulator_delay_ms / 1000.0)]
+    args += ["--state-file", str(settings.data_dir / "smsc-sim.state")]
+    if settings.simulator_rate:
+        args += ["--throughput", str(settings.simulator_rate)]
+    return args
 
 
 async def serve(settings: Settings) -> int:
@@ -99,19 +171,31 @@ async def serve(settings: Settings) -> int:
             seed_demo(conn, settings.data_dir)
     if settings.delivery not in ("process", "inline", "none"):
         raise SystemExit(f"SMSCLOUD_DELIVERY must be process, inline or none: {settings.delivery}")
+    with platform.db.connect() as conn:
+        settings = simulator_plan(settings, carriers_configured(conn))
+    platform.settings = settings
     inline = settings.delivery == "inline"
-    worker = WorkerSupervisor() if settings.delivery == "process" else None
+    children: list[ChildSupervisor] = []
+    if settings.simulator == "on":
+        children.append(ChildSupervisor("smsc-sim", simulator_args(settings), {}))
+    if settings.delivery == "process":
+        plan = {"SMSCLOUD_SIMULATOR": settings.simulator}
+        if settings.simulator == "on":
+            plan["SMSCLOUD_SIMULATOR_PORT"] = str(settings.simulator_port)
+        children.append(ChildSupervisor("delivery worker", ["worker"], plan))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for child in children:
+            await child.start()
+            if child.name == "smsc-sim":
+                await _wait_listening(SIMULATOR_HOST, settings.simulator_port)
         await platform.start(deliver=inline)
-        if worker is not None:
-            await worker.start()
         try:
             yield
         finally:
-            if worker is not None:
-                await worker.stop()
+            for child in reversed(children):  # the worker unbinds before the simulator goes
+                await child.stop()
             await platform.stop()
 
     app = create_app(platform, lifespan=lifespan)

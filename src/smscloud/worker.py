@@ -23,11 +23,16 @@ PARENT_ENV = "SMSCLOUD_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
 
 
-def _follow_parent() -> None:
-    """Exit with the parent that started us (Linux ``PR_SET_PDEATHSIG``)."""
+def follow_parent() -> None:
+    """When ``serve`` started us: exit with it (Linux ``PR_SET_PDEATHSIG``), and yield the CPU.
+
+    Beside the API on the same cores, request handling should win: a receipt recorded a
+    millisecond later matters less than a request answered a millisecond later.
+    """
     parent = os.environ.get(PARENT_ENV)
     if not parent:
         return
+    os.nice(5)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -38,11 +43,7 @@ def _follow_parent() -> None:
 
 
 async def work(settings: Settings) -> int:
-    _follow_parent()
-    if os.environ.get(PARENT_ENV):
-        # Beside the API on the same cores, let request handling win: a receipt recorded a
-        # millisecond later matters less than a request answered a millisecond later.
-        os.nice(5)
+    follow_parent()
     platform = Platform(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -41,7 +41,7 @@ def test_operator_and_developer_journey(
     processes: Callable[..., ServeProcess], tmp_path: Path
 ) -> None:
     srv = processes(
-        tmp_path / "data", free_port(), SMSCLOUD_DEMO_SEED="false", SMSCLOUD_SANDBOX_DELAY_MS="50"
+        tmp_path / "data", free_port(), SMSCLOUD_DEMO_SEED="false", SMSCLOUD_SIMULATOR_DELAY_MS="50"
     )
     srv.start()
     stack = contextlib.ExitStack()
@@ -147,7 +147,7 @@ def test_readme_example_runs_as_written(
         .replace('"data/demo-credentials.json"', repr(str(data / "demo-credentials.json")))
     )
     code = code.replace("# A moment later", "import time; time.sleep(1.0)  # A moment later")
-    srv = processes(data, port, SMSCLOUD_SANDBOX_DELAY_MS="50")
+    srv = processes(data, port, SMSCLOUD_SIMULATOR_DELAY_MS="50")
     srv.start()
     try:
         exec(compile(code, "README.md", "exec"), {})

@@ -41,7 +41,7 @@ def test_two_api_processes_and_a_worker_share_one_database(
         processes(tmp_path / "b", free_port(), url, command="api", SMSCLOUD_DEMO_SEED="false"),
     ]
     worker = processes(
-        tmp_path / "w", free_port(), url, command="worker", SMSCLOUD_SANDBOX_DELAY_MS="20"
+        tmp_path / "w", free_port(), url, command="worker", SMSCLOUD_SIMULATOR_DELAY_MS="20"
     )
     for d in ("a", "b", "w"):
         (tmp_path / d).mkdir()

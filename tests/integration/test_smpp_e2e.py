@@ -153,9 +153,10 @@ def test_carrier_health_reaches_metrics(smpp_server: tuple[LiveServer, SmscSimul
     live, _ = smpp_server
     deadline = time.time() + 15
     text = ""
-    while 'smscloud_carrier_bound{carrier="sim"' not in text and time.time() < deadline:
+    bound: list[str] = []
+    while not (bound and bound[0].endswith(" 1")) and time.time() < deadline:
         text = httpx.get(f"http://{live.endpoint}/metrics").text
+        bound = [line for line in text.splitlines() if line.startswith("smscloud_carrier_bound{")]
         time.sleep(0.2)
-    bound = [line for line in text.splitlines() if line.startswith("smscloud_carrier_bound{")]
     assert len(bound) == 1 and bound[0].endswith(" 1")  # one bind, bound
     assert 'smscloud_carrier_report_age_seconds{carrier="sim"' in text

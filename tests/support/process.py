@@ -30,6 +30,7 @@ class ServeProcess:
                 "SMSCLOUD_DATA_DIR": str(data_dir),
                 "SMSCLOUD_DATABASE_URL": database_url,
                 "SMSCLOUD_LOG_LEVEL": "warning",
+                "SMSCLOUD_SIMULATOR_PORT": "0",  # tests run side by side: any free port
             }
             | env
         )

@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from smscloud.carriers.base import Carrier, Receipt, Reply, Submission, SubmitResult
-from smscloud.delivery import outcomes
+from smscloud.carriers.smpp import SmppCarrier
+from smscloud.delivery import outcomes, slots
 from smscloud.domain.routing import NoRoute, Route, choose
 from smscloud.store.database import Database
 
@@ -60,6 +61,7 @@ class _CarrierSink:
 
 
 NO_ROUTE = "NOROUTE"
+HAND_BACK_SECONDS = 1.0  # how soon a message routed to a slot held elsewhere is claimable
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -131,6 +133,9 @@ class Dispatcher:
             pending = await self.db.read(lambda c, n=name: outcomes.in_flight(c, n))  # type: ignore[misc]
             if pending:
                 await carrier.resume(pending)
+        if self._leased():
+            await self.save_health()  # other workers count us in before sharing slots
+            await self.sync_slots()
         for i in range(self.pipelines):
             self._tasks.append(asyncio.create_task(self._dispatch_loop(), name=f"dispatch-{i}"))
         self._tasks.append(asyncio.create_task(self._report_loop(), name="reports"))
@@ -145,6 +150,26 @@ class Dispatcher:
         self._tasks.clear()
         for carrier in self.carriers.values():
             await carrier.stop()
+        if leased := self._leased():
+            await self.db.write(lambda c: slots.release(c, WORKER, list(leased)))
+
+    def _leased(self) -> dict[str, SmppCarrier]:
+        return {n: c for n, c in self.carriers.items() if isinstance(c, SmppCarrier) and c.leased}
+
+    async def sync_slots(self) -> None:
+        """Renew, take or give back bind slots; open and close sessions to match."""
+        for name, carrier in self._leased().items():
+            now, binds = time.time(), carrier.config.binds
+            held = await self.db.write(
+                lambda c, n=name, b=binds, t=now: slots.sync(c, n, b, WORKER, t)  # type: ignore[misc]
+            )
+            for slot in sorted(carrier.slots - held):
+                await carrier.close_slot(slot)
+            for slot in sorted(held - carrier.slots):
+                carrier.open_slot(slot)
+
+    def _here(self, name: str) -> bool:
+        return bool(getattr(self.carriers[name], "available", True))
 
     # loops ------------------------------------------------------------------------------
     async def _dispatch_loop(self) -> None:
@@ -212,15 +237,22 @@ class Dispatcher:
         self, claimed: Sequence[outcomes.Claimed]
     ) -> dict[str, list[SubmitResult]]:
         """Submit each message to its carriers in order until one takes it or refuses it."""
-        orders = {c.id: self.order(c) for c in claimed}
+        routes = {c.id: self.order(c) for c in claimed}
+        orders = {mid: [n for n in names if self._here(n)] for mid, names in routes.items()}
         final: dict[str, list[SubmitResult]] = defaultdict(list)
         step: dict[int, int] = defaultdict(int)
         pending = {}
+        elsewhere = []
         for c in claimed:
             if orders[c.id]:
                 pending[c.id] = c
+            elif routes[c.id]:  # routed, but another worker holds the carriers' bind slots
+                elsewhere.append(c.id)
             else:
                 final[""].append(SubmitResult(c.id, None, NO_ROUTE, permanent=True))
+        if elsewhere:
+            until = time.time() + HAND_BACK_SECONDS
+            await self.db.write(lambda c: outcomes.hand_back(c, elsewhere, until))
         while pending:
             groups: dict[str, list[Submission]] = defaultdict(list)
             for mid, c in pending.items():
@@ -337,6 +369,8 @@ class Dispatcher:
             try:
                 if self._orphans:
                     await self.retry_orphans()
+                if tick % 4 == 0 and self._leased():
+                    await self.sync_slots()
                 if tick % 10 == 0:
                     await self.save_health()
                     if self._load_routes is not None:  # an operator's change takes effect

@@ -92,6 +92,19 @@ def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> lis
     return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
 
 
+def hand_back(conn: Connection, ids: Sequence[int], until: float) -> None:
+    """Leave claimed messages to another worker: their carrier has no bind slot here.
+
+    The lease is cut short to ``until`` and the attempt it counted is given back, so the
+    worker that holds the slot claims them soon and no attempt is spent on the handover.
+    """
+    conn.execute(
+        update(m)
+        .where(m.c.id.in_(list(ids)), m.c.state == "SENDING")
+        .values(lease_until=until, attempts=m.c.attempts - 1)
+    )
+
+
 def has_due(conn: Connection, now: float) -> bool:
     """Whether a claim would find anything; a cheap read, so idle polling takes no write lock."""
     queued = conn.execute(select(m.c.id).where(s.QUEUED).limit(1)).first()

@@ -54,7 +54,7 @@ def build_carrier(name: str, kind: str, settings: Mapping[str, Any]) -> Carrier:
     if kind == "smpp":
         from smscloud.carriers.smpp import SmppCarrier
 
-        return SmppCarrier(name, smpp_config(name, settings))
+        return SmppCarrier(name, smpp_config(name, settings), leased=True)
     if kind == "sandbox":
         return SandboxCarrier(
             name, delay=float(settings.get("delay", 0.2)), rate=float(settings.get("rate", 0))

@@ -322,6 +322,17 @@ carrier_health = Table(
     Column("errors", Text, nullable=False, default="{}"),  # JSON: kind -> count
 )
 
+# Bind slots of SMPP carriers, leased by delivery workers so no slot is bound twice
+# (a carrier's ``binds`` setting is how many slots it has across all workers).
+carrier_slots = Table(
+    "carrier_slots",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("holder", String(64), nullable=False, default=""),  # host:pid, "" when free
+    Column("lease_until", Float, nullable=False, default=0.0),
+)
+
 # Carriers the operator connected (besides the built-in sandbox) and the routes to them.
 carriers = Table(
     "carriers",

@@ -70,9 +70,13 @@ class CarrierHealth:
 class SmppCarrier:
     """A carrier reached over SMPP 3.4 (see the module docstring)."""
 
-    def __init__(self, name: str, config: SmppConfig) -> None:
+    def __init__(self, name: str, config: SmppConfig, *, leased: bool = False) -> None:
         self.name = name
         self.config = config
+        # ``leased``: ``start`` opens no session; a slot lease (``delivery.slots``) opens each
+        # slot this worker holds, so several workers never bind the same slot twice.
+        self.leased = leased
+        self._slots: dict[int, list[Bind]] = {}
         self._binds: list[Bind] = []
         self._sink: ReportSink | None = None
         self._any_ready = asyncio.Event()
@@ -89,22 +93,12 @@ class SmppCarrier:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self, sink: ReportSink) -> None:
-        """Open every bind; waits up to ``bind_wait`` for one to accept submits."""
+        """Open every bind (unless leased); waits up to ``bind_wait`` for one to accept submits."""
         self._sink = sink
-        kinds = (
-            ["transceiver"]
-            if self.config.bind_mode is BindMode.TRANSCEIVER
-            else [
-                "transmitter",
-                "receiver",
-            ]
-        )
-        for i in range(self.config.binds):
-            for kind in kinds:
-                bind = Bind(self.config, kind, f"{self.name}-{kind}-{i}", self._on_deliver)
-                bind.on_change = self._ready_changed
-                self._binds.append(bind)
-                bind.start()
+        if self.leased:
+            return
+        for slot in range(self.config.binds):
+            self.open_slot(slot)
         try:
             async with asyncio.timeout(self.config.bind_wait):
                 await self._any_ready.wait()
@@ -115,10 +109,45 @@ class SmppCarrier:
         """Nothing to do: the SMSC keeps receipts of messages we submitted and sends them
         once we bind again, on any bind that receives."""
 
+    @property
+    def slots(self) -> set[int]:
+        """The bind slots open in this process."""
+        return set(self._slots)
+
+    @property
+    def available(self) -> bool:
+        """Whether this process may submit here (a leased carrier holds a slot)."""
+        return bool(self._slots) or not self.leased
+
+    def open_slot(self, slot: int) -> None:
+        """Start slot ``slot``'s sessions: one transceiver, or a transmitter and a receiver."""
+        if slot in self._slots:
+            return
+        if self.config.bind_mode is BindMode.TRANSCEIVER:
+            kinds = ["transceiver"]
+        else:
+            kinds = ["transmitter", "receiver"]
+        binds = []
+        for kind in kinds:
+            bind = Bind(self.config, kind, f"{self.name}-{kind}-{slot}", self._on_deliver)
+            bind.on_change = self._ready_changed
+            binds.append(bind)
+            bind.start()
+        self._slots[slot] = binds
+        self._binds = [b for bs in self._slots.values() for b in bs]
+
+    async def close_slot(self, slot: int) -> None:
+        """Unbind slot ``slot``'s sessions (its lease is gone or being given up)."""
+        binds = self._slots.pop(slot, [])
+        self._binds = [b for bs in self._slots.values() for b in bs]
+        await asyncio.gather(*(b.close() for b in binds))
+        self._ready_changed()
+
     async def stop(self) -> None:
         """Unbind every session (each within ``unbind_timeout``), close, flush reports."""
         self._stopping = True
         await asyncio.gather(*(b.close() for b in self._binds))
+        self._slots.clear()
         self._binds.clear()
         self._ready_changed()
         self._flush()

@@ -43,6 +43,12 @@ class DeliveryQueue:
         else:
             queue.extend(pdus)
 
+    def contents(self) -> list[tuple[str, DeliverSm]]:
+        """Every waiting deliver_sm with its system_id, parked ones first."""
+        out = [(sid, pdu) for sid, pdus in self._parked.items() for pdu in pdus]
+        out += [(sid, pdu) for sid, pdus in self._pending.items() for pdu in pdus]
+        return out
+
     def park(self, system_id: str, pdu: DeliverSm) -> None:
         """Keep an unacknowledged deliver_sm until ``system_id`` binds again."""
         self._parked.setdefault(system_id, []).append(_unsent(pdu))

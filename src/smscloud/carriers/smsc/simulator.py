@@ -79,7 +79,8 @@ class SmscSimulator:
         self.connections: dict[SmscConnection, None] = {}  # ordered: fair round robin
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
+        # Scheduled deliveries, kept with their PDUs so ``pending`` can list them.
+        self._timers: dict[asyncio.TimerHandle, tuple[str, list[DeliverSm]]] = {}
         self.queue = DeliveryQueue()
         self._ids = itertools.count(self.config.first_message_id)
         self._mo_ref = itertools.count(1)
@@ -258,11 +259,11 @@ class SmscSimulator:
         handle: asyncio.TimerHandle
 
         def fire() -> None:
-            self._timers.discard(handle)
+            self._timers.pop(handle, None)
             self.deliver(system_id, pdus)
 
         handle = loop.call_later(delay, fire)
-        self._timers.add(handle)
+        self._timers[handle] = (system_id, pdus)
 
     def deliver(self, system_id: str, pdus: list[DeliverSm]) -> None:
         """Queue deliver_sm for ``system_id`` and send what the receivers have room for."""
@@ -275,6 +276,25 @@ class SmscSimulator:
             mine = conn.system_id is not None and system_id in (None, conn.system_id)
             if mine and not conn.closed and conn.session.state in _BOUND:
                 conn.send(Unbind())
+
+    def pending(self) -> list[tuple[str, DeliverSm]]:
+        """Every deliver_sm not yet acknowledged, with its system_id: scheduled, queued,
+        parked, or sent and unanswered. What ``smsc-sim`` keeps across a restart."""
+        out = [(sid, pdu) for sid, pdus in self._timers.values() for pdu in pdus]
+        out += self.queue.contents()
+        for conn in self.connections:
+            if conn.system_id is not None:
+                out += [
+                    (conn.system_id, p)
+                    for p, _ in conn.session.outstanding.values()
+                    if isinstance(p, DeliverSm)
+                ]
+        return out
+
+    def restore(self, pending: list[tuple[str, DeliverSm]]) -> None:
+        """Queue deliver_sm kept from an earlier run; they go out when their system_id binds."""
+        for system_id, pdu in pending:
+            self.queue.park(system_id, pdu)
 
     def _pump(self, system_id: str) -> None:
         mine = [c for c in self.connections if c.system_id == system_id]
