@@ -22,11 +22,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from smscloud.config import Settings, load_settings
 from smscloud.domain.errors import RuleViolation
-from smscloud.services import accounts, carriers, review
+from smscloud.services import accounts, carriers, ledger, review
+from smscloud.store import schema as s
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
 
@@ -104,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True, type=int)
     p.add_argument("--units", required=True, type=int)
     p.add_argument("--expires", type=date.fromisoformat, help="last valid day, YYYY-MM-DD")
+    p = cmd(pkg, "refund", "refund what is left of a package (it ends now)")
+    p.add_argument("--package", required=True, type=int)
+
+    bill = admin.add_parser("billing", help="billing").add_subparsers(dest="op", required=True)
+    cmd(bill, "check", "prove that packages, billed messages and the ledger agree")
 
     car = admin.add_parser("carrier", help="carriers (SMPP accounts)").add_subparsers(
         dest="op", required=True
@@ -190,6 +196,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
         ("package", "grant"): lambda c: accounts.grant_package(
             c, args.tenant, args.units, expires=args.expires, tz=settings.tz
         ),
+        ("package", "refund"): lambda c: accounts.refund_package(c, args.package),
+        ("billing", "check"): _billing_check,
         ("carrier", "add"): lambda c: carriers.add_carrier(
             c, args.name, args.kind, _carrier_settings(args)
         ),
@@ -220,6 +228,12 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             return actions[(args.area, args.op)](conn)
     finally:
         db.close()
+
+
+def _billing_check(conn: Connection) -> dict[str, Any]:
+    problems = ledger.check(conn)
+    packages = conn.execute(select(func.count()).select_from(s.packages)).scalar_one()
+    return {"packages": int(packages), "clean": not problems, "problems": problems}
 
 
 def _print(result: Any, as_json: bool) -> None:
@@ -286,7 +300,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuleViolation as exc:
         print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
         return 1
-    _print(result, args.json)
+    if (args.area, args.op) == ("billing", "check") and not args.json:
+        for problem in result["problems"]:
+            print(problem)
+        verdict = "clean" if result["clean"] else f"{len(result['problems'])} problem(s)"
+        print(f"{result['packages']} packages checked: {verdict}")
+    else:
+        _print(result, args.json)
+    if (args.area, args.op) == ("billing", "check") and not result["clean"]:
+        return 1
     return 0
 
 

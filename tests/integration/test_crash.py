@@ -17,6 +17,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models, sms_client
 
+from smscloud.services import ledger
 from smscloud.store import schema as s
 from tests.support.live import FINAL, free_port
 from tests.support.process import ServeProcess
@@ -128,7 +129,9 @@ def test_kill_mid_send_loses_nothing_and_bills_once(
             billed = conn.execute(
                 select(func.sum(m.c.parts)).where(m.c.state != "REFUSED", m.c.refunded.is_(False))
             ).scalar_one()
+            problems = ledger.check(conn)
         engine.dispose()
+        assert problems == []  # packages, billed messages and the ledger agree
         # Billed once: the package moved by exactly the parts of the messages stored, which
         # include every accepted one (and any the crash committed without a reply).
         assert used == billed

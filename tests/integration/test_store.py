@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, insert, select, text
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
-from smscloud.services import accounts
+from smscloud.services import accounts, ledger
 from smscloud.services.sending import SendRequest
 from smscloud.store import schema as s
 from smscloud.store.database import Database
@@ -148,6 +148,13 @@ def _oversell(tmp_path: Path, database_url: str, writers: int) -> None:
             ).one()
         )
         assert (used, billed, refused) == (157, 157, 24 * 60 - 157)
+        assert db.read_sync(ledger.check) == []  # the reconciliation is clean
+        tenant = db.read_sync(lambda c: c.execute(select(s.packages.c.tenant_id)).scalar_one())
+        assert db.read_sync(lambda c: ledger.balances(c, tenant)) == {
+            "granted": 157,
+            "used": 157,
+            "left": 0,
+        }
     finally:
         db.close()
 

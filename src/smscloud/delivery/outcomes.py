@@ -32,6 +32,7 @@ from smscloud.carriers.base import (
     SubmitResult,
     canonical_id,
 )
+from smscloud.services import ledger
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 
@@ -142,6 +143,7 @@ def _refund(conn: Connection, ids: Sequence[int]) -> None:
             update(p).where(p.c.id == bindparam("pid")).values(used=p.c.used - bindparam("n")),
             [{"pid": k, "n": v} for k, v in back.items()],
         )
+        ledger.package_entries(conn, ledger.REFUND, back, ledger.owners_of(conn, back))
     if rows:
         conn.execute(update(m).where(m.c.id.in_([r[0] for r in rows])).values(refunded=True))
 

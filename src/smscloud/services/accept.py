@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from smscloud.domain.frequency import FREQUENCY_MESSAGES, FrequencyPolicy, Sent, check_frequency
 from smscloud.domain.frequency import day_start as natural_day_start
+from smscloud.services import ledger
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 
@@ -182,6 +183,7 @@ class AcceptKind:
         opted_out = _opted_out(conn, requests)
         wallets: dict[int, list[list[int]]] = {}
         spent: dict[int, int] = defaultdict(int)
+        owners: dict[int, int] = {}
         rows: list[tuple[Any, ...]] = []
         for r in requests:
             for c in r.candidates:
@@ -204,6 +206,7 @@ class AcceptKind:
                     else:
                         for pid, units in taken:
                             spent[pid] += units
+                            owners[pid] = r.tenant_id
                         debits = ",".join(f"{pid}:{units}" for pid, units in taken)
                 accepted = c.code == OK
                 if accepted:
@@ -249,6 +252,8 @@ class AcceptKind:
             if result.rowcount >= 0 and result.rowcount != len(spent):
                 # Someone spent these units between our read and write: never oversell.
                 raise RuntimeError("package balance changed during accept")
+            taken_units = {pid: -units for pid, units in spent.items()}
+            ledger.package_entries(conn, ledger.DEBIT, taken_units, owners, requests[0].now)
         run_many(conn, INSERT_MESSAGES, rows)
         return [r.candidates for r in requests]
 

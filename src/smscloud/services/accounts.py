@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.services import ledger
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
 
@@ -158,7 +159,25 @@ def grant_package(
             )
         )
     )
+    ledger.package_entries(conn, ledger.GRANT, {int(pid): units}, {int(pid): tenant_id}, now)
     return {"id": int(pid), "tenant_id": tenant_id, "units": units, "expires_at": int(expires_at)}
+
+
+def refund_package(conn: Connection, package_id: int) -> dict[str, Any]:
+    """An operator refunds what is left of a package: it ends now, holding what it used."""
+    p = s.packages
+    row = conn.execute(select(p).where(p.c.id == package_id)).first()
+    if row is None:
+        raise RuleViolation("ResourceNotFound", f"no package {package_id}")
+    left = int(row.amount) - int(row.used)
+    if left <= 0:
+        raise RuleViolation("FailedOperation", f"package {package_id} has nothing left to refund")
+    now = time.time()
+    conn.execute(update(p).where(p.c.id == package_id).values(amount=row.used, expires_at=now))
+    ledger.package_entries(
+        conn, ledger.PACKAGE_REFUND, {package_id: -left}, {package_id: row.tenant_id}, now
+    )
+    return {"id": package_id, "tenant_id": int(row.tenant_id), "refunded_units": left}
 
 
 def create_operator(conn: Connection, username: str, password: str) -> dict[str, Any]:

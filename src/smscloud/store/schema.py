@@ -158,6 +158,33 @@ packages = Table(
     Column("created_at", Float, nullable=False),
     Column("effective_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
+    # Where it came from: "free:2026-11" (the monthly allowance), "order:12", "" (operator).
+    Column("source", String(32), nullable=False, default=""),
+    Index(
+        "uq_packages_source",
+        "tenant_id",
+        "source",
+        unique=True,
+        sqlite_where=text("source != ''"),
+        postgresql_where=text("source != ''"),
+    ),
+)
+
+# Every movement of units or money, signed: a grant adds units to a package, a debit (at
+# acceptance, one row per package per commit) takes them, a refund gives them back, a
+# package_refund removes what an operator refunded. Balances follow from it; ``billing
+# check`` proves packages, messages and ledger agree.
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("package_id", ForeignKey("packages.id"), nullable=True, index=True),
+    Column("units", BigInteger, nullable=False, default=0),
+    Column("amount", BigInteger, nullable=False, default=0),  # micro-yuan
+    Column("note", String(64), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
 )
 
 # Message states: QUEUED -> SENDING (leased) -> SUBMITTED -> DELIVERED | UNDELIVERED | EXPIRED |
