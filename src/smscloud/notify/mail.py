@@ -64,7 +64,7 @@ def _domain(sender: str) -> str:
 def compose(mail: Mail, sender: str) -> EmailMessage:
     """The message as sent: ``From``/``To``/``Subject`` (RFC 2047-encoded when not ASCII),
     ``Date``, a ``Message-ID`` in the sender's domain, and a UTF-8 text/plain body."""
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=email.policy.default)
     message["From"] = sender
     message["To"] = ", ".join(mail.to)
     message["Subject"] = mail.subject
