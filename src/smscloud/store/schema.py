@@ -55,6 +55,10 @@ tenants = Table(
     Column("verified", Boolean, nullable=False, default=False),
     Column("status", String(16), nullable=False, default="active"),  # active | suspended
     Column("created_at", Float, nullable=False),
+    # Alarm when the units left in its packages fall to this (0: no alarm), sent to contacts.
+    Column("alarm_threshold", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("contact_emails", Text, nullable=False, default="", server_default=""),  # one a line
+    Column("contact_phones", Text, nullable=False, default="", server_default=""),  # E.164
 )
 
 operators = Table(
@@ -106,6 +110,20 @@ applications = Table(
     Column("status_callback_url", Text, nullable=False, default=""),
     Column("reply_callback_url", Text, nullable=False, default=""),
     Column("created_at", Float, nullable=False),
+    # Messages a natural day (§7.4 days), 0: no limit. Over them: LimitExceeded.App*DailyLimit.
+    Column("daily_limit", Integer, nullable=False, default=0, server_default="0"),
+    Column("mainland_daily_limit", Integer, nullable=False, default=0, server_default="0"),
+    Column("global_daily_limit", Integer, nullable=False, default=0, server_default="0"),
+)
+
+# Accepted messages per application and natural day: what daily limits are checked against.
+app_days = Table(
+    "app_days",
+    metadata,
+    Column("app_id", ForeignKey("applications.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD in the platform's time zone
+    Column("mainland", BigInteger, nullable=False, default=0),
+    Column("intl", BigInteger, nullable=False, default=0),
 )
 
 signs = Table(
@@ -167,6 +185,99 @@ packages = Table(
         unique=True,
         sqlite_where=text("source != ''"),
         postgresql_where=text("source != ''"),
+    ),
+)
+
+# The operator's catalogue of prepaid packages, and tenants' orders of them.
+package_offers = Table(
+    "package_offers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("price", BigInteger, nullable=False),  # micro-yuan; 0: free, granted on order
+    Column("validity_days", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("offer_id", ForeignKey("package_offers.id"), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | paid | cancelled
+    Column("package_id", ForeignKey("packages.id"), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("paid_at", Float, nullable=True),
+)
+
+# Postpaid prices (international SMS per part, voice per started minute), micro-yuan.
+prices = Table(
+    "prices",
+    metadata,
+    Column("product", String(16), primary_key=True),
+    Column("iso_code", String(2), primary_key=True),
+    Column("nation_code", String(4), nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+)
+
+# Postpaid usage, metered at acceptance (one row per tenant, country and price per commit);
+# a refund is a row with negative quantity and amount.
+usage = Table(
+    "usage",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False),
+    Column("product", String(16), nullable=False),
+    Column("iso_code", String(2), nullable=False),
+    Column("nation_code", String(4), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_usage_tenant_time", "tenant_id", "created_at"),
+)
+
+# Monthly postpaid bills; an unpaid bill past due_at suspends sending until paid.
+bills = Table(
+    "bills",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM
+    Column("total", BigInteger, nullable=False),  # micro-yuan, rounded to the fen
+    Column("lines", Text, nullable=False),  # JSON
+    Column("issued_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("paid_at", Float, nullable=True),
+    UniqueConstraint("tenant_id", "month"),
+)
+
+# Notifications to send (email, SMS), written in the transaction that decided them.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=True),
+    Column("channel", String(8), nullable=False),  # email | sms
+    Column("recipients", Text, nullable=False),  # one a line
+    Column("subject", Text, nullable=False, default=""),
+    Column("body", Text, nullable=False),
+    Column("state", SmallInteger, nullable=False, default=0),  # 0 due, 1 sent, 2 given up
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("sent_at", Float, nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Index(
+        "ix_notifications_due",
+        "next_at",
+        sqlite_where=text("state = 0"),
+        postgresql_where=text("state = 0"),
     ),
 )
 
