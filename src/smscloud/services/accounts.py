@@ -132,8 +132,12 @@ def grant_package(
     expires: date | None = None,
     package_type: int = 0,
     tz: ZoneInfo | None = None,
+    source: str = "",
 ) -> dict[str, Any]:
-    """Add a prepaid package; it expires at the end of ``expires`` (default: in 12 months)."""
+    """Add a prepaid package; it expires at the end of ``expires`` (default: in 12 months).
+
+    ``source`` says where it came from ("order:12"); a tenant has at most one of each.
+    """
     _tenant_exists(conn, tenant_id)
     if units <= 0:
         raise RuleViolation("InvalidParameterValue", "units must be positive")
@@ -156,10 +160,13 @@ def grant_package(
                 created_at=now,
                 effective_at=now,
                 expires_at=expires_at,
+                source=source,
             )
         )
     )
-    ledger.package_entries(conn, ledger.GRANT, {int(pid): units}, {int(pid): tenant_id}, now)
+    ledger.package_entries(
+        conn, ledger.GRANT, {int(pid): units}, {int(pid): tenant_id}, now, note=source
+    )
     return {"id": int(pid), "tenant_id": tenant_id, "units": units, "expires_at": int(expires_at)}
 
 
