@@ -44,6 +44,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "simulator_delay_ms": 20,
         "demo_seed": False,
         "lease_seconds": 5,
+        "free_monthly_units": 0,  # tests count units exactly; the allowance has its own tests
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from smscloud import cli_catalogue, cli_postpaid
 from smscloud.config import Settings, load_settings
 from smscloud.domain.errors import RuleViolation
 from smscloud.services import accounts, carriers, ledger, review
@@ -82,12 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p.add_argument("--type", required=True, choices=["enterprise", "individual"])
     p.add_argument("--verified", action="store_true")
+    p = cmd(tenant, "alarm", "alarm when the units left in packages fall to a threshold")
+    p.add_argument("--tenant", required=True, type=int)
+    p.add_argument("--threshold", required=True, type=int, help="units left; 0 turns it off")
+    p.add_argument("--email", action="append", default=[], help="alarm contact (repeatable)")
+    p.add_argument("--phone", action="append", default=[], help="alarm contact (repeatable)")
 
     key = admin.add_parser("key", help="API keys").add_subparsers(dest="op", required=True)
     p = cmd(key, "create", "create a SecretId/SecretKey pair")
     p.add_argument("--tenant", required=True, type=int)
 
     app = admin.add_parser("app", help="applications").add_subparsers(dest="op", required=True)
+    p = cmd(app, "limits", "daily limits of an application (0: none)")
+    p.add_argument("--app", required=True, metavar="SDKAPPID")
+    p.add_argument("--daily", type=int, default=0, help="messages a day")
+    p.add_argument("--mainland", type=int, default=0, help="Mainland China messages a day")
+    p.add_argument("--international", type=int, default=0, help="international messages a day")
     p = cmd(app, "create", "create an application (SdkAppId + AppKey)")
     p.add_argument("--tenant", required=True, type=int)
     p.add_argument("--name", required=True)
@@ -158,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("kind", choices=["sign", "template"])
         p.add_argument("id", type=int)
         p.add_argument("--reason", default="", required=(op == "reject"))
+    cli_catalogue.register(admin, cmd)
+    cli_postpaid.register(admin, cmd)
     return parser
 
 
@@ -197,6 +210,12 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             c, args.tenant, args.units, expires=args.expires, tz=settings.tz
         ),
         ("package", "refund"): lambda c: accounts.refund_package(c, args.package),
+        ("tenant", "alarm"): lambda c: accounts.set_alarm(
+            c, args.tenant, args.threshold, args.email, args.phone
+        ),
+        ("app", "limits"): lambda c: accounts.set_daily_limits(
+            c, args.app, args.daily, args.mainland, args.international
+        ),
         ("billing", "check"): _billing_check,
         ("carrier", "add"): lambda c: carriers.add_carrier(
             c, args.name, args.kind, _carrier_settings(args)
@@ -221,6 +240,7 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             c, args.kind, args.id, approve=False, reason=args.reason
         ),
     }
+    actions |= cli_catalogue.actions(args, settings) | cli_postpaid.actions(args, settings)
     db = Database(settings.resolved_database_url)
     try:
         upgrade(db.engine)

@@ -47,6 +47,11 @@ class Settings:
     # Group commit: how long the writer waits to gather more work into one transaction.
     commit_window_ms: float = 1.0
     commit_max_jobs: int = 256
+    # Email: empty writes every mail to ``<data_dir>/outbox`` as .eml files (no server needed);
+    # smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host sends through SMTP.
+    smtp_url: str = ""
+    mail_from: str = "smscloud <noreply@localhost>"
+    free_monthly_units: int = 100  # the free allowance of domestic SMS every calendar month
     log_level: str = "info"
     demo_seed: bool = True  # ``serve`` seeds the demo operator and tenant on an empty database
     extra: Mapping[str, str] = field(default_factory=dict)

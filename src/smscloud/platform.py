@@ -12,6 +12,8 @@ from smscloud.carriers.smsc.config import DEFAULT_ACCOUNTS
 from smscloud.config import Settings
 from smscloud.delivery.callbacks import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
+from smscloud.delivery.notifier import Notifier
+from smscloud.notify.mail import mailer_from_settings
 from smscloud.services.carriers import load_carriers, load_routes
 from smscloud.services.catalog import Catalog
 from smscloud.services.registry import Registry
@@ -51,8 +53,16 @@ class Platform:
             poll_interval=settings.dispatch_poll_ms / 1000.0,
         )
         self.callbacks = CallbackPusher(self.db, settings.tz, retry_s=settings.callback_retry_s)
+        self.mailer = mailer_from_settings(
+            settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"
+        )
+        self.notifier = Notifier(self.db, self.mailer)
         self.sender = SendService(
-            self.db, self.catalog, settings.tz, on_accepted=self.dispatcher.notify
+            self.db,
+            self.catalog,
+            settings.tz,
+            on_accepted=self.dispatcher.notify,
+            free_units=settings.free_monthly_units,
         )
         self.registry = Registry(self.db, self.catalog)
         self.reports = Reports(self.db, settings.tz)
@@ -87,12 +97,14 @@ class Platform:
                 self.dispatcher.carriers = configured or self._builtin()
             await self.dispatcher.start()
             await self.callbacks.start()
+            await self.notifier.start()
             self._delivering = True
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
         if self._delivering:
+            await self.notifier.stop()
             await self.callbacks.stop()
             await self.dispatcher.stop()
             self._delivering = False

@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import Connection, func, insert, select
 
+from smscloud.billing.prices import SMS_INTL
 from smscloud.services import accounts
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
@@ -18,12 +20,38 @@ DEMO_TEMPLATE = "您的验证码是{1}，{2}分钟内有效，请勿泄露。"
 CREDENTIALS_FILE = "demo-credentials.json"
 
 
+DEMO_INTL_PRICE = 350_000  # micro-yuan per part: ¥0.35, one price for every region
+
+
+def seed_prices(conn: Connection, unit_price: int = DEMO_INTL_PRICE) -> int:
+    """A flat international SMS price for every region but the mainland, on an empty table.
+
+    Without a price a country cannot be sent to; operators import their own table
+    (``smscloud admin price import``). Returns how many rows it added.
+    """
+    if conn.execute(select(func.count()).select_from(s.prices)).scalar_one():
+        return 0
+    rows = [
+        {
+            "product": SMS_INTL,
+            "iso_code": region,
+            "nation_code": str(phonenumbers.country_code_for_region(region)),
+            "unit_price": unit_price,
+        }
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+        if region != "CN" and len(region) == 2
+    ]
+    conn.execute(insert(s.prices), rows)
+    return len(rows)
+
+
 def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
     """Seed once, on a database with no tenants; returns the credentials when it did."""
     if conn.execute(select(func.count()).select_from(s.tenants)).scalar_one():
         return None
     password = accounts.new_password()
     accounts.create_operator(conn, "admin", password)
+    seed_prices(conn)
     tenant = accounts.create_tenant(conn, "Demo Co.", "enterprise", verified=True)
     tenant_password = accounts.new_password()
     accounts.create_tenant_user(conn, tenant["id"], "demo@example.com", tenant_password)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -94,3 +95,40 @@ def test_the_check_command(tmp_path: Path) -> None:
     assert json.loads(dirty.stdout)["problems"] == [
         f"package 1 (tenant {tenant}): amount 6 but the ledger grants 5"
     ]
+
+
+def test_billing_commands_from_the_cli(tmp_path: Path) -> None:
+    """The operator's way through: an offer, an order paid, alarms and limits, a clean check."""
+    env = {
+        "SMSCLOUD_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SMSCLOUD_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+
+    def cli(*args: str) -> Any:
+        done = subprocess.run(
+            [sys.executable, "-m", "smscloud.cli", "admin", *args, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    tenant = cli("tenant", "create", "--name", "T", "--type", "enterprise", "--verified")["id"]
+    offer = cli("offer", "add", "--name", "10k", "--units", "10000", "--price", "450",
+                "--validity-days", "365")  # fmt: skip
+    assert offer["price_yuan"] == "450.00"
+    order = cli("order", "create", "--tenant", str(tenant), "--offer", str(offer["id"]))
+    assert order["state"] == "pending"
+    paid = cli("order", "pay", "--id", str(order["id"]))
+    assert paid["state"] == "paid" and paid["package_id"]
+    alarm = cli("tenant", "alarm", "--tenant", str(tenant), "--threshold", "100",
+                "--email", "ops@acme.test", "--phone", "13800138000")  # fmt: skip
+    assert alarm["phones"] == ["+8613800138000"]
+    app = cli("app", "create", "--tenant", str(tenant), "--name", "a")["sdk_app_id"]
+    limits = cli("app", "limits", "--app", app, "--daily", "1000", "--international", "10")
+    assert (limits["daily"], limits["mainland"], limits["international"]) == (1000, 0, 10)
+    check = cli("billing", "check")
+    assert check == {"packages": 1, "clean": True, "problems": []}

@@ -25,6 +25,7 @@ from tencentcloud.sms.v20210111 import sms_client
 from smscloud.api.app import create_app
 from smscloud.config import Settings
 from smscloud.platform import Platform
+from smscloud.seed import seed_prices
 from smscloud.services import accounts, review
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
@@ -78,6 +79,7 @@ class LiveServer:
             if not self._thread.is_alive() or time.time() > deadline:
                 raise RuntimeError("server did not start")
             time.sleep(0.02)
+        self.admin(seed_prices)  # international numbers need a price to be sent to
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -32,7 +32,7 @@ from smscloud.carriers.base import (
     SubmitResult,
     canonical_id,
 )
-from smscloud.services import ledger
+from smscloud.services import accept_billing, ledger
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 
@@ -130,13 +130,20 @@ def pending_counts(conn: Connection) -> dict[str, int]:
 def _refund(conn: Connection, ids: Sequence[int]) -> None:
     """Give back the units of messages the carrier never took (billed once, refunded once)."""
     rows = conn.execute(
-        select(m.c.id, m.c.debits).where(m.c.id.in_(ids), m.c.refunded.is_(False))
+        select(m.c.id, m.c.debits, m.c.tenant_id, m.c.iso_code, m.c.nation_code, m.c.parts).where(
+            m.c.id.in_(ids), m.c.refunded.is_(False)
+        )
     ).all()
     back: dict[int, int] = defaultdict(int)
-    for _, debits in rows:
+    postpaid = []
+    for _, debits, tenant, iso, nation, parts in rows:
+        if debits.startswith(accept_billing.PRICE_MARK):
+            postpaid.append((tenant, iso, nation, debits, parts))
+            continue
         for item in filter(None, debits.split(",")):
             pid, units = item.split(":")
             back[int(pid)] += int(units)
+    accept_billing.refund_usage(conn, postpaid)
     if back:
         p = s.packages
         conn.execute(

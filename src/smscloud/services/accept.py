@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from smscloud.domain.frequency import FREQUENCY_MESSAGES, FrequencyPolicy, Sent, check_frequency
 from smscloud.domain.frequency import day_start as natural_day_start
+from smscloud.services import accept_billing as bill
 from smscloud.services import ledger
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
@@ -83,6 +84,8 @@ class AcceptRequest:
     now: float
     tz: ZoneInfo
     candidates: list[Candidate] = field(default_factory=list)
+    daily_limits: tuple[int, int, int] = (0, 0, 0)  # all, mainland, international; 0: none
+    free_units: int = 0  # the monthly free allowance
 
 
 def _history(
@@ -182,14 +185,25 @@ class AcceptKind:
         history = _history(conn, requests)
         opted_out = _opted_out(conn, requests)
         wallets: dict[int, list[list[int]]] = {}
+        alarms: dict[int, bill.Alarm] = {}
         spent: dict[int, int] = defaultdict(int)
         owners: dict[int, int] = {}
+        days = bill.load_days(
+            conn, {(r.app_id, bill.day_of(r.now, r.tz)): r.daily_limits for r in requests}
+        )
+        prices = bill.intl_prices(
+            conn, (c.iso_code for r in requests if r.international for c in r.candidates)
+        )
+        metered: dict[tuple[int, str, str, int], int] = defaultdict(int)
         rows: list[tuple[Any, ...]] = []
         for r in requests:
+            day = days[(r.app_id, bill.day_of(r.now, r.tz))]
             for c in r.candidates:
                 debits = ""
                 if c.code == OK and (r.tenant_id, c.phone) in opted_out:
                     c.code, c.message = BLACKLISTED, BLACKLISTED_MESSAGE
+                if c.code == OK and r.international and c.iso_code not in prices:
+                    c.code, c.message = bill.UNSUPPORTED_REGION, bill.UNSUPPORTED_REGION_MESSAGE
                 if c.code == OK and c.phone not in r.allowlist:
                     past = history[(r.app_id, c.phone)]
                     code = check_frequency(
@@ -197,9 +211,15 @@ class AcceptKind:
                     )
                     if code is not None:
                         c.code, c.message = code, FREQUENCY_MESSAGES[code]
+                if c.code == OK and (limit := day.refuse(r.international)) is not None:
+                    c.code, c.message = limit, bill.DAILY_MESSAGES[limit]
                 if c.code == OK and not r.international:
                     if r.tenant_id not in wallets:
+                        bill.ensure_free_package(conn, r.tenant_id, r.now, r.tz, r.free_units)
                         wallets[r.tenant_id] = _packages(conn, r.tenant_id, r.now)
+                        left = sum(units for _, units in wallets[r.tenant_id])
+                        if (alarm := bill.load_alarm(conn, r.tenant_id, left)) is not None:
+                            alarms[r.tenant_id] = alarm
                     taken = _debit(wallets[r.tenant_id], c.parts)
                     if taken is None:
                         c.code, c.message = INSUFFICIENT, INSUFFICIENT_MESSAGE
@@ -208,6 +228,10 @@ class AcceptKind:
                             spent[pid] += units
                             owners[pid] = r.tenant_id
                         debits = ",".join(f"{pid}:{units}" for pid, units in taken)
+                if c.code == OK and r.international:
+                    nation, price = prices[c.iso_code]
+                    metered[(r.tenant_id, c.iso_code, nation, price)] += c.parts
+                    debits = f"{bill.PRICE_MARK}{price}"
                 accepted = c.code == OK
                 if accepted:
                     history[(r.app_id, c.phone)].append(Sent(r.now, c.content_key))
@@ -255,6 +279,13 @@ class AcceptKind:
             taken_units = {pid: -units for pid, units in spent.items()}
             ledger.package_entries(conn, ledger.DEBIT, taken_units, owners, requests[0].now)
         run_many(conn, INSERT_MESSAGES, rows)
+        now = requests[0].now
+        bill.save_days(conn, days)
+        bill.daily_limit_alarms(conn, days, now)
+        bill.meter(conn, metered, now)
+        if alarms:
+            after = {tid: sum(units for _, units in wallets[tid]) for tid in alarms}
+            bill.fire_alarms(conn, alarms, after, now)
         return [r.candidates for r in requests]
 
 

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 import string
 import time
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, insert, select, update
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.phone import parse_phone
 from smscloud.services import ledger
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
@@ -70,6 +72,56 @@ def create_tenant(
 def _tenant_exists(conn: Connection, tenant_id: int) -> None:
     if conn.execute(select(s.tenants.c.id).where(s.tenants.c.id == tenant_id)).first() is None:
         raise RuleViolation("ResourceNotFound", f"No tenant with id {tenant_id}.")
+
+
+def set_alarm(
+    conn: Connection, tenant_id: int, threshold: int, emails: Sequence[str], phones: Sequence[str]
+) -> dict[str, Any]:
+    """The package alarm: a threshold of units left (0: off) and whom to tell."""
+    _tenant_exists(conn, tenant_id)
+    if threshold < 0:
+        raise RuleViolation("InvalidParameterValue", "the threshold cannot be negative")
+    bad = [e for e in emails if "@" not in e or len(e) > 254]
+    if bad:
+        raise RuleViolation("InvalidParameterValue", f"not an email address: {bad[0]}")
+    numbers = []
+    for raw in phones:
+        try:
+            numbers.append(parse_phone(raw).e164)
+        except RuleViolation:
+            raise RuleViolation("InvalidParameterValue", f"not a phone number: {raw}") from None
+    conn.execute(
+        update(s.tenants)
+        .where(s.tenants.c.id == tenant_id)
+        .values(
+            alarm_threshold=threshold,
+            contact_emails="\n".join(emails),
+            contact_phones="\n".join(numbers),
+        )
+    )
+    return {"tenant": tenant_id, "threshold": threshold, "emails": list(emails), "phones": numbers}
+
+
+def set_daily_limits(
+    conn: Connection, sdk_app_id: str, total: int, mainland: int, international: int
+) -> dict[str, Any]:
+    """An application's daily limits (0: none): all messages, mainland ones, international."""
+    if min(total, mainland, international) < 0:
+        raise RuleViolation("InvalidParameterValue", "limits cannot be negative")
+    a = s.applications
+    done = conn.execute(
+        update(a)
+        .where(a.c.sdk_app_id == sdk_app_id)
+        .values(daily_limit=total, mainland_daily_limit=mainland, global_daily_limit=international)
+    )
+    if done.rowcount != 1:
+        raise RuleViolation("ResourceNotFound", f"No application {sdk_app_id}.")
+    return {
+        "sdk_app_id": sdk_app_id,
+        "daily": total,
+        "mainland": mainland,
+        "international": international,
+    }
 
 
 def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:

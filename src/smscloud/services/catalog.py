@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, select
 
 from smscloud.domain.frequency import FrequencyPolicy
+from smscloud.services import postpaid
 from smscloud.services.records import ApiKeyRec, AppRec, SignRec, TemplateRec, TenantRec
 from smscloud.store import schema as s
 from smscloud.store.database import Database
@@ -59,6 +60,11 @@ def app_from_row(row: Any) -> AppRec:
         max_param_length=row["max_param_length"],
         status_callback_url=row["status_callback_url"],
         reply_callback_url=row["reply_callback_url"],
+        daily_limits=(
+            int(row["daily_limit"]),
+            int(row["mainland_daily_limit"]),
+            int(row["global_daily_limit"]),
+        ),
     )
 
 
@@ -153,6 +159,16 @@ class Catalog:
         return await self._get(
             ("tenant", tenant_id), lambda c: load_tenant(c, tenant_id), lambda t: t.active
         )
+
+    async def arrears(self, tenant_id: int) -> bool:
+        """Whether an overdue bill suspends the tenant (rechecked every ``ttl`` seconds, so
+        sending resumes by itself soon after the bill is paid)."""
+        overdue = await self._get(
+            ("arrears", tenant_id),
+            lambda c: postpaid.in_arrears(c, tenant_id, time.time()),
+            lambda _: True,
+        )
+        return bool(overdue)
 
     async def app(self, sdk_app_id: str) -> AppRec | None:
         return await self._get(

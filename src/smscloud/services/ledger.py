@@ -65,8 +65,9 @@ def _message_debits(conn: Connection) -> dict[int, int]:
     query = select(m.c.debits).where(m.c.debits != "", m.c.refunded.is_(False))
     for (debits,) in conn.execute(query.execution_options(yield_per=10_000)):
         for item in debits.split(","):
-            pid, units = item.split(":")
-            out[int(pid)] += int(units)
+            if ":" in item:  # not a postpaid message's price mark
+                pid, units = item.split(":")
+                out[int(pid)] += int(units)
     return out
 
 

@@ -41,6 +41,7 @@ class AppRec:
     max_param_length: int | None
     status_callback_url: str
     reply_callback_url: str
+    daily_limits: tuple[int, int, int] = (0, 0, 0)  # all, mainland, international; 0: none
 
 
 @dataclass(frozen=True, slots=True)

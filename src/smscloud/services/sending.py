@@ -36,6 +36,8 @@ MAX_NUMBERS = 200
 MAX_SESSION_CONTEXT = 512
 MARKETING_HOURS = (8, 22)  # §7.2: marketing only 08:00–22:00 local time
 
+ARREARS = "UnauthorizedOperation.ServiceSuspendDueToArrears"
+
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
@@ -79,8 +81,10 @@ class SendService:
         tz: ZoneInfo,
         clock: Callable[[], float] = time.time,
         on_accepted: Callable[[], None] | None = None,
+        free_units: int = 0,
     ) -> None:
         self.db = db
+        self.free_units = free_units
         self.catalog = catalog
         self.tz = tz
         self.clock = clock
@@ -122,6 +126,8 @@ class SendService:
     ) -> tuple[str, list[Candidate]]:
         """Validate and accept; returns the request id and one outcome per number."""
         tenant = await self._tenant(req.tenant_id)
+        if await self.catalog.arrears(req.tenant_id):
+            raise RuleViolation(ARREARS, "The service is suspended: a bill is overdue.")
         app = await self.owned_app(req.tenant_id, req.sdk_app_id)
         if not req.phones:
             raise RuleViolation("MissingParameter.EmptyPhoneNumberSet", "PhoneNumberSet is empty.")
@@ -236,6 +242,8 @@ class SendService:
             now=now,
             tz=self.tz,
             candidates=candidates,
+            daily_limits=app.daily_limits,
+            free_units=self.free_units,
         )
         result: list[Candidate] = await self.db.write_batched(ACCEPT, accept)
         if self.on_accepted is not None and any(c.code == OK for c in result):
