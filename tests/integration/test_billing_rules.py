@@ -82,7 +82,11 @@ def test_a_package_alarm_is_sent_once_per_crossing(
         lambda c: c.execute(
             update(s.tenants)
             .where(s.tenants.c.id == t.id)
-            .values(alarm_threshold=4, contact_emails="ops@acme.test\nboss@acme.test")
+            .values(
+                alarm_threshold=4,
+                contact_emails="ops@acme.test\nboss@acme.test",
+                contact_phones="+8613900000000",
+            )
         )
     )
     for i in range(8):  # 10 -> 2 units left: crosses 4 once, on the 6th message
@@ -95,6 +99,16 @@ def test_a_package_alarm_is_sent_once_per_crossing(
     assert "4" in mail.message.get_content()
     n = s.notifications
     assert live.query(lambda c: c.execute(select(n.c.state)).scalars().all()) == [1]
+    # And one SMS, sent by the platform itself through its own delivery path.
+    m = s.messages
+    sms = live.query(
+        lambda c: c.execute(
+            select(m.c.serial_no, m.c.content).where(m.c.phone == "+8613900000000")
+        ).all()
+    )
+    assert len(sms) == 1 and sms[0].content.startswith("【云短信平台】")
+    assert live.wait_final([sms[0].serial_no]) == {sms[0].serial_no: "DELIVERED"}
+    assert live.query(ledger.check) == []  # the platform does not bill itself
 
 
 def test_application_daily_limits(live: LiveServer, smtp_server: tuple[Collector, int]) -> None:  # noqa: F811

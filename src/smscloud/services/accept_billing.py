@@ -87,6 +87,7 @@ class Alarm:
     name: str
     threshold: int
     emails: tuple[str, ...]
+    phones: tuple[str, ...]
     before: int
 
 
@@ -94,24 +95,35 @@ def load_alarm(conn: Connection, tenant_id: int, left: int) -> Alarm | None:
     """The tenant's alarm settings, if it has a threshold and someone to tell."""
     t = s.tenants
     row = conn.execute(
-        select(t.c.name, t.c.alarm_threshold, t.c.contact_emails).where(t.c.id == tenant_id)
+        select(t.c.name, t.c.alarm_threshold, t.c.contact_emails, t.c.contact_phones).where(
+            t.c.id == tenant_id
+        )
     ).first()
     if row is None or not row.alarm_threshold:
         return None
-    emails = tuple(e.strip() for e in row.contact_emails.split() if e.strip())
-    return Alarm(row.name, int(row.alarm_threshold), emails, left)
+    emails = tuple(row.contact_emails.split())
+    return Alarm(
+        row.name, int(row.alarm_threshold), emails, tuple(row.contact_phones.split()), left
+    )
 
 
 def fire_alarms(
     conn: Connection, alarms: Mapping[int, Alarm], left: Mapping[int, int], now: float
 ) -> None:
     """One notification per tenant whose units left crossed its threshold in this commit."""
+    from smscloud.services import system_sms  # it builds on accept, which builds on this
+
     rows = []
     for tenant_id, alarm in alarms.items():
         after = left[tenant_id]
-        if alarm.emails and alarm.before > alarm.threshold >= after:
+        if not alarm.before > alarm.threshold >= after:
+            continue
+        if alarm.emails:
             mail = messages.package_alarm(alarm.name, after, alarm.threshold, alarm.emails)
             rows.append(_email(tenant_id, mail.to, mail.subject, mail.body, now))
+        if alarm.phones:
+            text = messages.package_alarm_sms(after, alarm.threshold)
+            system_sms.queue(conn, alarm.phones, text, now)
     if rows:
         conn.execute(insert(s.notifications), rows)
 
@@ -229,18 +241,24 @@ def daily_limit_alarms(
                 break
     if not reached:
         return
+    from smscloud.services import system_sms  # it builds on accept, which builds on this
+
     a, t = s.applications, s.tenants
     rows = []
     for app_id, limit in reached:
         row = conn.execute(
-            select(a.c.name, a.c.tenant_id, t.c.contact_emails)
+            select(a.c.name, a.c.tenant_id, t.c.contact_emails, t.c.contact_phones)
             .join(t, t.c.id == a.c.tenant_id)
             .where(a.c.id == app_id)
         ).first()
-        emails = tuple(e for e in (row.contact_emails.split() if row else []) if e)
-        if row is not None and emails:
+        if row is None:
+            continue
+        emails = tuple(row.contact_emails.split())
+        if emails:
             mail = messages.daily_limit_alarm(row.name, limit, emails)
             rows.append(_email(row.tenant_id, mail.to, mail.subject, mail.body, now))
+        if phones := row.contact_phones.split():
+            system_sms.queue(conn, phones, messages.daily_limit_alarm_sms(row.name, limit), now)
     if rows:
         conn.execute(insert(s.notifications), rows)
 
