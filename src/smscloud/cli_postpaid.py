@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from smscloud.billing.documents import bill_csv, bill_pdf
 from smscloud.billing.money import format_yuan_exact
 from smscloud.billing.prices import CSV_HEADER, to_csv
 from smscloud.config import Settings
@@ -78,6 +77,9 @@ def _export_prices(conn: Connection, out: Path | None) -> Any:
 
 
 def _export_bill(conn: Connection, bill_id: int, fmt: str, out: Path, settings: Settings) -> Any:
+    # Imported here: fpdf and Pillow would add some 20 MiB to every process that loads the CLI.
+    from smscloud.billing.documents import bill_csv, bill_pdf
+
     stored = postpaid.bill(conn, bill_id)
     data = (
         bill_pdf(stored, settings.tz)
