@@ -161,7 +161,12 @@ def test_international_sms_is_metered_at_its_price_and_refunded_when_refused(
     live.admin(lambda c: c.execute(delete(s.prices).where(s.prices.c.iso_code == "AU")))
     out = send(live, t, ["+61412345679"])
     assert _codes(out) == ["UnsupportedOperation.UnsupportedRegion"]
-    assert live.query(ledger.check) == []
+    assert live.query(ledger.check) == []  # usage agrees with what the messages cost
+    live.admin(lambda c: c.execute(update(u).values(amount=u.c.amount + 1)))
+    assert live.query(ledger.check) == [
+        f"tenant {t.id}: postpaid messages cost {2 * DEMO_INTL_PRICE} micro-yuan"
+        f" but its usage adds up to {2 * DEMO_INTL_PRICE + 3}"
+    ]
 
 
 def test_an_overdue_bill_suspends_sending_until_it_is_paid(live: LiveServer) -> None:

@@ -32,7 +32,7 @@ DAILY_MESSAGES = {
 }
 UNSUPPORTED_REGION = "UnsupportedOperation.UnsupportedRegion"
 UNSUPPORTED_REGION_MESSAGE = "no price for this country or region: it cannot be sent to"
-PRICE_MARK = "$"  # in messages.debits: the unit price a postpaid message was metered at
+PRICE_MARK = ledger.PRICE_MARK
 
 # Per database: tenants whose free package of a month is known to be committed (read back,
 # not just written: a write could still roll back with its batch).

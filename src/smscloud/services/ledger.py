@@ -14,6 +14,8 @@ from sqlalchemy import Connection, func, insert, select
 
 from smscloud.store import schema as s
 
+PRICE_MARK = "$"  # in messages.debits: the unit price a postpaid message was metered at
+
 GRANT, DEBIT, REFUND, PACKAGE_REFUND = "grant", "debit", "refund", "package_refund"
 AMOUNT_KINDS = (GRANT, PACKAGE_REFUND)  # what make a package's amount
 USE_KINDS = (DEBIT, REFUND)  # what make its use (negated)
@@ -71,6 +73,25 @@ def _message_debits(conn: Connection) -> dict[int, int]:
     return out
 
 
+def _postpaid_by_tenant(conn: Connection) -> tuple[dict[int, int], dict[int, int]]:
+    """Per tenant: what billed postpaid messages cost (parts x the price they were metered
+    at), and what the usage rows add up to."""
+    m, u = s.messages, s.usage
+    fees: dict[int, int] = defaultdict(int)
+    query = select(m.c.tenant_id, m.c.debits, m.c.parts).where(
+        m.c.debits.startswith(PRICE_MARK), m.c.refunded.is_(False)
+    )
+    for tenant, debits, parts in conn.execute(query.execution_options(yield_per=10_000)):
+        fees[int(tenant)] += int(debits[len(PRICE_MARK) :]) * int(parts)
+    metered = {
+        int(tenant): int(total)
+        for tenant, total in conn.execute(
+            select(u.c.tenant_id, func.sum(u.c.amount)).group_by(u.c.tenant_id)
+        )
+    }
+    return fees, metered
+
+
 def check(conn: Connection) -> list[str]:
     """Every disagreement between packages, messages and the ledger; empty when all agree."""
     p, lg = s.packages, s.ledger
@@ -98,6 +119,13 @@ def check(conn: Connection) -> list[str]:
             problems.append(f"{where}: used {used} but the ledger debits {spent}")
         if billed.get(pid, 0) != used:
             problems.append(f"{where}: used {used} but billed messages hold {billed.get(pid, 0)}")
+    fees, metered = _postpaid_by_tenant(conn)
+    for tenant in sorted(set(fees) | set(metered)):
+        if fees.get(tenant, 0) != metered.get(tenant, 0):
+            problems.append(
+                f"tenant {tenant}: postpaid messages cost {fees.get(tenant, 0)} micro-yuan"
+                f" but its usage adds up to {metered.get(tenant, 0)}"
+            )
     return problems
 
 
