@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -41,6 +42,15 @@ class Pdu:
             if not 0 <= tag <= 0xFFFF or not isinstance(raw, bytes):
                 raise ValueError(f"bad TLV {tag!r}")
             check_tlv(tag, raw)
+
+    def with_sequence(self, sequence_number: int) -> Pdu:
+        """A copy with another sequence number. Only that field changes, so the others are
+        not validated again (``dataclasses.replace`` would, for every PDU sent)."""
+        if not 0 <= sequence_number <= 0xFFFFFFFF:
+            raise ValueError(f"sequence_number: {sequence_number!r} is not 4 octets")
+        twin = copy.copy(self)
+        object.__setattr__(twin, "sequence_number", sequence_number)
+        return twin
 
     @property
     def is_response(self) -> bool:

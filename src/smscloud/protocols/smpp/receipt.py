@@ -106,8 +106,18 @@ def _int(value: str | None) -> int | None:
 def _date(value: str | None) -> datetime | None:
     if value is None or not _DIGITS.fullmatch(value) or len(value) not in (10, 12):
         return None
+    # By hand: strptime costs a receipt more than the rest of its parsing. Two-digit years
+    # follow strptime's %y (69-99 are 19xx, 00-68 are 20xx).
+    yy = int(value[0:2])
     try:
-        return datetime.strptime(value, "%y%m%d%H%M%S" if len(value) == 12 else "%y%m%d%H%M")
+        return datetime(
+            1900 + yy if yy >= 69 else 2000 + yy,
+            int(value[2:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[8:10]),
+            int(value[10:12]) if len(value) == 12 else 0,
+        )
     except ValueError:
         return None
 

@@ -22,7 +22,6 @@ No clock is read: every call that cares about time takes ``now`` (seconds, any e
 
 from __future__ import annotations
 
-import dataclasses
 from enum import Enum
 
 from .base import RESPONSE_BIT, Pdu
@@ -116,7 +115,7 @@ class Session:
         if pdu.is_response or pdu.sequence_number:
             return pdu
         self._seq = self._seq % _MAX_SEQUENCE + 1
-        return dataclasses.replace(pdu, sequence_number=self._seq)
+        return pdu.with_sequence(self._seq)
 
     def send(self, pdu: Pdu, now: float = 0.0) -> bytes:
         """Check ``pdu`` against the state table, record it, and return its bytes."""
