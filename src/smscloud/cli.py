@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -278,9 +279,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "smsc-sim":
         from smscloud.carriers.smsc.runner import run_simulator
-        from smscloud.worker import follow_parent
+        from smscloud.worker import PARENT_ENV, follow_parent
 
         follow_parent()
+        if os.environ.get(PARENT_ENV):
+            # serve's own simulator stands in for a carrier's SMSC, which would have machines
+            # of its own: on shared cores it yields to the platform it serves.
+            os.nice(10)
         accounts = dict(a.split(":", 1) for a in args.account) if args.account else None
         try:
             run_simulator(
