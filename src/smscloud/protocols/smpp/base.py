@@ -43,6 +43,28 @@ class Pdu:
                 raise ValueError(f"bad TLV {tag!r}")
             check_tlv(tag, raw)
 
+    @classmethod
+    def from_wire(
+        cls,
+        sequence_number: int,
+        command_status: int,
+        tlvs: tuple[tuple[int, bytes], ...],
+        values: dict[str, object],
+    ) -> Pdu:
+        """Build from body fields the decoder has read within their wire types, checking
+        only the TLVs: validating every field again cost more than decoding it."""
+        pdu = object.__new__(cls)
+        for name, value in (
+            ("sequence_number", sequence_number),
+            ("command_status", command_status),
+            ("tlvs", tlvs),
+            *values.items(),
+        ):
+            object.__setattr__(pdu, name, value)
+        for tag, raw in tlvs:
+            check_tlv(tag, raw)
+        return pdu
+
     def with_sequence(self, sequence_number: int) -> Pdu:
         """A copy with another sequence number. Only that field changes, so the others are
         not validated again (``dataclasses.replace`` would, for every PDU sent)."""

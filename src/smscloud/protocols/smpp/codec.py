@@ -204,6 +204,6 @@ def decode(data: bytes | bytearray | memoryview) -> Pdu:
     values = {name: reader.field(wire) for name, wire in body_fields(cls)}
     tlvs = reader.tlvs()
     try:
-        return cls(sequence_number=seq, command_status=status, tlvs=tlvs, **values)
+        return cls.from_wire(seq, status, tlvs, values)
     except ValueError as exc:  # a known TLV with a bad length (§5.3.2)
         raise PduError(S.ESME_RINVPARLEN, str(exc), command_id, seq) from exc

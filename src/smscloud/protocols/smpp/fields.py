@@ -131,10 +131,18 @@ def _check_int(value: object, size: int, name: str) -> None:
         raise ValueError(f"{name}: {value!r} is not a {size}-octet unsigned integer")
 
 
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_cstr(value: object, size: int, name: str, fixed: bool = False) -> None:
     if not isinstance(value, str):
         raise ValueError(f"{name}: expected str")
-    if "\0" in value or any(ord(c) > 0xFF for c in value):
+    if "\0" in value or not (value.isascii() or _latin1(value)):
         raise ValueError(f"{name}: C-strings carry Latin-1 text without NUL")
     if len(value) > size - 1 or (fixed and len(value) not in (0, size - 1)):
         raise ValueError(f"{name}: {len(value)} characters do not fit {size} octets")
