@@ -36,6 +36,8 @@ system-deps:
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql)
 	@(test -f $(CJK_FONT) && command -v pdftoppm >/dev/null) || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei poppler-utils)
+	@test -x /usr/bin/chromium || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei)
 
 # An independent SMSC written with the npm `smpp` package: a test peer for the SMPP connector.
 NPM_SMSC := tests/peers/npm_smsc

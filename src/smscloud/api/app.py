@@ -24,6 +24,7 @@ from smscloud.api import (
 from smscloud.api.auth import authenticate
 from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
+from smscloud.console.app import console_routes
 from smscloud.delivery.outcomes import load_health, pending_counts
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
@@ -177,5 +178,6 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
         Route("/v5/tlssmssvr/{command}", legacy_sms, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        *console_routes(platform),
     ]
     return Starlette(routes=routes, lifespan=lifespan or whole_platform)
