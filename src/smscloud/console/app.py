@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
-from smscloud.console import auth, csrf, i18n
+from smscloud.console import auth, csrf, i18n, identity, registry_pages
 from smscloud.platform import Platform
 from smscloud.services import accounts, ledger
 from smscloud.store import schema as s
@@ -444,6 +444,10 @@ def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list
         Route("/login", post(console.admin_login), methods=["POST"]),
         Route("/logout", post(console.logout), methods=["POST"]),
     ]
+    for section in (identity, registry_pages):  # each: (tenant routes, operator routes)
+        tenant_more, admin_more = section.routes(console)
+        tenant_routes += tenant_more
+        admin_routes += admin_more
 
     def area(routes: list[BaseRoute], name: str) -> SessionMiddleware:
         return SessionMiddleware(
