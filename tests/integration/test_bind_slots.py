@@ -6,7 +6,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,21 +19,11 @@ from smscloud.delivery import slots
 from smscloud.services import carriers
 from smscloud.store import schema as s
 from smscloud.store.database import Database
-from smscloud.store.migrate import upgrade
 from tests.integration.test_scale_out import _client
 from tests.support import postgres
 from tests.support.live import free_port
 from tests.support.process import ServeProcess
 from tests.support.smsc import SimulatorThread
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    upgrade(database.engine)
-    database.start()
-    yield database
-    database.close()
 
 
 def _alive(conn: Connection, worker: str, now: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,19 +18,9 @@ from smscloud.domain.errors import RuleViolation
 from smscloud.services import accounts, catalogue, ledger
 from smscloud.store import schema as s
 from smscloud.store.database import Database
-from smscloud.store.migrate import upgrade
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YUAN = 1_000_000
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    upgrade(database.engine)
-    database.start()
-    yield database
-    database.close()
 
 
 def _tenant(db: Database, *, verified: bool = True) -> int:

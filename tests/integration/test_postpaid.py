@@ -29,7 +29,6 @@ from smscloud.notify.mail import SmtpMailer
 from smscloud.services import postpaid
 from smscloud.store import schema as s
 from smscloud.store.database import Database, inserted_id
-from smscloud.store.migrate import upgrade
 from tests.integration.test_mail import Collector
 from tests.support.live import free_port
 
@@ -48,15 +47,6 @@ def at(tz: ZoneInfo, *when: int) -> float:
 
 
 AFTER_FEB = at(SH, 2026, 3, 2)  # both January and February have ended, in any zone used
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    upgrade(database.engine)
-    database.start()
-    yield database
-    database.close()
 
 
 @pytest.fixture

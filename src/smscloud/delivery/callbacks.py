@@ -11,7 +11,6 @@ the delivery worker, never on the send path.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -25,6 +24,7 @@ import httpx
 import orjson
 from sqlalchemy import Connection, select, update
 
+from smscloud.delivery.rounds import run_rounds, stop_task
 from smscloud.services.reports import RECEIPT_TEXT
 from smscloud.store import schema as s
 from smscloud.store.database import Database
@@ -183,26 +183,14 @@ class CallbackPusher:
         self._task = asyncio.create_task(self._loop(), name="callbacks")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
     async def _loop(self) -> None:
-        while True:
-            try:
-                sent = await self.push_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("callback round failed")
-                sent = 0
-            if sent == 0:
-                await asyncio.sleep(self.poll_interval)
+        await run_rounds(self.push_once, self.poll_interval, "callback")
 
     async def push_once(self) -> int:
         """One round: claim, push, record; returns how many reports were attempted."""

@@ -14,7 +14,6 @@ another worker could claim the row again. SMS-channel rows are not handled here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text, update
 
+from smscloud.delivery.rounds import run_rounds, stop_task
 from smscloud.notify.mail import Mail, Mailer, MailError
 from smscloud.store import schema as s
 from smscloud.store.database import Database
@@ -143,23 +143,11 @@ class Notifier:
             self._task = asyncio.create_task(self._loop(), name="notifier")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
-        while True:
-            try:
-                done = await self.send_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("notification round failed")
-                done = 0
-            if done == 0:
-                await asyncio.sleep(self.poll_interval)
+        await run_rounds(self.send_once, self.poll_interval, "notification")
 
     async def send_once(self) -> int:
         """One round: claim, send, record; returns how many notifications were attempted."""

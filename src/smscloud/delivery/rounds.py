@@ -1,0 +1,34 @@
+"""The loop of a background worker that works in rounds (callbacks, notifications)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+async def run_rounds(one_round: Callable[[], Awaitable[int]], idle: float, what: str) -> None:
+    """Call ``one_round`` forever: again at once while it finds work, after ``idle`` seconds
+    when it found none. A failed round is logged and waited out like an idle one."""
+    while True:
+        try:
+            done = await one_round()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s round failed", what)
+            done = 0
+        if done == 0:
+            await asyncio.sleep(idle)
+
+
+async def stop_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel ``task`` (if any) and wait until it has ended."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
