@@ -40,6 +40,7 @@ def banner(settings: Settings, creds: dict[str, object] | None) -> str:
         f'{settings.port}", protocol="http"))',
         f"  health           : {base}/healthz",
         f"  metrics          : {base}/metrics",
+        f"  console          : {base}/console/   (operators: {base}/admin/)",
         f"  database         : {settings.resolved_database_url}",
     ]
     if settings.simulator == "on":
@@ -56,6 +57,9 @@ def banner(settings: Settings, creds: dict[str, object] | None) -> str:
             f"    SignName   {creds['sign_name']}   TemplateId {creds['template_id']}"
             f"  ({creds['template']})",
         ]
+        user = creds.get("tenant")
+        if isinstance(user, dict) and "email" in user:
+            lines.append(f"    console    {user['email']} / {user['password']}")
         op = creds.get("operator")
         if isinstance(op, dict):
             lines.append(f"    operator   {op['username']} / {op['password']}")
