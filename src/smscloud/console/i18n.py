@@ -38,6 +38,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "new_password": ("新密码", "New password"),
     "save": ("保存", "Save"),
     "identity": ("实名认证", "Identity"),
+    "nav_signs": ("签名", "Signatures"),
+    "nav_templates": ("模板", "Templates"),
+    "nav_reviews": ("签名与模板审核", "Sign & template reviews"),
+    "nav_identities": ("实名审核", "Identity reviews"),
     "verified": ("已认证", "Verified"),
     "unverified": ("未认证", "Not verified"),
     "unverified_note": (

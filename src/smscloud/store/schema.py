@@ -512,3 +512,20 @@ conversions = Table(
     Column("app_id", BigInteger, nullable=False),
     Column("conversion_time", Float, nullable=False),
 )
+
+# Identity verification (实名认证) applications: a person's ID card or a company's licence,
+# reviewed by an operator. An approved one verifies the tenant as its account type.
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("account_type", String(16), nullable=False),  # individual | enterprise
+    Column("name", String(128), nullable=False),  # the person or the company
+    Column("id_number", String(18), nullable=False),  # ID card no. | unified social credit code
+    Column("document", String(64), nullable=False),  # file name under uploads/identity
+    Column("status", SmallInteger, nullable=False, default=1),  # 1 pending, 0 approved, 2 rejected
+    Column("reason", Text, nullable=False, default=""),  # the reviewer's, when rejected
+    Column("created_at", Float, nullable=False),
+    Column("reviewed_at", Float, nullable=True),
+)
