@@ -444,7 +444,13 @@ def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list
         Route("/login", post(console.admin_login), methods=["POST"]),
         Route("/logout", post(console.logout), methods=["POST"]),
     ]
-    for section in (identity, registry_pages):  # each: (tenant routes, operator routes)
+    for section in (
+        identity,
+        registry_pages,
+        billing_pages,
+        records_pages,
+        settings_pages,
+    ):  # each: (tenant routes, operator routes)
         tenant_more, admin_more = section.routes(console)
         tenant_routes += tenant_more
         admin_routes += admin_more
