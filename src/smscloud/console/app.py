@@ -22,7 +22,16 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
-from smscloud.console import auth, csrf, i18n, identity, registry_pages
+from smscloud.console import (
+    auth,
+    billing_pages,
+    csrf,
+    i18n,
+    identity,
+    records_pages,
+    registry_pages,
+    settings_pages,
+)
 from smscloud.platform import Platform
 from smscloud.services import accounts, ledger
 from smscloud.store import schema as s
