@@ -404,6 +404,11 @@ class Console:
                 )
                 for g in (s.signs, s.templates)
             )
+            pending += int(
+                conn.execute(
+                    select(func.count()).select_from(s.identities).where(s.identities.c.status == 1)
+                ).scalar_one()
+            )
             emails = (
                 select(func.min(u.c.email))
                 .where(u.c.tenant_id == t.c.id)

@@ -77,7 +77,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tenants": ("租户", "Tenants"),
     "tenant_count": ("租户数", "Tenants"),
     "pending_reviews": ("待审核", "Pending reviews"),
-    "pending_note": ("签名和模板待审核数", "Signatures and templates awaiting review"),
+    "pending_note": (
+        "实名、签名和模板待审核数",
+        "Identities, signatures and templates awaiting review",
+    ),
     "active": ("正常", "Active"),
     "suspended": ("已停用", "Suspended"),
     "users": ("用户", "Users"),
