@@ -529,3 +529,15 @@ identities = Table(
     Column("created_at", Float, nullable=False),
     Column("reviewed_at", Float, nullable=True),
 )
+
+# What operators did in the console (suspensions, carriers, routes...), newest read first.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("operator", String(64), nullable=False),  # the operator's username
+    Column("action", String(64), nullable=False),
+    Column("target", String(128), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False, index=True),
+)
