@@ -4,6 +4,7 @@ directory, or to docs/screenshots/ (the README's) with SMSCLOUD_SCREENSHOTS=docs
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
+from tencentcloud.sms.v20210111 import models
 
 from smscloud.services import accounts
 from smscloud.store import schema as s
@@ -113,3 +115,58 @@ def test_operator_sees_the_tenant(page: Page, live: LiveServer) -> None:
     shoot(page, "admin-dashboard", "运营后台")
     page.click("text=退出")
     expect(page).to_have_url(f"{base}/admin/login")
+
+
+def test_the_main_pages_of_a_sending_tenant_and_of_the_operator(
+    page: Page, live: LiveServer
+) -> None:
+    """A verified tenant that has sent: every main page renders, in Chinese, with its data."""
+    t = live.tenant(units=1000)
+    live.admin(lambda c: accounts.create_tenant_user(c, t.id, "sender@example.com", PASSWORD))
+    client = live.client(t)
+    req = models.SendSmsRequest()
+    req.from_json_string(
+        json.dumps(
+            {
+                "PhoneNumberSet": ["+8613800138000", "+8613800000001"],
+                "SmsSdkAppId": t.sdk_app_id,
+                "SignName": t.sign_name,
+                "TemplateId": t.template_id,
+                "TemplateParamSet": ["1234"],
+            }
+        )
+    )
+    serials = [o.SerialNo for o in client.SendSms(req).SendStatusSet]
+    live.wait_final(serials)
+
+    base = f"http://{live.endpoint}"
+    page.goto(f"{base}/console/login")
+    page.fill("#f-email", "sender@example.com")
+    page.fill("#f-password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page).to_have_url(f"{base}/console/")
+    for path, name, heading, shows in (
+        ("/console/send", "console-send", "发送短信", t.sign_name),
+        ("/console/records", "console-records", "发送记录", "+8613800138000"),
+        ("/console/stats", "console-stats", "发送统计", "UNDELIV"),
+        ("/console/templates", "console-templates", "模板管理", "{1}"),
+        ("/console/packages", "console-packages", "套餐包", "1,000"),
+    ):
+        page.goto(f"{base}{path}")
+        expect(page.locator("main")).to_contain_text(shows)
+        shoot(page, name, heading)
+    page.click("text=退出")
+
+    live.admin(lambda c: accounts.create_operator(c, "reviewer", PASSWORD))
+    page.goto(f"{base}/admin/login")
+    page.fill("#f-username", "reviewer")
+    page.fill("#f-password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page).to_have_url(f"{base}/admin/")
+    for path, name, heading in (
+        ("/admin/reviews", "admin-reviews", "签名与模板审核"),
+        ("/admin/billing", "admin-billing", "计费管理"),
+        ("/admin/carriers", "admin-carriers", "通道与路由"),
+    ):
+        page.goto(f"{base}{path}")
+        shoot(page, name, heading)
