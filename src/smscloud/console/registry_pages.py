@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,7 +33,7 @@ from smscloud.domain.segments import billed_parts, international_segmentation
 from smscloud.domain.signatures import ALLOWED_DOCUMENTS, DocumentType, SignType
 from smscloud.domain.templates import SmsType, compose, lint_template, render, variable_indexes
 from smscloud.notify import messages
-from smscloud.services import review, system_sms
+from smscloud.services import notices, review, system_sms
 from smscloud.services.registry import SignApplication, TemplateApplication
 from smscloud.services.registry_base import MAX_IMAGE_BYTES
 from smscloud.store import schema as s
@@ -627,20 +627,7 @@ class RegistryPages:
             to = list(dict.fromkeys(e for e in emails if e))
             if to:
                 mail = messages.review_result(kind, str(row.name), approve, reason, to)
-                conn.execute(
-                    insert(s.notifications).values(
-                        tenant_id=tid,
-                        channel="email",
-                        recipients="\n".join(mail.to),
-                        subject=mail.subject,
-                        body=mail.body,
-                        state=0,
-                        attempts=0,
-                        next_at=now,
-                        created_at=now,
-                        error="",
-                    )
-                )
+                notices.queue_email(conn, tid, mail, now)
             phones = [p.strip() for p in str(tenant.contact_phones).splitlines() if p.strip()]
             if phones:
                 text = messages.review_result_sms(kind, str(row.name), approve, reason)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from smscloud.billing.periods import month_of, month_range
 from smscloud.billing.prices import SMS_INTL
 from smscloud.notify import messages
-from smscloud.services import ledger
+from smscloud.services import ledger, notices
 from smscloud.store import schema as s
 
 APP_DAILY = "LimitExceeded.AppDailyLimit"
@@ -120,29 +120,12 @@ def fire_alarms(
             continue
         if alarm.emails:
             mail = messages.package_alarm(alarm.name, after, alarm.threshold, alarm.emails)
-            rows.append(_email(tenant_id, mail.to, mail.subject, mail.body, now))
+            rows.append(notices.email_row(tenant_id, mail, now))
         if alarm.phones:
             text = messages.package_alarm_sms(after, alarm.threshold)
             system_sms.queue(conn, alarm.phones, text, now)
     if rows:
         conn.execute(insert(s.notifications), rows)
-
-
-def _email(
-    tenant_id: int, to: Iterable[str], subject: str, body: str, now: float
-) -> dict[str, object]:
-    return {
-        "tenant_id": tenant_id,
-        "channel": "email",
-        "recipients": "\n".join(to),
-        "subject": subject,
-        "body": body,
-        "state": 0,
-        "attempts": 0,
-        "next_at": now,
-        "created_at": now,
-        "error": "",
-    }
 
 
 @dataclass(slots=True)
@@ -256,7 +239,7 @@ def daily_limit_alarms(
         emails = tuple(row.contact_emails.split())
         if emails:
             mail = messages.daily_limit_alarm(row.name, limit, emails)
-            rows.append(_email(row.tenant_id, mail.to, mail.subject, mail.body, now))
+            rows.append(notices.email_row(row.tenant_id, mail, now))
         if phones := row.contact_phones.split():
             system_sms.queue(conn, phones, messages.daily_limit_alarm_sms(row.name, limit), now)
     if rows:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from smscloud.notify import messages
-from smscloud.services import system_sms
+from smscloud.services import notices, system_sms
 from smscloud.store import schema as s
 
 PENDING, APPROVED, REJECTED = 1, 0, 2
@@ -177,20 +177,7 @@ def decide(conn: Connection, identity_id: int, approve: bool, reason: str, now: 
     emails = list(dict.fromkeys(_lines(tenant.contact_emails) + [e for (e,) in users]))
     if emails:
         mail = messages.review_result("identity", row.name, approve, reason, emails)
-        conn.execute(
-            insert(s.notifications).values(
-                tenant_id=row.tenant_id,
-                channel="email",
-                recipients="\n".join(mail.to),
-                subject=mail.subject,
-                body=mail.body,
-                state=0,
-                attempts=0,
-                next_at=now,
-                created_at=now,
-                error="",
-            )
-        )
+        notices.queue_email(conn, row.tenant_id, mail, now)
     phones = _lines(tenant.contact_phones)
     if phones:
         text = messages.review_result_sms("identity", row.name, approve, reason)

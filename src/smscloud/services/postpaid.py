@@ -23,6 +23,7 @@ from smscloud.billing.periods import month_range, parse_month
 from smscloud.billing.prices import PriceRow, PriceTable, PriceTableError, parse_csv, to_csv
 from smscloud.domain.errors import RuleViolation
 from smscloud.notify.messages import arrears_notice
+from smscloud.services import notices
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
 
@@ -211,21 +212,7 @@ def close_month(
             mail = arrears_notice(
                 name, month, format_yuan(new.total, 2), _due_text(new.due_at, tz), to
             )
-            conn.execute(
-                insert(s.notifications).values(
-                    tenant_id=new.tenant_id,
-                    channel="email",
-                    recipients="\n".join(mail.to),
-                    subject=mail.subject,
-                    body=mail.body,
-                    state=0,
-                    attempts=0,
-                    next_at=now,
-                    created_at=now,
-                    sent_at=None,
-                    error="",
-                )
-            )
+            notices.queue_email(conn, new.tenant_id, mail, now)
             notified = True
         made.append(
             {
