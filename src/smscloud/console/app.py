@@ -134,6 +134,18 @@ class Console:
     def _area(request: Request) -> str:
         return "admin" if request.scope.get("root_path", "").endswith("/admin") else "console"
 
+    def tenant_id(self, request: Request) -> int | None:
+        """The signed-in tenant's id, or None (not signed in, or the session expired)."""
+        if not self.signed_in(request, TENANT):
+            return None
+        return int(request.session["tid"])
+
+    def to_login(self, request: Request) -> Response:
+        """Back to the tenant's log-in page; htmx requests are told to go there."""
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": "/console/login"})
+        return self.redirect("/console/login")
+
     def signed_in(self, request: Request, realm: str) -> bool:
         session = request.session
         if session.get("realm") != realm:

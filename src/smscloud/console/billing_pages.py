@@ -27,7 +27,7 @@ from smscloud.store import schema as s
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
-TENANT, OPERATOR = "tenant", "operator"
+OPERATOR = "operator"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_CONTACTS = 20
 MAX_PRICE_CSV = 2 * 1024 * 1024
@@ -139,11 +139,6 @@ class BillingPages:
         self.platform = console.platform
 
     # -- helpers ----------------------------------------------------------------------------
-    def _tid(self, request: Request) -> int | None:
-        if not self.c.signed_in(request, TENANT):
-            return None
-        return int(request.session["tid"])
-
     def _operator(self, request: Request) -> bool:
         return self.c.signed_in(request, OPERATOR)
 
@@ -213,13 +208,13 @@ class BillingPages:
         return self.c.render(request, "console/packages.html", context, status)
 
     async def packages(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
             return self.c.redirect("/console/login")
         return await self._packages_page(request, tid)
 
     async def order(self, request: Request, form: FormData) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
             return self.c.redirect("/console/login")
         offer_id = _nonneg(_text(form, "offer_id"))
@@ -241,7 +236,7 @@ class BillingPages:
         return self.c.redirect("/console/packages")
 
     async def alarm(self, request: Request, form: FormData) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
             return self.c.redirect("/console/login")
         values = {k: _text(form, k) for k in ("threshold", "emails", "phones")}
@@ -279,7 +274,7 @@ class BillingPages:
 
     # -- tenant: bills ----------------------------------------------------------------------
     async def bills(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
             return self.c.redirect("/console/login")
         rows = await self.platform.db.read(lambda c: postpaid.list_bills(c, tid))
@@ -295,7 +290,7 @@ class BillingPages:
         return self.c.render(request, "console/bills.html", context)
 
     async def _own_bill(self, request: Request) -> Any:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         bill_id = self._id(request)
         if tid is None or bill_id is None:
             return None
@@ -310,7 +305,7 @@ class BillingPages:
         return await self.platform.db.read(load)
 
     async def bill_csv(self, request: Request) -> Response:
-        if self._tid(request) is None:
+        if self.c.tenant_id(request) is None:
             return self.c.redirect("/console/login")
         bill = await self._own_bill(request)
         if bill is None:
@@ -321,7 +316,7 @@ class BillingPages:
         return self._download(body.encode("utf-8-sig"), "text/csv; charset=utf-8", bill, "csv")
 
     async def bill_pdf(self, request: Request) -> Response:
-        if self._tid(request) is None:
+        if self.c.tenant_id(request) is None:
             return self.c.redirect("/console/login")
         bill = await self._own_bill(request)
         if bill is None:

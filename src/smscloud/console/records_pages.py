@@ -28,7 +28,6 @@ from smscloud.store import schema as s
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
-TENANT = "tenant"
 PAGE = 50
 MAX_DAYS = 7
 STATES = (
@@ -125,16 +124,6 @@ class RecordsPages:
         self.tz = console.platform.settings.tz
 
     # -- helpers ----------------------------------------------------------------------------
-    def _tid(self, request: Request) -> int | None:
-        if not self.c.signed_in(request, TENANT):
-            return None
-        return int(request.session["tid"])
-
-    def _login(self, request: Request) -> Response:
-        if request.headers.get("hx-request") == "true":
-            return Response(status_code=204, headers={"HX-Redirect": "/console/login"})
-        return self.c.redirect("/console/login")
-
     def _ts(self, value: float | None) -> str:
         if value is None:
             return ""
@@ -232,21 +221,21 @@ class RecordsPages:
         }
 
     async def send_page(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         return await self._send_page(request, tid, self._values(request.query_params))
 
     async def send_preview(self, request: Request, form: FormData) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         return await self._send_page(request, tid, self._values(form), fragment=True)
 
     async def send(self, request: Request, form: FormData) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         values = self._values(form)
         result: dict[str, Any] = {}
         status = 200
@@ -344,9 +333,9 @@ class RecordsPages:
         return list(rows[:PAGE]), len(rows) > PAGE
 
     async def _records(self, request: Request, fragment: bool) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         f = self._filters(request)
         rows, more = await self._rows(tid, f)
         query = {
@@ -375,9 +364,9 @@ class RecordsPages:
         return await self._records(request, fragment=True)
 
     async def record(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         m, a = s.messages, s.applications
         serial = request.path_params["serial_no"][:48]
         row = await self.platform.db.read(
@@ -394,9 +383,9 @@ class RecordsPages:
         return self.c.render(request, "console/records_detail.html", context)
 
     async def replies(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         r, a = s.replies, s.applications
         since = time.time() - MAX_DAYS * 86400
 
@@ -436,9 +425,9 @@ class RecordsPages:
         return hours, days
 
     async def stats(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         hours, days = self._buckets(time.time())
         m = s.messages
         accepted = m.c.state != "REFUSED"

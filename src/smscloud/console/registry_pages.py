@@ -41,7 +41,7 @@ from smscloud.store import schema as s
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
-TENANT, OPERATOR = "tenant", "operator"
+OPERATOR = "operator"
 PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 
 i18n.STRINGS.update(
@@ -148,16 +148,6 @@ class RegistryPages:
         self.platform = console.platform
 
     # -- helpers ----------------------------------------------------------------------------
-    def _tid(self, request: Request) -> int | None:
-        if not self.c.signed_in(request, TENANT):
-            return None
-        return int(request.session["tid"])
-
-    def _login(self, request: Request) -> Response:
-        if request.headers.get("hx-request") == "true":
-            return Response(status_code=204, headers={"HX-Redirect": "/console/login"})
-        return self.c.redirect("/console/login")
-
     async def _tenant(self, tid: int) -> Any:
         t = s.tenants
         return await self.platform.db.read(
@@ -265,15 +255,15 @@ class RegistryPages:
         return self.c.render(request, "console/signs.html", context, status)
 
     async def signs(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         return await self._signs_page(request, tid)
 
     async def sign_edit(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         item_id = self._item_id(request)
         row = None if item_id is None else await self._own(s.signs, tid, item_id)
         if row is None:
@@ -287,9 +277,9 @@ class RegistryPages:
             await form.close()  # the uploads' spooled files
 
     async def _sign_save(self, request: Request, form: FormData) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         editing = None
         if "item_id" in request.path_params:
             item_id = self._item_id(request)
@@ -355,9 +345,9 @@ class RegistryPages:
         return await self._delete(request, s.signs, "signs")
 
     async def _delete(self, request: Request, table: Any, page: str) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         item_id = self._item_id(request)
         row = None if item_id is None else await self._own(table, tid, item_id)
         if row is None:
@@ -433,15 +423,15 @@ class RegistryPages:
         return self.c.render(request, "console/templates.html", context, status)
 
     async def templates(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         return await self._templates_page(request, tid)
 
     async def template_edit(self, request: Request) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         item_id = self._item_id(request)
         row = None if item_id is None else await self._own(s.templates, tid, item_id)
         if row is None:
@@ -449,9 +439,9 @@ class RegistryPages:
         return await self._templates_page(request, tid, editing=row)
 
     async def template_save(self, request: Request, form: FormData) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         editing = None
         if "item_id" in request.path_params:
             item_id = self._item_id(request)
@@ -539,9 +529,9 @@ class RegistryPages:
         }
 
     async def template_preview(self, request: Request, form: FormData) -> Response:
-        tid = self._tid(request)
+        tid = self.c.tenant_id(request)
         if tid is None:
-            return self._login(request)
+            return self.c.to_login(request)
         tenant = await self._tenant(tid)
         preview = self._preview(
             _text(form, "content")[:5000],
