@@ -40,6 +40,7 @@ from smscloud.protocols.smpp import (
 from smscloud.protocols.smpp.status import CommandStatus
 
 from .config import SmppConfig
+from .output import Output
 from .pacing import backoff
 
 __all__ = ["Bind", "DeliverHandler", "NotBoundError", "status_name"]
@@ -76,6 +77,7 @@ class Bind:
         self._waiting: dict[int, asyncio.Future[Pdu]] = {}
         self._session: Session | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._out: Output | None = None
         self._resume_at = 0.0
         self._stopping = False
         self._closing = False  # past the unbind: the session ends even if a cancel is lost
@@ -136,6 +138,7 @@ class Bind:
         if sock is not None:  # small PDUs must not wait for Nagle's algorithm
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._writer = writer
+        self._out = Output(writer)
         self._session = Session(
             Role.ESME,
             window=cfg.window,
@@ -185,8 +188,11 @@ class Bind:
         if self._session is not None:
             self._session.close()
         if self._writer is not None:
+            if self._out is not None:
+                self._out.flush()
             self._writer.close()
             self._writer = None
+            self._out = None
         task, self._reader_task = self._reader_task, None
         if task is not None:
             task.cancel()
@@ -215,35 +221,35 @@ class Bind:
         self._waiting[pdu.sequence_number] = fut
         try:
             self._send(pdu)
-            if self._writer.transport.get_write_buffer_size() > 65536:
+            if self._out is not None and self._out.buffered > 65536:
                 await self._writer.drain()  # let a slow SMSC push back
             return await fut
         finally:
             self._waiting.pop(pdu.sequence_number, None)
 
     def _send(self, pdu: Pdu) -> None:
-        if self._session is None or self._writer is None:
+        if self._session is None or self._out is None:
             raise NotBoundError(f"{self.name} not connected")
-        self._writer.write(self._session.send(pdu, time.monotonic()))
+        self._out.write(self._session.send(pdu, time.monotonic()))
 
     # --- incoming -----------------------------------------------------------------------
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
-        session = self._session
-        assert session is not None and self._writer is not None
+        session, out = self._session, self._out
+        assert session is not None and out is not None
         while data := await reader.read(65536):
             session.receive_data(data, time.monotonic())
             while True:
                 try:
                     pdu = session.next_event()
                 except PduError as exc:  # §3.3.3: nack it; a lost frame boundary ends it
-                    self._writer.write(session.reject(exc))
+                    out.write(session.reject(exc))
                     if exc.status == CommandStatus.ESME_RINVCMDLEN:
                         raise
                     continue
                 except SessionError as exc:
                     if exc.status is not None:
-                        self._writer.write(session.reject(exc))
+                        out.write(session.reject(exc))
                     else:  # a late response to a request that already timed out
                         log.debug("%s: %s", self.name, exc)
                     continue
@@ -278,8 +284,8 @@ class Bind:
             self._session.unanswered.pop(pdu.sequence_number, None)
         else:  # data_sm and the like: not supported here, refuse rather than ignore
             err = SessionError(pdu.name, CommandStatus.ESME_RINVCMDID, pdu)
-            if self._writer is not None:
-                self._writer.write(self._session.reject(err))
+            if self._out is not None:
+                self._out.write(self._session.reject(err))
         return False
 
 
