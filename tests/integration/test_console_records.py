@@ -66,6 +66,7 @@ def test_send_then_follow_the_record_to_delivered(live: LiveServer) -> None:
         page = client.get("/console/send")
         assert page.status_code == 200 and tenant.sdk_app_id in page.text
         assert "测试签名" in page.text and 'name="param"' in page.text
+        assert "【测试签名】" in page.text  # the first preview shows the signature already chosen
         # The live preview shows the final text and billed parts.
         token = csrf_of(page.text)
         data = {"app": tenant.sdk_app_id, "sign": "测试签名", "template": tenant.template_id}

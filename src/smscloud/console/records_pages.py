@@ -194,7 +194,9 @@ class RecordsPages:
         count = max(variable_indexes(chosen.content), default=0) if chosen is not None else 0
         params = list(values.get("params") or [])[:count]
         params += [""] * (count - len(params))
-        preview = self._preview(chosen, values.get("sign", ""), params) if chosen else None
+        # Before a choice, the page shows the first signature: the preview must show it too.
+        sign = values.get("sign") or (data["signs"][0].name if data["signs"] else "")
+        preview = self._preview(chosen, sign, params) if chosen else None
         context = self._base(request) | data
         context |= {
             "values": values,
