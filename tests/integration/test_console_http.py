@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from starlette.applications import Starlette
 
 from smscloud.console import auth
@@ -19,6 +19,7 @@ from smscloud.services import accounts
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import LiveServer
+from tests.unit.test_passwords import scrypt_hash
 
 PASSWORD = "correct horse battery"
 
@@ -184,6 +185,9 @@ def test_old_scrypt_hashes_log_in_and_become_argon2(live: LiveServer) -> None:
     def make(conn: Connection) -> None:
         tenant = accounts.create_tenant(conn, "Legacy", "individual", verified=True)
         accounts.create_tenant_user(conn, tenant["id"], "old@example.com", PASSWORD)
+        u = s.tenant_users  # as the CLI and the seed wrote them before argon2
+        legacy = scrypt_hash(PASSWORD)
+        conn.execute(update(u).where(u.c.email == "old@example.com").values(password_hash=legacy))
 
     live.admin(make)
     u = s.tenant_users

@@ -1,14 +1,13 @@
 """Console security: password hashing, login rate limiting, session keys and idle expiry.
 
-Passwords: new hashes are argon2id (argon2-cffi); hashes from before (``scrypt$...``, written
-by the CLI and the seed) still verify, and are replaced by argon2 on the next good login.
+Passwords are ``services.passwords`` (argon2id; older scrypt hashes verify and are replaced
+by argon2 on the next good login), hashed and checked in a thread.
 Hashing runs in a thread so the event loop never blocks on it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import time
@@ -18,10 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-from smscloud.services import accounts
+from smscloud.services import passwords
 
 Clock = Callable[[], float]
 IDLE_SECONDS = 2 * 3600  # a session unused this long is over
@@ -30,10 +26,6 @@ FAILURE_WINDOW = 15 * 60  # ... within this many seconds, then refused until the
 MIN_PASSWORD = 10
 SECRET_FILE = "console-secret"
 
-_hasher = PasswordHasher()
-# Verified against when the account does not exist, so both cases cost the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -41,29 +33,17 @@ class Verdict:
     new_hash: str | None = None  # set when the stored hash should be replaced
 
 
-def hash_password_sync(password: str) -> str:
-    return _hasher.hash(password)
-
-
 def verify_password_sync(password: str, encoded: str | None) -> Verdict:
-    """Check ``password`` against an argon2 or legacy scrypt hash (None: no such account)."""
-    if encoded is None:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+    """Check ``password`` against a stored hash (None: no such account)."""
+    if not passwords.check_password(password, encoded):
         return Verdict(False)
-    if encoded.startswith("scrypt$"):
-        if accounts.check_password(password, encoded):
-            return Verdict(True, _hasher.hash(password))
-        return Verdict(False)
-    try:
-        _hasher.verify(encoded, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return Verdict(False)
-    return Verdict(True, _hasher.hash(password) if _hasher.check_needs_rehash(encoded) else None)
+    assert encoded is not None
+    renew = passwords.needs_rehash(encoded)
+    return Verdict(True, passwords.hash_password(password) if renew else None)
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hash_password_sync, password)
+    return await asyncio.to_thread(passwords.hash_password, password)
 
 
 async def verify_password(password: str, encoded: str | None) -> Verdict:

@@ -5,7 +5,6 @@ Plain functions over a connection, so the CLI, the seed and the tests share them
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import string
 import time
@@ -20,6 +19,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
 from smscloud.services import ledger
+from smscloud.services.passwords import hash_password
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
 
@@ -29,24 +29,6 @@ _ALNUM = string.ascii_letters + string.digits
 
 def _token(n: int, alphabet: str = _ALNUM) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
-
-
-def hash_password(password: str) -> str:
-    """scrypt with a per-password salt, encoded as ``scrypt$salt$hash``."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, encoded: str) -> bool:
-    try:
-        scheme, salt, digest = encoded.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    actual = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
-    return secrets.compare_digest(actual.hex(), digest)
 
 
 def create_tenant(
