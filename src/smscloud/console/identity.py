@@ -22,16 +22,16 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
 from smscloud.console import csrf, i18n
+from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.services import identity as ident
 from smscloud.store import schema as s
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
-MAX_DOCUMENT = 5 * 1024 * 1024  # bytes of the image
+MAX_DOCUMENT = MAX_IMAGE_BYTES  # bytes of the image
 MAX_BODY = MAX_DOCUMENT + 64 * 1024  # the whole multipart body: the image and the fields
 MAX_DRAIN = 64 * 1024 * 1024  # read (and drop) this much of a too-big body, to answer politely
-PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 DOCUMENT_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
 TENANT, OPERATOR = "tenant", "operator"
 
@@ -118,14 +118,6 @@ i18n.STRINGS.update(
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _kind_of(data: bytes) -> str | None:
-    if data.startswith(PNG):
-        return "png"
-    if data.startswith(JPEG):
-        return "jpg"
-    return None
 
 
 class IdentityPages:
@@ -217,11 +209,11 @@ class IdentityPages:
                 errors["document"] = "err_document_big"
             elif not data:
                 errors["document"] = "err_document_missing"
-            elif _kind_of(data) is None:
+            elif image_suffix(data) is None:
                 errors["document"] = "err_document_type"
         status = 413 if errors.get("document") == "err_document_big" else 400
         if not errors:
-            name = f"{secrets.token_hex(16)}.{_kind_of(data)}"
+            name = f"{secrets.token_hex(16)}.{image_suffix(data)}"
             path = self.folder / name
             await anyio.to_thread.run_sync(self._store, path, data)
             now = time.time()

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.domain.rights import (
     MARKETING_TEMPLATE_DENIAL_CODE,
     AccountType,
@@ -35,14 +36,12 @@ from smscloud.domain.templates import SmsType, compose, lint_template, render, v
 from smscloud.notify import messages
 from smscloud.services import notices, review, system_sms
 from smscloud.services.registry import SignApplication, TemplateApplication
-from smscloud.services.registry_base import MAX_IMAGE_BYTES
 from smscloud.store import schema as s
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
 OPERATOR = "operator"
-PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 
 i18n.STRINGS.update(
     {
@@ -189,11 +188,8 @@ class RegistryPages:
             return None, None
         if len(raw) > MAX_IMAGE_BYTES:
             return None, "err_image_size"
-        if raw.startswith(PNG):
-            ext = "png"
-        elif raw.startswith(JPEG):
-            ext = "jpg"
-        else:
+        ext = image_suffix(raw)
+        if ext is None:
             return None, "err_image_type"
         folder = Path(self.platform.settings.data_dir) / "uploads" / "signs"
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.images import MAX_IMAGE_BYTES
 from smscloud.domain.rights import AccountType, Capability, require
 from smscloud.services.catalog import Catalog
 from smscloud.services.records import TenantRec
@@ -25,7 +26,6 @@ from smscloud.store.database import Database
 
 MAX_SIGNS = 100
 MAX_TEMPLATES = 1000  # §7.2: up to 1,000 templates per account
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
 DELETE_STATUS = "return successfully!"
 
 
