@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import Connection, update
 
-from smscloud.services import accounts
+from smscloud.domain.errors import RuleViolation
+from smscloud.services import accounts, review
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_console_http import PASSWORD, base, csrf_of, post_form
@@ -68,3 +69,29 @@ def test_a_rejected_template_is_emailed_with_its_reason(
     assert sorted(mail.rcpt_tos) == ["ops@acme.test", "owner@acme.test"]
     assert mail.mail_from == "noreply@smscloud.test"
     assert "变量用途不明确" in mail.message.get_content()
+
+
+def test_a_decision_from_the_cli_notifies_the_same_way(
+    live: LiveServer,
+    smtp_server: tuple[Collector, int],  # noqa: F811
+) -> None:
+    """``smscloud admin review approve`` goes through ``review.decide`` like the console."""
+    collector, _ = smtp_server
+    t = live.tenant(units=0)
+
+    def arrange(conn: Connection) -> int:
+        conn.execute(
+            update(s.tenants).where(s.tenants.c.id == t.id).values(contact_emails="ops@acme.test")
+        )
+        tid = approved_template(conn, t.id, "您的验证码是{1}。", 3)
+        conn.execute(update(s.templates).where(s.templates.c.id == tid).values(status=1))
+        return tid
+
+    template_id = live.admin(arrange)
+    live.admin(lambda c: review.decide(c, "template", template_id, approve=True))
+    with pytest.raises(RuleViolation):  # decided once, whoever asks again
+        live.admin(lambda c: review.decide(c, "template", template_id, approve=False))
+    deadline = time.time() + 15
+    while not collector.received and time.time() < deadline:
+        time.sleep(0.05)
+    assert [m.rcpt_tos for m in collector.received] == [["ops@acme.test"]]

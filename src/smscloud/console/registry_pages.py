@@ -33,8 +33,7 @@ from smscloud.domain.rights import (
 from smscloud.domain.segments import billed_parts, international_segmentation
 from smscloud.domain.signatures import ALLOWED_DOCUMENTS, DocumentType, SignType
 from smscloud.domain.templates import SmsType, compose, lint_template, render, variable_indexes
-from smscloud.notify import messages
-from smscloud.services import notices, review, system_sms
+from smscloud.services import review
 from smscloud.services.registry import SignApplication, TemplateApplication
 from smscloud.store import schema as s
 
@@ -593,31 +592,9 @@ class RegistryPages:
         if not approve and not reason:
             return await self._reviews_page(request, error="err_reason", status=400)
         now = time.time()
-        table = s.signs if kind == "sign" else s.templates
 
         def write(conn: Connection) -> None:
             review.decide(conn, kind, item_id, approve=approve, reason=reason, now=now)
-            row = conn.execute(
-                select(table.c.name, table.c.tenant_id).where(table.c.id == item_id)
-            ).one()
-            tid = int(row.tenant_id)
-            t, u = s.tenants, s.tenant_users
-            tenant = conn.execute(
-                select(t.c.contact_emails, t.c.contact_phones).where(t.c.id == tid)
-            ).one()
-            emails = [line.strip() for line in str(tenant.contact_emails).splitlines()]
-            emails += [
-                str(e)
-                for e in conn.execute(select(u.c.email).where(u.c.tenant_id == tid)).scalars()
-            ]
-            to = list(dict.fromkeys(e for e in emails if e))
-            if to:
-                mail = messages.review_result(kind, str(row.name), approve, reason, to)
-                notices.queue_email(conn, tid, mail, now)
-            phones = [p.strip() for p in str(tenant.contact_phones).splitlines() if p.strip()]
-            if phones:
-                text = messages.review_result_sms(kind, str(row.name), approve, reason)
-                system_sms.queue(conn, phones, text, now)
 
         try:
             await self.platform.db.write(write)

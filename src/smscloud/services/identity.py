@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from smscloud.notify import messages
-from smscloud.services import notices, system_sms
+from smscloud.services import notices
 from smscloud.store import schema as s
 
 PENDING, APPROVED, REJECTED = 1, 0, 2
@@ -143,13 +142,9 @@ def get(conn: Connection, identity_id: int) -> Any:
     return conn.execute(select(i).where(i.c.id == identity_id)).first()
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def decide(conn: Connection, identity_id: int, approve: bool, reason: str, now: float) -> bool:
     """Approve or reject a pending application; False when it is not pending (any more)."""
-    i, t, u = s.identities, s.tenants, s.tenant_users
+    i, t = s.identities, s.tenants
     row = get(conn, identity_id)
     if row is None or row.status != PENDING:
         return False
@@ -170,16 +165,5 @@ def decide(conn: Connection, identity_id: int, approve: bool, reason: str, now: 
             .where(t.c.id == row.tenant_id)
             .values(verified=True, account_type=row.account_type)
         )
-    tenant = conn.execute(
-        select(t.c.contact_emails, t.c.contact_phones).where(t.c.id == row.tenant_id)
-    ).one()
-    users = conn.execute(select(u.c.email).where(u.c.tenant_id == row.tenant_id).order_by(u.c.id))
-    emails = list(dict.fromkeys(_lines(tenant.contact_emails) + [e for (e,) in users]))
-    if emails:
-        mail = messages.review_result("identity", row.name, approve, reason, emails)
-        notices.queue_email(conn, row.tenant_id, mail, now)
-    phones = _lines(tenant.contact_phones)
-    if phones:
-        text = messages.review_result_sms("identity", row.name, approve, reason)
-        system_sms.queue(conn, phones, text, now)
+    notices.review_decided(conn, row.tenant_id, "identity", row.name, approve, reason, now)
     return True

@@ -1,9 +1,11 @@
-"""Emails to send, queued in the transaction that decided them (the worker's notifier sends)."""
+"""Notices to tenants, queued in the transaction that decided them: emails (the worker's
+notifier sends them) and SMS (messages the platform sends through its own delivery)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
+from smscloud.notify import messages
 from smscloud.notify.mail import Mail
 from smscloud.store import schema as s
 
@@ -27,3 +29,25 @@ def email_row(tenant_id: int | None, mail: Mail, now: float) -> dict[str, object
         "created_at": now,
         "error": "",
     }
+
+
+def review_decided(
+    conn: Connection, tenant_id: int, kind: str, name: str, approve: bool, reason: str, now: float
+) -> None:
+    """Tell a tenant how the review of its identity, signature or template ended: an email to
+    its alarm contacts and users, an SMS to its contact phones."""
+    from smscloud.services import system_sms  # it builds on accept, which builds on this
+
+    t, u = s.tenants, s.tenant_users
+    tenant = conn.execute(
+        select(t.c.contact_emails, t.c.contact_phones).where(t.c.id == tenant_id)
+    ).one()
+    users = conn.execute(select(u.c.email).where(u.c.tenant_id == tenant_id).order_by(u.c.id))
+    emails = list(dict.fromkeys([*tenant.contact_emails.split(), *users.scalars()]))
+    if emails:
+        queue_email(
+            conn, tenant_id, messages.review_result(kind, name, approve, reason, emails), now
+        )
+    if phones := tenant.contact_phones.split():
+        text = messages.review_result_sms(kind, name, approve, reason)
+        system_sms.queue(conn, phones, text, now)

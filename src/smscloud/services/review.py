@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select, update
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import SmsType, lint_template
+from smscloud.services import notices
 from smscloud.store import schema as s
 
 Kind = Literal["sign", "template"]
@@ -56,23 +57,23 @@ def pending(conn: Connection) -> list[dict[str, Any]]:
 def decide(
     conn: Connection, kind: Kind, item_id: int, *, approve: bool, reason: str = "", now: float = 0
 ) -> dict[str, Any]:
-    """Approve or reject one pending item; returns the decision."""
+    """Approve or reject one pending item and tell the tenant; returns the decision."""
     table = s.signs if kind == "sign" else s.templates
     row = conn.execute(
-        select(table.c.status).where(table.c.id == item_id, table.c.deleted.is_(False))
+        select(table.c.status, table.c.name, table.c.tenant_id).where(
+            table.c.id == item_id, table.c.deleted.is_(False)
+        )
     ).first()
     if row is None:
         raise RuleViolation("ResourceNotFound", f"No {kind} with id {item_id}.")
-    if row.status != 1:
-        raise RuleViolation("FailedOperation", f"The {kind} {item_id} is not waiting for review.")
     status = 0 if approve else -1
-    conn.execute(
+    at = now or time.time()
+    done = conn.execute(
         update(table)
-        .where(table.c.id == item_id)
-        .values(
-            status=status,
-            review_reply=reason or ("通过" if approve else ""),
-            reviewed_at=now or time.time(),
-        )
+        .where(table.c.id == item_id, table.c.status == 1)  # two operators: one decision
+        .values(status=status, review_reply=reason or ("通过" if approve else ""), reviewed_at=at)
     )
+    if done.rowcount != 1:
+        raise RuleViolation("FailedOperation", f"The {kind} {item_id} is not waiting for review.")
+    notices.review_decided(conn, int(row.tenant_id), kind, str(row.name), approve, reason, at)
     return {"kind": kind, "id": item_id, "status": status, "reason": reason}
