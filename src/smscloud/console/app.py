@@ -32,6 +32,7 @@ from smscloud.console import (
     registry_pages,
     settings_pages,
 )
+from smscloud.console.forms import text as _field
 from smscloud.platform import Platform
 from smscloud.services import accounts, ledger
 from smscloud.store import schema as s
@@ -45,11 +46,6 @@ TENANT, OPERATOR = "tenant", "operator"
 
 class EmailTakenError(Exception):
     pass
-
-
-def _field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _secret(form: FormData, name: str) -> str:

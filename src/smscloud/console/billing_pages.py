@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from smscloud.billing.money import parse_yuan
 from smscloud.console import i18n
+from smscloud.console.forms import text as _text
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
 from smscloud.services import accounts, catalogue, ledger, postpaid
@@ -108,11 +109,6 @@ i18n.STRINGS.update(
         "bl_bill_paid": ("账单已标记为已付。", "The bill is marked paid."),
     }
 )
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _lines(text: str) -> list[str]:

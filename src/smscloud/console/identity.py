@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
 from smscloud.console import csrf, i18n
+from smscloud.console.forms import text as _text
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.services import identity as ident
 from smscloud.store import schema as s
@@ -113,11 +114,6 @@ i18n.STRINGS.update(
         ),
     }
 )
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 class IdentityPages:

@@ -112,11 +112,6 @@ i18n.STRINGS.update(
 )
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 class RecordsPages:
     def __init__(self, console: Console) -> None:
         self.c = console

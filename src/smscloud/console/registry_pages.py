@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
+from smscloud.console.forms import text as _text
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.domain.rights import (
@@ -122,11 +123,6 @@ DOCUMENT_NAMES = {
     4: "应用后台截图 App backend screenshot",
     7: "商标注册书 Trademark certificate",
 }
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _int(form: FormData, name: str, default: int = -99) -> int:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
+from smscloud.console.forms import text as _text
 from smscloud.delivery.outcomes import load_health
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
@@ -131,11 +132,6 @@ i18n.STRINGS.update(
         "time": ("时间", "Time"),
     }
 )
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _count(raw: str, *, optional: bool) -> int | None:
