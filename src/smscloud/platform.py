@@ -18,6 +18,7 @@ from smscloud.services.carriers import load_carriers, load_routes
 from smscloud.services.catalog import Catalog
 from smscloud.services.registry import Registry
 from smscloud.services.reports import Reports
+from smscloud.services.send_tasks import TaskFeeder, TaskService
 from smscloud.services.sending import SendService
 from smscloud.services.statistics import Statistics
 from smscloud.store.database import Database
@@ -64,6 +65,13 @@ class Platform:
             on_accepted=self.dispatcher.notify,
             free_units=settings.free_monthly_units,
         )
+        self.tasks = TaskService(self.db, self.sender)
+        self.feeder = TaskFeeder(
+            self.db,
+            settings.tz,
+            free_units=settings.free_monthly_units,
+            on_accepted=self.dispatcher.notify,
+        )
         self.registry = Registry(self.db, self.catalog)
         self.reports = Reports(self.db, settings.tz)
         self.statistics = Statistics(self.db, settings.tz)
@@ -98,12 +106,14 @@ class Platform:
             await self.dispatcher.start()
             await self.callbacks.start()
             await self.notifier.start()
+            await self.feeder.start()
             self._delivering = True
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
         if self._delivering:
+            await self.feeder.stop()
             await self.notifier.stop()
             await self.callbacks.stop()
             await self.dispatcher.stop()

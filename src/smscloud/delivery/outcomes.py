@@ -127,7 +127,7 @@ def pending_counts(conn: Connection) -> dict[str, int]:
     }
 
 
-def _refund(conn: Connection, ids: Sequence[int]) -> None:
+def refund(conn: Connection, ids: Sequence[int]) -> None:
     """Give back the units of messages the carrier never took (billed once, refunded once)."""
     rows = conn.execute(
         select(m.c.id, m.c.debits, m.c.tenant_id, m.c.iso_code, m.c.nation_code, m.c.parts).where(
@@ -212,7 +212,7 @@ def record_submits(
                 for r in refused
             ],
         )
-        _refund(conn, [r.message_id for r in refused])
+        refund(conn, [r.message_id for r in refused])
 
 
 def _record_parts(conn: Connection, carrier: str, results: Sequence[SubmitResult]) -> None:

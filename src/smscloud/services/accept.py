@@ -36,12 +36,12 @@ _CHUNK = 500  # bound parameters per IN list, well under SQLite's limit
 _COLUMNS = (
     "serial_no, request_id, tenant_id, app_id, phone, nation_code, iso_code, international, "
     "sign_name, template_id, sms_type, content, content_key, parts, debits, session_context, "
-    "extend_code, sender_id, state, request_code, created_at"
+    "extend_code, sender_id, state, request_code, created_at, task_id"
 )
 # Columns left out take their defaults: attempts 0, carrier '', receipt_code '', report 0.
 INSERT_MESSAGES = (
     f"INSERT INTO messages ({_COLUMNS}, refunded, attempts, carrier, receipt_code, report_state)"
-    f" VALUES ({', '.join('?' * 21)}, FALSE, 0, '', '', 0)"
+    f" VALUES ({', '.join('?' * 22)}, FALSE, 0, '', '', 0)"
 )
 
 
@@ -86,6 +86,10 @@ class AcceptRequest:
     candidates: list[Candidate] = field(default_factory=list)
     daily_limits: tuple[int, int, int] = (0, 0, 0)  # all, mainland, international; 0: none
     free_units: int = 0  # the monthly free allowance
+    task_id: int | None = None  # the bulk task feeding these numbers
+    # Codes a bulk task waits out instead of refusing its numbers (an empty package, a daily
+    # limit): a number refused with one of them is answered so, but no row is written for it.
+    keep: frozenset[str] = frozenset()
 
 
 def _history(
@@ -233,6 +237,8 @@ class AcceptKind:
                     metered[(r.tenant_id, c.iso_code, nation, price)] += c.parts
                     debits = f"{bill.PRICE_MARK}{price}"
                 accepted = c.code == OK
+                if not accepted and c.code in r.keep:
+                    continue
                 if accepted:
                     history[(r.app_id, c.phone)].append(Sent(r.now, c.content_key))
                     c.fee = c.parts
@@ -261,6 +267,7 @@ class AcceptKind:
                         "QUEUED" if accepted else "REFUSED",
                         c.code,
                         r.now,
+                        r.task_id,
                     )
                 )
         if spent:

@@ -66,6 +66,18 @@ def usable_tenant(tenant: TenantRec | None) -> TenantRec:
     return tenant
 
 
+def in_marketing_hours(now: float, tz: ZoneInfo) -> bool:
+    """Whether marketing SMS may be sent at ``now`` (§7.2)."""
+    return MARKETING_HOURS[0] <= datetime.fromtimestamp(now, tz).hour < MARKETING_HOURS[1]
+
+
+def param_length_limit(tenant: TenantRec, app: AppRec) -> int | None:
+    """The longest template parameter this application may send."""
+    if app.max_param_length is not None:
+        return app.max_param_length
+    return default_max_param_length(AccountType(tenant.account_type))
+
+
 def content_key(text: str) -> str:
     """A short stable hash of the final text, for "same content" limits."""
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
@@ -106,11 +118,15 @@ class SendService:
             raise RuleViolation("UnauthorizedOperation.SdkAppIdIsDisabled", "SdkAppId is disabled.")
         return app
 
-    async def _tenant(self, tenant_id: int) -> TenantRec:
-        tenant = await self.catalog.tenant(tenant_id)
-        return usable_tenant(tenant)
+    async def usable_tenant(self, tenant_id: int) -> TenantRec:
+        """The tenant, if it may send now (active, verified, no overdue bill)."""
+        tenant = usable_tenant(await self.catalog.tenant(tenant_id))
+        if await self.catalog.arrears(tenant_id):
+            raise RuleViolation(ARREARS, "The service is suspended: a bill is overdue.")
+        return tenant
 
-    async def _template(self, tenant_id: int, template_id: str) -> TemplateRec:
+    async def approved_template(self, tenant_id: int, template_id: str) -> TemplateRec:
+        """The tenant's approved template of this id, or the Tencent error."""
         tid = int(template_id) if template_id.isdigit() else -1
         tpl = await self.catalog.template(tid) if tid >= 0 else None
         if tpl is None or tpl.tenant_id != tenant_id or not tpl.approved:
@@ -125,9 +141,7 @@ class SendService:
         self, req: SendRequest, request_id: str | None = None
     ) -> tuple[str, list[Candidate]]:
         """Validate and accept; returns the request id and one outcome per number."""
-        tenant = await self._tenant(req.tenant_id)
-        if await self.catalog.arrears(req.tenant_id):
-            raise RuleViolation(ARREARS, "The service is suspended: a bill is overdue.")
+        tenant = await self.usable_tenant(req.tenant_id)
         app = await self.owned_app(req.tenant_id, req.sdk_app_id)
         if not req.phones:
             raise RuleViolation("MissingParameter.EmptyPhoneNumberSet", "PhoneNumberSet is empty.")
@@ -160,52 +174,17 @@ class SendService:
             )
         international = regions == {False}
 
-        tpl = await self._template(req.tenant_id, req.template_id)
-        if international and tpl.international == 0:
-            raise RuleViolation(
-                "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
-                "A Mainland China template cannot be sent to an international number.",
-            )
-        if not international and regions and tpl.international == 1:
-            raise RuleViolation(
-                "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone",
-                "An international template cannot be sent to a Mainland China number.",
-            )
-        account = AccountType(tenant.account_type)
-        sms_type = SmsType(tpl.sms_type)
-        if sms_type is SmsType.MARKETING and not allows(account, Capability.MARKETING_SMS):
-            raise RuleViolation(
-                denial_code(Capability.MARKETING_SMS),
-                "Individual accounts may not send marketing SMS.",
-            )
-        if international and not allows(account, Capability.INTERNATIONAL_SMS):
-            raise RuleViolation(
-                denial_code(Capability.INTERNATIONAL_SMS),
-                "Individual accounts may not send international SMS.",
-            )
-        sign_name = req.sign_name
-        if not international or sign_name:
-            sign = (
-                await self.catalog.sign(req.tenant_id, sign_name, 1 if international else 0)
-                if sign_name
-                else None
-            )
-            if sign is None or not sign.approved:
-                raise RuleViolation(
-                    "FailedOperation.SignatureIncorrectOrUnapproved",
-                    "signature is not approved or the signature format is incorrect",
-                )
+        tpl = await self.approved_template(req.tenant_id, req.template_id)
+        sms_type, sign_name = await self.check_rights(
+            tenant, tpl, international, req.sign_name, has_numbers=bool(regions)
+        )
 
         now = self.clock()
         per_number_code, per_number_message = OK, ""
-        if sms_type is SmsType.MARKETING:
-            hour = datetime.fromtimestamp(now, self.tz).hour
-            if not MARKETING_HOURS[0] <= hour < MARKETING_HOURS[1]:
-                per_number_code = "FailedOperation.MarketingSendTimeConstraint"
-                per_number_message = "marketing SMS may only be sent between 08:00 and 22:00"
-        max_len = app.max_param_length
-        if max_len is None:
-            max_len = default_max_param_length(account)
+        if sms_type is SmsType.MARKETING and not in_marketing_hours(now, self.tz):
+            per_number_code = "FailedOperation.MarketingSendTimeConstraint"
+            per_number_message = "marketing SMS may only be sent between 08:00 and 22:00"
+        max_len = param_length_limit(tenant, app)
         text = ""
         parts = 0
         try:
@@ -249,3 +228,49 @@ class SendService:
         if self.on_accepted is not None and any(c.code == OK for c in result):
             self.on_accepted()
         return request_id, result
+
+    async def check_rights(
+        self,
+        tenant: TenantRec,
+        tpl: TemplateRec,
+        international: bool,
+        sign_name: str,
+        *,
+        has_numbers: bool = True,
+    ) -> tuple[SmsType, str]:
+        """Whether this tenant may send this template with this signature to this region."""
+        if international and tpl.international == 0:
+            raise RuleViolation(
+                "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
+                "A Mainland China template cannot be sent to an international number.",
+            )
+        if not international and has_numbers and tpl.international == 1:
+            raise RuleViolation(
+                "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone",
+                "An international template cannot be sent to a Mainland China number.",
+            )
+        account = AccountType(tenant.account_type)
+        sms_type = SmsType(tpl.sms_type)
+        if sms_type is SmsType.MARKETING and not allows(account, Capability.MARKETING_SMS):
+            raise RuleViolation(
+                denial_code(Capability.MARKETING_SMS),
+                "Individual accounts may not send marketing SMS.",
+            )
+        if international and not allows(account, Capability.INTERNATIONAL_SMS):
+            raise RuleViolation(
+                denial_code(Capability.INTERNATIONAL_SMS),
+                "Individual accounts may not send international SMS.",
+            )
+        if not international or sign_name:
+            sign = (
+                await self.catalog.sign(tenant.id, sign_name, 1 if international else 0)
+                if sign_name
+                else None
+            )
+            if sign is None or not sign.approved:
+                raise RuleViolation(
+                    "FailedOperation.SignatureIncorrectOrUnapproved",
+                    "signature is not approved or the signature format is incorrect",
+                )
+
+        return sms_type, sign_name

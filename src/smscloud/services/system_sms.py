@@ -60,7 +60,7 @@ def queue(conn: Connection, phones: Iterable[str], text: str, now: float) -> int
             (
                 new_serial_no(), "platform", tenant_id, app_id, ph.e164, ph.nation_code,
                 ph.iso_code, not ph.mainland, PLATFORM_SIGN, 0, 0, content, "", parts, "",
-                "", "", "", "QUEUED", "Ok", now,
+                "", "", "", "QUEUED", "Ok", now, None,
             )
         )  # fmt: skip
     run_many(conn, INSERT_MESSAGES, rows)

@@ -41,6 +41,9 @@ IN_FLIGHT = text("state = 'SUBMITTED'")
 REPORT_PENDING = text("report_state = 1")
 REPLY_PENDING = text("pulled = 0")
 CALLBACK_DUE = text("callback_state = 1")
+IN_TASK = text("task_id IS NOT NULL")
+TASK_PENDING = text("state = 0")
+TASK_LIVE = text("state IN ('running', 'suspended')")
 
 # BigInteger primary keys autoincrement on PostgreSQL; on SQLite they must be INTEGER to alias
 # the rowid, which ``with_variant`` arranges.
@@ -300,6 +303,8 @@ ledger = Table(
 
 # Message states: QUEUED -> SENDING (leased) -> SUBMITTED -> DELIVERED | UNDELIVERED | EXPIRED |
 # REJECTED | FAILED; REFUSED is a number the API refused (kept for the send record, never sent).
+# A suspended bulk task's queued messages are HELD until it resumes, and CANCELLED (refunded)
+# if it is cancelled instead.
 messages = Table(
     "messages",
     metadata,
@@ -343,6 +348,7 @@ messages = Table(
     Column("callback_state", SmallInteger, nullable=False, default=0, server_default=text("0")),
     Column("callback_attempts", SmallInteger, nullable=False, default=0, server_default=text("0")),
     Column("callback_next_at", Float, nullable=True),
+    Column("task_id", BigInteger, nullable=True),  # the bulk task that sent it, if any
     UniqueConstraint("serial_no"),
     # (phone, app) serves both frequency checks (app = ? AND phone IN ...) and reply matching.
     Index("ix_messages_phone_app_time", "phone", "app_id", "created_at"),
@@ -373,12 +379,80 @@ messages = Table(
         sqlite_where=CALLBACK_DUE,
         postgresql_where=CALLBACK_DUE,
     ),
+    # Suspending a task holds its queued messages, counting its progress reads its states.
+    Index(
+        "ix_messages_task_state",
+        "task_id",
+        "state",
+        sqlite_where=IN_TASK,
+        postgresql_where=IN_TASK,
+    ),
     Index(
         "ix_messages_report_pending",
         "app_id",
         "id",
         sqlite_where=REPORT_PENDING,
         postgresql_where=REPORT_PENDING,
+    ),
+)
+
+# Bulk send tasks from the console: an uploaded recipient list, checked and rendered when
+# uploaded (a draft until confirmed), then fed to ACCEPT at the task's rate by the workers.
+# state: draft | running | suspended | cancelled | finished. A running task whose start_at is
+# ahead is "scheduled"; hold_reason says why the platform suspended one itself.
+send_tasks = Table(
+    "send_tasks",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("app_id", ForeignKey("applications.id"), nullable=False),
+    Column("name", String(128), nullable=False),  # the uploaded file's name
+    Column("sign_name", String(64), nullable=False),
+    Column("template_id", BigInteger, nullable=False),
+    Column("sms_type", SmallInteger, nullable=False),
+    Column("international", Boolean, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("hold_reason", String(32), nullable=False, default=""),
+    Column("rate", Integer, nullable=False),  # numbers fed a second
+    Column("start_at", Float, nullable=False),
+    # The feeding clock: the task may feed rate x (now - fed_at) numbers now.
+    Column("fed_at", Float, nullable=False),
+    Column("numbers", Integer, nullable=False),  # valid numbers, to send
+    Column("parts", BigInteger, nullable=False),  # their billed parts, as uploaded
+    Column("created_at", Float, nullable=False),
+    Column("confirmed_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Index(
+        "ix_send_tasks_live",
+        "start_at",
+        sqlite_where=TASK_LIVE,
+        postgresql_where=TASK_LIVE,
+    ),
+)
+
+# The rows of a task's recipient list. state: 0 waiting, 1 accepted, 2 refused at acceptance,
+# 3 invalid in the file, 4 duplicate in the file, 5 cancelled before it was sent.
+task_numbers = Table(
+    "task_numbers",
+    metadata,
+    Column("task_id", BigInteger, primary_key=True),
+    Column("seq", Integer, primary_key=True),  # order in the file
+    Column("line", Integer, nullable=False),  # the file's row number, for the tenant
+    Column("raw", String(64), nullable=False),  # the number as written
+    Column("phone", String(24), nullable=False),  # E.164 when valid
+    Column("nation_code", String(8), nullable=False),
+    Column("iso_code", String(8), nullable=False),
+    Column("content", Text, nullable=False),  # the final text, rendered at upload
+    Column("parts", Integer, nullable=False),
+    Column("state", SmallInteger, nullable=False),
+    Column("code", String(96), nullable=False, default=""),  # why it was not sent
+    Column("serial_no", String(48), nullable=False, default=""),
+    Index(
+        "ix_task_numbers_waiting",
+        "task_id",
+        "seq",
+        sqlite_where=TASK_PENDING,
+        postgresql_where=TASK_PENDING,
     ),
 )
 

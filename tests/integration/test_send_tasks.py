@@ -1,0 +1,401 @@
+"""Bulk send tasks: drafts, paced feeding, suspend/resume/cancel, holds, exactly-once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, func, select, update
+
+from smscloud.delivery import outcomes
+from smscloud.domain import bulk
+from smscloud.domain.errors import RuleViolation
+from smscloud.platform import Platform
+from smscloud.services import accounts, ledger
+from smscloud.services.send_tasks import TaskFeeder
+from smscloud.store import schema as s
+from tests.conftest import make_settings
+from tests.support.live import approved_sign, approved_template
+
+pytestmark = pytest.mark.postgres
+SIGN = "测试签名"
+TEMPLATE = "尊敬的{1}，您的订单{2}已发货。"
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    cells: tuple[str, ...]
+
+
+@dataclass
+class Shop:
+    tenant_id: int
+    sdk_app_id: str
+    template_id: str
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def on_platform(body: Callable[[Platform], Awaitable[None]]) -> Callable[[Path, str], None]:
+    """A test running ``body`` on a started platform whose delivery is left to the test."""
+
+    def test(tmp_path: Path, database_url: str) -> None:
+        async def main() -> None:
+            p = Platform(make_settings(tmp_path, database_url))
+            await p.start(deliver=False)
+            try:
+                await body(p)
+            finally:
+                await p.stop()
+
+        asyncio.run(main())
+
+    return test
+
+
+async def shop(p: Platform, units: int = 1000, **app: Any) -> Shop:
+    def make(conn: Connection) -> Shop:
+        t = accounts.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
+        a = accounts.create_app(conn, t["id"], "app", **app)
+        if units:
+            accounts.grant_package(conn, t["id"], units)
+        approved_sign(conn, t["id"], SIGN)
+        return Shop(t["id"], a["sdk_app_id"], str(approved_template(conn, t["id"], TEMPLATE, 2)))
+
+    return await p.db.write(make)
+
+
+def rows(count: int, start: int = 0) -> list[Row]:
+    return [Row(i + 2, (f"+86138{start + i:08d}", f"客户{i}", f"NO{i}")) for i in range(count)]
+
+
+def feeder(p: Platform, clock: Clock) -> TaskFeeder:
+    return TaskFeeder(p.db, p.settings.tz, clock=clock)
+
+
+async def numbers(p: Platform, task_id: int) -> dict[int, int]:
+    n = s.task_numbers
+    q = select(n.c.state, func.count()).where(n.c.task_id == task_id).group_by(n.c.state)
+    return {int(k): int(v) for k, v in await p.db.read(lambda c: c.execute(q).all())}
+
+
+async def message_states(p: Platform, task_id: int) -> dict[str, int]:
+    m = s.messages
+    q = select(m.c.state, func.count()).where(m.c.task_id == task_id).group_by(m.c.state)
+    return {k: int(v) for k, v in await p.db.read(lambda c: c.execute(q).all())}
+
+
+async def used_units(p: Platform, tenant_id: int) -> int:
+    return int((await p.db.read(lambda c: ledger.balances(c, tenant_id)))["used"])
+
+
+@on_platform
+async def test_an_upload_is_checked_rendered_and_kept_as_a_draft(platform: Platform) -> None:
+    sh = await shop(platform)
+    listed = [
+        *rows(3),
+        Row(5, ("13800000001x", "a", "b")),  # not a number
+        Row(6, ("+86 138 0000 0000", "again", "dup")),  # the first row again, spelled otherwise
+        Row(7, ("+14155550100", "x", "y")),  # abroad, with a Mainland template
+        Row(8, ("+8613900000009", "only one parameter")),
+    ]
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=listed,
+    )
+    plan = draft.plan
+    assert (plan.valid, plan.invalid, plan.duplicates) == (3, 3, 1)
+    assert plan.rows[0].content == "【测试签名】尊敬的客户0，您的订单NO0已发货。"
+    assert plan.parts == 3
+    codes = [r.code for r in plan.rows if r.state == bulk.INVALID]
+    assert codes == [
+        "InvalidParameterValue.IncorrectPhoneNumber",
+        bulk.MAINLAND_TEMPLATE_ABROAD,
+        "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+    ]
+    assert await numbers(platform, draft.task_id) == {bulk.WAITING: 3, bulk.INVALID: 3, 4: 1}
+    # A draft is not fed, and is not in the task list.
+    clock = Clock()
+    clock.now += 60
+    assert await feeder(platform, clock).feed_round() == 0
+    assert await platform.tasks.recent(sh.tenant_id) == []
+    await platform.tasks.discard(sh.tenant_id, draft.task_id)
+    assert await numbers(platform, draft.task_id) == {}
+
+
+@on_platform
+async def test_a_task_is_fed_at_its_rate_and_each_number_sent_once(platform: Platform) -> None:
+    sh = await shop(platform)
+    clock = Clock()
+    platform.tasks.clock = clock
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=rows(250),
+        rate=100,
+    )
+    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    with pytest.raises(RuleViolation):
+        await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    feed = feeder(platform, clock)
+    clock.now += 0.5
+    assert await feed.feed_round() == 50  # 100 a second for half a second
+    assert await feed.feed_round() == 0  # nothing more is owed yet
+    clock.now += 10  # long behind: it catches up by one second only
+    assert await feed.feed_round() == 100
+    clock.now += 1
+    assert await feed.feed_round() == 100
+    assert await message_states(platform, draft.task_id) == {"QUEUED": 250}
+    assert await used_units(platform, sh.tenant_id) == 250
+    clock.now += 1
+    assert await feed.feed_round() == 0
+    task = await platform.tasks.task(sh.tenant_id, draft.task_id)
+    assert task.state == "finished"
+    progress = await platform.tasks.progress(sh.tenant_id, draft.task_id)
+    assert (progress["fed"], progress["percent"], progress["in_flight"]) == (250, 100, 250)
+
+
+@on_platform
+async def test_suspend_holds_what_was_not_handed_over_and_resume_sends_it(
+    platform: Platform,
+) -> None:
+    sh = await shop(platform)
+    clock = Clock()
+    platform.tasks.clock = clock
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=rows(300),
+        rate=100,
+    )
+    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    feed = feeder(platform, clock)
+    clock.now += 1
+    assert await feed.feed_round() == 100
+    # A dispatcher has claimed 30 of them: those are on their way to the carrier.
+    claimed = await platform.db.write(lambda c: outcomes.claim(c, 30, clock.now, 30))
+    assert len(claimed) == 30
+
+    await platform.tasks.suspend(sh.tenant_id, draft.task_id)
+    assert await message_states(platform, draft.task_id) == {"SENDING": 30, "HELD": 70}
+    assert await platform.db.write(lambda c: outcomes.claim(c, 100, clock.now, 30)) == []
+    clock.now += 5
+    assert await feed.feed_round() == 0  # a suspended task is not fed
+    with pytest.raises(RuleViolation):
+        await platform.tasks.suspend(sh.tenant_id, draft.task_id)
+
+    await platform.tasks.resume(sh.tenant_id, draft.task_id)
+    assert await message_states(platform, draft.task_id) == {"SENDING": 30, "QUEUED": 70}
+    assert await feed.feed_round() == 0  # resuming does not make up for the pause
+    clock.now += 1
+    assert await feed.feed_round() == 100
+    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 200, bulk.WAITING: 100}
+
+
+@on_platform
+async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
+    sh = await shop(platform, units=1000)
+    clock = Clock()
+    platform.tasks.clock = clock
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=rows(300),
+        rate=100,
+    )
+    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    feed = feeder(platform, clock)
+    clock.now += 1
+    await feed.feed_round()
+    await platform.db.write(lambda c: outcomes.claim(c, 40, clock.now, 30))
+    await platform.tasks.suspend(sh.tenant_id, draft.task_id)
+    await platform.tasks.cancel(sh.tenant_id, draft.task_id)
+
+    assert await message_states(platform, draft.task_id) == {"SENDING": 40, "CANCELLED": 60}
+    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 100, bulk.CANCELLED: 200}
+    assert await used_units(platform, sh.tenant_id) == 40
+    assert await platform.db.read(ledger.check) == []
+    progress = await platform.tasks.progress(sh.tenant_id, draft.task_id)
+    assert progress["cancelled"] == 260
+    with pytest.raises(RuleViolation):
+        await platform.tasks.resume(sh.tenant_id, draft.task_id)
+
+
+@on_platform
+async def test_an_empty_package_holds_the_task_until_units_are_added(
+    platform: Platform,
+) -> None:
+    sh = await shop(platform, units=120)
+    clock = Clock()
+    platform.tasks.clock = clock
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=rows(200),
+        rate=100,
+    )
+    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    feed = feeder(platform, clock)
+    clock.now += 1
+    assert await feed.feed_round() == 100
+    clock.now += 1
+    assert await feed.feed_round() == 20
+    task = await platform.tasks.task(sh.tenant_id, draft.task_id)
+    assert (task.state, task.hold_reason) == ("suspended", "package")
+    # Nothing was refused for want of units: the 80 wait, and no REFUSED rows were written.
+    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 120, bulk.WAITING: 80}
+    assert "REFUSED" not in await message_states(platform, draft.task_id)
+
+    await platform.db.write(lambda c: accounts.grant_package(c, sh.tenant_id, 100))
+    await platform.tasks.resume(sh.tenant_id, draft.task_id)
+    clock.now += 1
+    assert await feed.feed_round() == 80
+    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 200}
+    assert await platform.db.read(ledger.check) == []
+
+
+@on_platform
+async def test_a_scheduled_task_waits_for_its_start(platform: Platform) -> None:
+    sh = await shop(platform)
+    clock = Clock()
+    platform.tasks.clock = clock
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=rows(10),
+        rate=100,
+        start_at=clock.now + 3600,
+    )
+    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    feed = feeder(platform, clock)
+    clock.now += 3599
+    assert await feed.feed_round() == 0
+    clock.now += 2
+    assert await feed.feed_round() == 10
+
+
+@on_platform
+async def test_a_suspended_account_holds_its_running_task(platform: Platform) -> None:
+    sh = await shop(platform)
+    clock = Clock()
+    platform.tasks.clock = clock
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=rows(10),
+        rate=100,
+    )
+    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    t = s.tenants
+    await platform.db.write(
+        lambda c: c.execute(update(t).where(t.c.id == sh.tenant_id).values(status="suspended"))
+    )
+    clock.now += 1
+    assert await feeder(platform, clock).feed_round() == 0
+    task = await platform.tasks.task(sh.tenant_id, draft.task_id)
+    assert (task.state, task.hold_reason) == ("suspended", "account")
+
+
+@on_platform
+async def test_another_tenants_task_is_not_found(platform: Platform) -> None:
+    mine, theirs = await shop(platform), await shop(platform)
+    draft = await platform.tasks.draft(
+        theirs.tenant_id,
+        sdk_app_id=theirs.sdk_app_id,
+        sign_name=SIGN,
+        template_id=theirs.template_id,
+        name="list.csv",
+        rows=rows(5),
+    )
+    for action in (
+        platform.tasks.confirm,
+        platform.tasks.suspend,
+        platform.tasks.resume,
+        platform.tasks.cancel,
+        platform.tasks.discard,
+        platform.tasks.progress,
+    ):
+        with pytest.raises(RuleViolation) as e:
+            await action(mine.tenant_id, draft.task_id)
+        assert e.value.code == "ResourceNotExist.TaskNotExist"
+    # Nor may a tenant use another's application or template for its own task.
+    with pytest.raises(RuleViolation):
+        await platform.tasks.draft(
+            mine.tenant_id,
+            sdk_app_id=theirs.sdk_app_id,
+            sign_name=SIGN,
+            template_id=mine.template_id,
+            name="x.csv",
+            rows=rows(1),
+        )
+
+
+@on_platform
+async def test_feeders_racing_send_each_number_once(platform: Platform) -> None:
+    sh = await shop(platform, units=2000)
+    clock = Clock()
+    platform.tasks.clock = clock
+    draft = await platform.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=rows(1500),
+        rate=2000,
+    )
+    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    # Four workers' feeders, each with its own connection pool, all owed the whole list.
+    others = [Platform(platform.settings) for _ in range(3)]
+    for other in others:
+        await other.start(deliver=False)
+    try:
+        clock.now += 1
+        feeders = [feeder(p, clock) for p in (platform, *others)]
+        for _ in range(3):
+            await asyncio.gather(*(f.feed_round() for f in feeders))
+            clock.now += 1
+    finally:
+        for other in others:
+            await other.stop()
+    m = s.messages
+    phones = await platform.db.read(
+        lambda c: c.execute(select(m.c.phone).where(m.c.task_id == draft.task_id)).all()
+    )
+    assert len(phones) == 1500 == len({p for (p,) in phones})
+    assert await used_units(platform, sh.tenant_id) == 1500
+    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 1500}
