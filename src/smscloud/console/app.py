@@ -31,6 +31,7 @@ from smscloud.console import (
     records_pages,
     registry_pages,
     settings_pages,
+    task_pages,
 )
 from smscloud.console.forms import text as _field
 from smscloud.platform import Platform
@@ -472,6 +473,7 @@ def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list
         billing_pages,
         records_pages,
         settings_pages,
+        task_pages,
     ):  # each: (tenant routes, operator routes)
         tenant_more, admin_more = section.routes(console)
         tenant_routes += tenant_more

@@ -19,9 +19,9 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Message
 
 from smscloud.console import csrf, i18n
+from smscloud.console.forms import limited_form
 from smscloud.console.forms import text as _text
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.services import identity as ident
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT = MAX_IMAGE_BYTES  # bytes of the image
 MAX_BODY = MAX_DOCUMENT + 64 * 1024  # the whole multipart body: the image and the fields
-MAX_DRAIN = 64 * 1024 * 1024  # read (and drop) this much of a too-big body, to answer politely
 DOCUMENT_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
 TENANT, OPERATOR = "tenant", "operator"
 
@@ -142,33 +141,14 @@ class IdentityPages:
         context |= {"values": {"account_type": first}, "errors": {}}
         return self.console.render(request, "console/identity.html", context)
 
-    async def _read_body(self, request: Request) -> bytes | None:
-        """The body, or None when it exceeds MAX_BODY (counted as it arrives)."""
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY:
-                if size > MAX_BODY + MAX_DRAIN:
-                    break
-                chunks.clear()
-                continue
-            chunks.append(chunk)
-        return None if size > MAX_BODY else b"".join(chunks)
-
     async def submit(self, request: Request) -> Response:
         if not self.console.signed_in(request, TENANT):
             return self.console.redirect("/console/login")
-        body = await self._read_body(request)
-        if body is None:
+        form = await limited_form(request, MAX_BODY)
+        if form is None:
             context = await self._tenant_context(request)
             context |= {"values": {}, "errors": {"document": "err_document_big"}}
             return self.console.render(request, "console/identity.html", context, 413)
-
-        async def replay() -> Message:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        form = await Request(request.scope, replay).form(max_files=1, max_fields=16)
         try:
             if not csrf.valid(request, form):
                 return self.console.render(request, "csrf.html", {"area": "console"}, 403)

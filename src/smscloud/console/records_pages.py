@@ -41,6 +41,8 @@ STATES = (
     "FAILED",
     "UNKNOWN",
     "REFUSED",
+    "HELD",
+    "CANCELLED",
 )
 FAILED_STATES = ("UNDELIVERED", "EXPIRED", "REJECTED", "FAILED")
 LOCAL = "%Y-%m-%dT%H:%M"
@@ -66,6 +68,7 @@ i18n.STRINGS.update(
         ),
         "send_refused": ("请求被拒绝", "The request was refused"),
         "rec_code": ("错误码", "Code"),
+        "rec_task": ("任务 ID", "Task ID"),
         "rec_message": ("说明", "Message"),
         "rec_serial": ("流水号", "Serial no."),
         "rec_fee": ("计费条数", "Fee"),
@@ -287,6 +290,7 @@ class RecordsPages:
             page = max(0, int(q.get("page", "0")))
         except ValueError:
             page = 0
+        task = q.get("task", "").strip()
         return {
             "begin": begin,
             "end": end,
@@ -294,13 +298,18 @@ class RecordsPages:
             "phone": phone,
             "state": state if state in STATES else "",
             "page": min(page, 1000),
+            "task": int(task) if task.isdigit() and len(task) < 12 else None,
             "begin_local": datetime.fromtimestamp(begin, self.tz).strftime(LOCAL),
             "end_local": datetime.fromtimestamp(end, self.tz).strftime(LOCAL),
         }
 
     async def _rows(self, tid: int, f: dict[str, Any]) -> tuple[list[Any], bool]:
         m = s.messages
-        cond = [m.c.tenant_id == tid, m.c.created_at >= f["begin"], m.c.created_at <= f["end"]]
+        cond: list[Any] = [m.c.tenant_id == tid]
+        if f["task"] is not None:  # a task's records, however long it ran
+            cond += [m.c.task_id == f["task"], s.IN_TASK]
+        else:
+            cond += [m.c.created_at >= f["begin"], m.c.created_at <= f["end"]]
         if f["phone"]:
             parsed = describe_phone(f["phone"])
             phone = parsed.e164 if parsed is not None else f["phone"]
@@ -341,6 +350,7 @@ class RecordsPages:
             "begin": f["begin_local"],
             "end": f["end_local"] if request.query_params.get("end") else "",
             "page": str(f["page"]),
+            "task": "" if f["task"] is None else str(f["task"]),
         }
         context = self._base(request) | {
             "f": f,
