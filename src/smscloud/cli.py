@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", action="append", default=[], help="alarm contact (repeatable)")
     p.add_argument("--phone", action="append", default=[], help="alarm contact (repeatable)")
 
+    ops = admin.add_parser("operator", help="operator accounts").add_subparsers(
+        dest="op", required=True
+    )
+    p = cmd(ops, "create", "add an operator; prints a new random password once")
+    p.add_argument("--username", required=True)
+
     key = admin.add_parser("key", help="API keys").add_subparsers(dest="op", required=True)
     p = cmd(key, "create", "create a SecretId/SecretKey pair")
     p.add_argument("--tenant", required=True, type=int)
@@ -196,6 +202,7 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             c, args.name, args.type, verified=args.verified
         ),
         ("key", "create"): lambda c: accounts.create_key(c, args.tenant),
+        ("operator", "create"): lambda c: accounts.add_operator(c, args.username),
         ("app", "create"): lambda c: accounts.create_app(
             c,
             args.tenant,

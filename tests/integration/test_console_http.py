@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +62,16 @@ def signup(client: httpx.Client, email: str, **extra: str) -> httpx.Response:
 
 def login(client: httpx.Client, email: str, password: str = PASSWORD) -> httpx.Response:
     return post_form(client, "/console/login", {"email": email, "password": password})
+
+
+def activate(live: LiveServer, client: httpx.Client, email: str) -> None:
+    """An operator verifies the tenant's identity, then the tenant activates SMS."""
+    tid = tenant_of(live, email)
+    t = s.tenants
+    live.admin(lambda c: c.execute(update(t).where(t.c.id == tid).values(verified=True)))
+    token = csrf_of(client.get("/console/").text)
+    r = client.post("/console/activate", data={"csrf_token": token})
+    assert r.status_code == 303
 
 
 def tenant_of(live: LiveServer, email: str) -> int:
@@ -127,6 +140,7 @@ def test_posts_without_a_valid_csrf_token_are_refused(live: LiveServer) -> None:
         )
         assert r.status_code == 403
         assert login(client, "carol@example.com").status_code == 303
+        activate(live, client, "carol@example.com")
         # htmx sends the token as a header; a forged one is refused, the right one works.
         token = csrf_of(client.get("/console/").text)
         hx = {"HX-Request": "true"}
@@ -145,6 +159,7 @@ def test_a_tenant_sees_only_its_own_applications(live: LiveServer) -> None:
         for client, email in ((a, "a@example.com"), (b, "b@example.com")):
             signup(client, email)
             login(client, email)
+            activate(live, client, email)
         token = csrf_of(a.get("/console/").text)
         created = a.post("/console/apps", data={"name": "A 的应用", "csrf_token": token})
         assert created.status_code == 200
@@ -335,3 +350,50 @@ def test_an_idle_session_must_log_in_again(live: LiveServer) -> None:
             assert (await client.get("/console/")).status_code == 303
 
     asyncio.run(journey())
+
+
+def test_sms_is_activated_by_a_verified_tenant(live: LiveServer) -> None:
+    with httpx.Client(base_url=base(live)) as client:
+        signup(client, "dora@example.com")
+        login(client, "dora@example.com")
+        page = client.get("/console/").text
+        assert 'id="sms-state">未开通' in page and 'id="activate"' not in page
+        token = csrf_of(page)
+        r = client.post("/console/apps", data={"name": "早了", "csrf_token": token})
+        assert r.status_code == 400 and "请先完成实名认证并开通短信服务" in r.text
+        r = client.post("/console/activate", data={"csrf_token": token}, follow_redirects=True)
+        assert "请先完成实名认证并开通短信服务" in r.text  # not verified: nothing changes
+        assert 'id="sms-state">未开通' in r.text
+
+        tid = tenant_of(live, "dora@example.com")
+        t = s.tenants
+        live.admin(lambda c: c.execute(update(t).where(t.c.id == tid).values(verified=True)))
+        page = client.get("/console/").text
+        assert 'id="activate"' in page
+        r = client.post("/console/activate", data={"csrf_token": token}, follow_redirects=True)
+        assert 'id="sms-state">已开通' in r.text and "短信服务已开通" in r.text
+        r = client.post("/console/apps", data={"name": "现在可以", "csrf_token": token})
+        assert r.status_code == 200 and 'id="new-app-key"' in r.text
+
+
+def test_an_operator_added_with_the_cli_logs_in(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    env = {"SMSCLOUD_DATABASE_URL": url, "SMSCLOUD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "smscloud.cli", "admin", "operator", "create", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    made = cli("--username", "night.shift", "--json")
+    assert made.returncode == 0, made.stderr
+    password = json.loads(made.stdout)["password"]
+    assert len(password) >= 12
+    again = cli("--username", "night.shift")
+    assert again.returncode != 0 and "exists" in again.stderr + again.stdout
+    assert cli("--username", "no spaces").returncode != 0
+    with (
+        LiveServer(make_settings(tmp_path, url)) as live,
+        httpx.Client(base_url=base(live)) as client,
+    ):
+        r = post_form(client, "/admin/login", {"username": "night.shift", "password": password})
+        assert r.status_code == 303 and r.headers["location"] == "/admin/"

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.sms.v20210111 import models
 
@@ -210,3 +210,15 @@ def test_unverified_tenants_cannot_send(server: LiveServer) -> None:
     err = sdk_error(lambda: send(server, t, ["+8613800138000"]))
     assert err.code == "UnauthorizedOperation.RequestPermissionDeny"
     assert "verification" in err.message
+
+
+def test_tenants_that_did_not_activate_sms_cannot_send(server: LiveServer) -> None:
+    t = server.tenant()
+    tenants = s.tenants
+    server.admin(
+        lambda c: c.execute(update(tenants).where(tenants.c.id == t.id).values(sms_active=False))
+    )
+    server.platform.catalog.forget("tenant", t.id)
+    err = sdk_error(lambda: send(server, t, ["+8613800138000"]))
+    assert err.code == "UnauthorizedOperation.RequestPermissionDeny"
+    assert "not activated" in err.message

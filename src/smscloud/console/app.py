@@ -186,7 +186,9 @@ class Console:
                 u = s.tenant_users
                 if conn.execute(select(u.c.id).where(u.c.email == values["email"])).first():
                     raise EmailTakenError
-                tenant = accounts.create_tenant(conn, values["name"], values["account_type"])
+                tenant = accounts.create_tenant(
+                    conn, values["name"], values["account_type"], sms_active=False
+                )
                 conn.execute(
                     insert(u).values(
                         tenant_id=tenant["id"],
@@ -276,6 +278,25 @@ class Console:
         context = {"area": "console", "user": request.session, "now": time.time(), **data}
         return self.render(request, "console/dashboard.html", context)
 
+    async def activate(self, request: Request, form: FormData) -> Response:
+        if not self.signed_in(request, TENANT):
+            return self.redirect("/console/login")
+        tid = int(request.session["tid"])
+        t = s.tenants
+        changed = await self.platform.db.write(
+            lambda c: (
+                c.execute(
+                    update(t).where(t.c.id == tid, t.c.verified.is_(True)).values(sms_active=True)
+                ).rowcount
+            )
+        )
+        self.platform.catalog.forget("tenant", tid)
+        if changed:
+            self.flash(request, "activated", "ok")
+        else:
+            self.flash(request, "activate_first", "warn")
+        return self.redirect("/console/")
+
     async def create_app(self, request: Request, form: FormData) -> Response:
         htmx = request.headers.get("hx-request") == "true"
         if not self.signed_in(request, TENANT):
@@ -285,6 +306,12 @@ class Console:
         tid = int(request.session["tid"])
         name = _field(form, "name")
         error = "err_required" if not name else "err_too_long" if len(name) > 128 else None
+        t = s.tenants
+        active = await self.platform.db.read(
+            lambda c: c.execute(select(t.c.sms_active).where(t.c.id == tid)).scalar()
+        )
+        if not active:
+            error = "activate_first"
         app = None
         if error is None:
             app = await self.platform.db.write(lambda c: accounts.create_app(c, tid, name))
@@ -459,6 +486,7 @@ def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list
         Route("/password", console.password_page, methods=["GET"]),
         Route("/password", post(console.change_password), methods=["POST"]),
         Route("/apps", post(console.create_app), methods=["POST"]),
+        Route("/activate", post(console.activate), methods=["POST"]),
         Route("/apps/{sdk_app_id}", console.app_detail, methods=["GET"]),
     ]
     admin_routes = [

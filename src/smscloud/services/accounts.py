@@ -5,6 +5,7 @@ Plain functions over a connection, so the CLI, the seed and the tests share them
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 import time
@@ -32,7 +33,12 @@ def _token(n: int, alphabet: str = _ALNUM) -> str:
 
 
 def create_tenant(
-    conn: Connection, name: str, account_type: str, *, verified: bool = False
+    conn: Connection,
+    name: str,
+    account_type: str,
+    *,
+    verified: bool = False,
+    sms_active: bool = True,
 ) -> dict[str, Any]:
     if account_type not in ("individual", "enterprise"):
         raise RuleViolation("InvalidParameter", "type must be individual or enterprise")
@@ -45,6 +51,7 @@ def create_tenant(
                 verified=verified,
                 status="active",
                 created_at=now,
+                sms_active=sms_active,
             )
         )
     )
@@ -228,6 +235,19 @@ def create_operator(conn: Connection, username: str, password: str) -> dict[str,
         )
     )
     return {"username": username}
+
+
+def add_operator(conn: Connection, username: str) -> dict[str, Any]:
+    """A new operator account with a random password (returned, shown once)."""
+    username = username.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", username):
+        raise RuleViolation("InvalidParameter", "username: 1-64 letters, digits or _ . @ -")
+    o = s.operators
+    if conn.execute(select(o.c.id).where(o.c.username == username)).first() is not None:
+        raise RuleViolation("ResourceInUse", f"an operator named {username!r} exists")
+    password = new_password()
+    create_operator(conn, username, password)
+    return {"username": username, "password": password}
 
 
 def create_tenant_user(

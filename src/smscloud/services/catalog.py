@@ -28,7 +28,14 @@ def load_tenant(conn: Connection, tenant_id: int) -> TenantRec | None:
     row = conn.execute(select(t).where(t.c.id == tenant_id)).mappings().first()
     if row is None:
         return None
-    return TenantRec(row["id"], row["name"], row["account_type"], row["verified"], row["status"])
+    return TenantRec(
+        row["id"],
+        row["name"],
+        row["account_type"],
+        row["verified"],
+        row["status"],
+        bool(row["sms_active"]),
+    )
 
 
 def load_key(conn: Connection, secret_id: str) -> ApiKeyRec | None:

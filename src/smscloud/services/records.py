@@ -14,6 +14,7 @@ class TenantRec:
     account_type: str
     verified: bool
     status: str
+    sms_active: bool = True
 
     @property
     def active(self) -> bool:

@@ -63,6 +63,11 @@ def usable_tenant(tenant: TenantRec | None) -> TenantRec:
             "UnauthorizedOperation.RequestPermissionDeny",
             "Identity verification of the account is not complete.",
         )
+    if not tenant.sms_active:
+        raise RuleViolation(
+            "UnauthorizedOperation.RequestPermissionDeny",
+            "SMS is not activated for the account: activate it in the console.",
+        )
     return tenant
 
 

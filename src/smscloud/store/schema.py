@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 
 NAMING = {
@@ -62,6 +63,8 @@ tenants = Table(
     Column("alarm_threshold", BigInteger, nullable=False, default=0, server_default="0"),
     Column("contact_emails", Text, nullable=False, default="", server_default=""),  # one a line
     Column("contact_phones", Text, nullable=False, default="", server_default=""),  # E.164
+    # SMS is activated by the tenant after verification (accounts made by operators start so).
+    Column("sms_active", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 operators = Table(
@@ -398,8 +401,8 @@ messages = Table(
 
 # Bulk send tasks from the console: an uploaded recipient list, checked and rendered when
 # uploaded (a draft until confirmed), then fed to ACCEPT at the task's rate by the workers.
-# state: draft | running | suspended | cancelled | finished. A running task whose start_at is
-# ahead is "scheduled"; hold_reason says why the platform suspended one itself.
+# state: uploading | draft | running | suspended | cancelled | finished. A running task
+# whose start_at is ahead is "scheduled"; hold_reason says why the platform suspended it.
 send_tasks = Table(
     "send_tasks",
     metadata,
