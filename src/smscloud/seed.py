@@ -17,6 +17,7 @@ from smscloud.store.database import inserted_id
 
 DEMO_SIGN = "云短信"
 DEMO_TEMPLATE = "您的验证码是{1}，{2}分钟内有效，请勿泄露。"
+DEMO_NOTICE = "尊敬的{1}，您的订单{2}已发货，请注意查收。"
 CREDENTIALS_FILE = "demo-credentials.json"
 
 
@@ -45,6 +46,52 @@ def seed_prices(conn: Connection, unit_price: int = DEMO_INTL_PRICE) -> int:
     return len(rows)
 
 
+def approved_sign(conn: Connection, tenant_id: int, name: str) -> int:
+    """A Mainland China signature, approved (for the demo and benchmarks)."""
+    now = time.time()
+    return inserted_id(
+        conn.execute(
+            insert(s.signs).values(
+                tenant_id=tenant_id,
+                name=name,
+                sign_type=0,
+                document_type=1,
+                international=0,
+                purpose=0,
+                status=0,
+                review_reply="通过",
+                deleted=False,
+                created_at=now,
+                reviewed_at=now,
+            )
+        )
+    )
+
+
+def approved_template(
+    conn: Connection, tenant_id: int, name: str, content: str, *, sms_type: int
+) -> int:
+    """A Mainland China template, approved (for the demo and benchmarks)."""
+    now = time.time()
+    return inserted_id(
+        conn.execute(
+            insert(s.templates).values(
+                tenant_id=tenant_id,
+                name=name,
+                content=content,
+                sms_type=sms_type,
+                international=0,
+                remark="demo",
+                status=0,
+                review_reply="通过",
+                deleted=False,
+                created_at=now,
+                reviewed_at=now,
+            )
+        )
+    )
+
+
 def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
     """Seed once, on a database with no tenants; returns the credentials when it did."""
     if conn.execute(select(func.count()).select_from(s.tenants)).scalar_one():
@@ -58,41 +105,9 @@ def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
     key = accounts.create_key(conn, tenant["id"])
     app = accounts.create_app(conn, tenant["id"], "Demo app")
     accounts.grant_package(conn, tenant["id"], 10_000, package_type=0)
-    now = time.time()
-    sign_id = inserted_id(
-        conn.execute(
-            insert(s.signs).values(
-                tenant_id=tenant["id"],
-                name=DEMO_SIGN,
-                sign_type=0,
-                document_type=1,
-                international=0,
-                purpose=0,
-                status=0,
-                review_reply="通过",
-                deleted=False,
-                created_at=now,
-                reviewed_at=now,
-            )
-        )
-    )
-    template_id = inserted_id(
-        conn.execute(
-            insert(s.templates).values(
-                tenant_id=tenant["id"],
-                name="验证码",
-                content=DEMO_TEMPLATE,
-                sms_type=3,
-                international=0,
-                remark="demo",
-                status=0,
-                review_reply="通过",
-                deleted=False,
-                created_at=now,
-                reviewed_at=now,
-            )
-        )
-    )
+    sign_id = approved_sign(conn, tenant["id"], DEMO_SIGN)
+    template_id = approved_template(conn, tenant["id"], "验证码", DEMO_TEMPLATE, sms_type=3)
+    notice_id = approved_template(conn, tenant["id"], "发货通知", DEMO_NOTICE, sms_type=2)
     creds = {
         "operator": {"username": "admin", "password": password},
         "tenant": {"id": tenant["id"], "email": "demo@example.com", "password": tenant_password},
@@ -104,6 +119,8 @@ def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
         "sign_id": int(sign_id),
         "template_id": str(template_id),
         "template": DEMO_TEMPLATE,
+        "notice_template_id": str(notice_id),
+        "notice_template": DEMO_NOTICE,
     }
     path = data_dir / CREDENTIALS_FILE
     path.write_text(json.dumps(creds, ensure_ascii=False, indent=2) + "\n")

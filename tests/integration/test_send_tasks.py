@@ -16,7 +16,7 @@ from smscloud.delivery import outcomes
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
-from smscloud.services import accounts, ledger
+from smscloud.services import accounts, ledger, send_tasks
 from smscloud.services.send_tasks import TaskFeeder
 from smscloud.store import schema as s
 from tests.conftest import make_settings
@@ -399,3 +399,34 @@ async def test_feeders_racing_send_each_number_once(platform: Platform) -> None:
     assert len(phones) == 1500 == len({p for (p,) in phones})
     assert await used_units(platform, sh.tenant_id) == 1500
     assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 1500}
+
+
+def test_a_long_list_is_stored_in_slices_and_is_a_draft_only_when_whole(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(send_tasks, "UPLOAD_SLICE", 7)
+
+    async def body(platform: Platform) -> None:
+        sh = await shop(platform)
+        seen: list[str] = []
+        store = send_tasks._store_slice
+
+        def spy(conn: Connection, rows: Any, last: bool) -> None:
+            state = conn.execute(select(s.send_tasks.c.state)).scalar_one()
+            seen.append(state)
+            store(conn, rows, last)
+
+        monkeypatch.setattr(send_tasks, "_store_slice", spy)
+        draft = await platform.tasks.draft(
+            sh.tenant_id,
+            sdk_app_id=sh.sdk_app_id,
+            sign_name=SIGN,
+            template_id=sh.template_id,
+            name="list.csv",
+            rows=rows(20),
+        )
+        assert seen == ["uploading"] * 3  # 7 + 7 + 6 rows, hidden until the last is in
+        assert await numbers(platform, draft.task_id) == {bulk.WAITING: 20}
+        assert (await platform.tasks.task(sh.tenant_id, draft.task_id)).state == "draft"
+
+    on_platform(body)(tmp_path, database_url)

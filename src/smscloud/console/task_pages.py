@@ -384,7 +384,12 @@ class TaskPages:
                     p.c.tenant_id == tid, p.c.effective_at <= now, p.c.expires_at > now
                 )
             ).scalar_one()
+            tpl = s.templates
+            template = conn.execute(
+                select(tpl.c.name, tpl.c.content).where(tpl.c.id == task.template_id)
+            ).first()
             return {
+                "template": template,
                 "counts": counts,
                 "problems": problems,
                 "samples": samples,

@@ -54,6 +54,7 @@ MAX_FEED = 1000  # numbers one feed transaction takes, whatever the rate
 BURST_SECONDS = 1.0  # a feeder that fell behind catches up by at most this much
 TICK = 0.2
 DRAFT_TTL = 86400.0  # unconfirmed drafts are deleted after a day
+UPLOAD_SLICE = 10_000  # rows of a list stored in one transaction
 MAX_SCHEDULE = 30 * 86400.0
 
 # Codes that hold the task (and keep the number waiting) instead of refusing the number.
@@ -125,8 +126,8 @@ class TaskService:
         if not plan.rows:
             raise RuleViolation("InvalidParameterValue", "The list holds no numbers.")
 
-        def store(conn: Connection) -> int:
-            task_id = inserted_id(
+        def create(conn: Connection) -> int:
+            return inserted_id(
                 conn.execute(
                     insert(t).values(
                         tenant_id=tenant_id,
@@ -136,7 +137,7 @@ class TaskService:
                         template_id=tpl.id,
                         sms_type=int(sms_type),
                         international=international,
-                        state="draft",
+                        state="uploading",
                         hold_reason="",
                         rate=rate,
                         start_at=max(start_at or now, now),
@@ -147,31 +148,20 @@ class TaskService:
                     )
                 )
             )
-            run_many(
-                conn,
-                "INSERT INTO task_numbers (task_id, seq, line, raw, phone, nation_code,"
-                " iso_code, content, parts, state, code, serial_no)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
-                [
-                    (
-                        task_id,
-                        seq,
-                        p.line,
-                        p.raw,
-                        p.phone,
-                        p.nation_code,
-                        p.iso_code,
-                        p.content,
-                        p.parts,
-                        p.state,
-                        p.code,
-                    )
-                    for seq, p in enumerate(plan.rows)
-                ],
-            )
-            return task_id
 
-        return Draft(await self.db.write(store), plan)
+        task_id = await self.db.write(create)
+        # In slices, each its own transaction, so a long list never holds the write lock long
+        # enough to delay the API's sends; the task is a draft once the last slice is in.
+        records = [
+            (task_id, seq, p.line, p.raw, p.phone, p.nation_code, p.iso_code, p.content,
+             p.parts, p.state, p.code)
+            for seq, p in enumerate(plan.rows)
+        ]  # fmt: skip
+        for i in range(0, len(records), UPLOAD_SLICE):
+            await self.db.write(
+                _slice_writer(records[i : i + UPLOAD_SLICE], i + UPLOAD_SLICE >= len(records))
+            )
+        return Draft(task_id, plan)
 
     async def confirm(self, tenant_id: int, task_id: int) -> None:
         """Start a draft (at its start time); the template and signature are checked again."""
@@ -264,7 +254,9 @@ class TaskService:
         """The tenant's task row, or ResourceNotExist."""
         row = await self.db.read(
             lambda c: c.execute(
-                select(t).where(t.c.id == task_id, t.c.tenant_id == tenant_id)
+                select(t).where(
+                    t.c.id == task_id, t.c.tenant_id == tenant_id, t.c.state != "uploading"
+                )
             ).first()
         )
         if row is None:
@@ -291,7 +283,10 @@ class TaskService:
             ).all()
             refusals = conn.execute(
                 select(n.c.state, n.c.code, func.count())
-                .where(n.c.task_id == task_id, n.c.state.in_((bulk.REFUSED, bulk.INVALID)))
+                .where(
+                    n.c.task_id == task_id,
+                    n.c.state.in_((bulk.REFUSED, bulk.INVALID, bulk.DUPLICATE)),
+                )
                 .group_by(n.c.state, n.c.code)
             ).all()
             return {"numbers": numbers, "messages": messages, "refusals": refusals}
@@ -303,11 +298,29 @@ class TaskService:
         """The tenant's newest confirmed tasks."""
         query = (
             select(t)
-            .where(t.c.tenant_id == tenant_id, t.c.state != "draft")
+            .where(t.c.tenant_id == tenant_id, t.c.state.not_in(("uploading", "draft")))
             .order_by(t.c.id.desc())
             .limit(limit)
         )
         return await self.db.read(lambda c: list(c.execute(query).all()))
+
+
+def _slice_writer(rows: Sequence[tuple[Any, ...]], last: bool) -> Callable[[Connection], None]:
+    """Store a slice of a list's rows; the last slice makes the task a draft."""
+    return lambda conn: _store_slice(conn, rows, last)
+
+
+def _store_slice(conn: Connection, rows: Sequence[tuple[Any, ...]], last: bool) -> None:
+    run_many(
+        conn,
+        "INSERT INTO task_numbers (task_id, seq, line, raw, phone, nation_code,"
+        " iso_code, content, parts, state, code, serial_no)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
+        rows,
+    )
+    if last:
+        task_id = rows[0][0]
+        conn.execute(update(t).where(t.c.id == task_id).values(state="draft"))
 
 
 def summarize(
@@ -408,7 +421,7 @@ def feed(conn: Connection, task_id: int, now: float, tz: ZoneInfo, free_units: i
     if owed < 1:
         return Fed()
     tenant = load_tenant(conn, task.tenant_id)
-    if tenant is None or not tenant.active or not tenant.verified:
+    if tenant is None or not tenant.active or not tenant.verified or not tenant.sms_active:
         hold(conn, task_id, "account")
         return Fed(held="account")
     if postpaid.in_arrears(conn, task.tenant_id, now):
@@ -497,7 +510,9 @@ def drop_stale_drafts(conn: Connection, now: float) -> int:
     stale = [
         r[0]
         for r in conn.execute(
-            select(t.c.id).where(t.c.state == "draft", t.c.created_at < now - DRAFT_TTL)
+            select(t.c.id).where(
+                t.c.state.in_(("uploading", "draft")), t.c.created_at < now - DRAFT_TTL
+            )
         )
     ]
     if stale:

@@ -1,0 +1,133 @@
+"""A bulk task of 10,000 numbers through a real browser: upload, preview, confirm, watch the
+progress bar move, suspend (it stops at once), resume, and see every message delivered."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from smscloud.domain import bulk
+from smscloud.services import accounts
+from smscloud.store import schema as s
+from tests.browser.screens import shoot
+from tests.support.live import LiveServer
+
+PASSWORD = "browser bulk task 1"
+NUMBERS = 10_000
+
+
+def recipient_list(path: Path) -> Path:
+    rows = ["手机号,姓名,订单号"]
+    # 1391 2xxxxxx: clear of the simulated carrier's magic suffixes (0000001 fails...).
+    rows += [f"1391{2_000_000 + i:07d},客户{i},NO{i:05d}" for i in range(NUMBERS)]
+    rows += ["1390000123x,坏,号码", "13912000000,重复,的"]
+    path.write_text("\n".join(rows), encoding="utf-8")
+    return path
+
+
+def number_of(page: Page, selector: str) -> int:
+    return int(page.locator(selector).get_attribute("data-value") or "0")
+
+
+def task_states(live: LiveServer, task_id: int) -> dict[str, int]:
+    m, n = s.messages, s.task_numbers
+    messages = live.query(
+        lambda c: c.execute(
+            select(m.c.state, func.count()).where(m.c.task_id == task_id).group_by(m.c.state)
+        ).all()
+    )
+    accepted = live.query(
+        lambda c: c.execute(
+            select(func.count()).where(n.c.task_id == task_id, n.c.state == bulk.ACCEPTED)
+        ).scalar_one()
+    )
+    return {str(k): int(v) for k, v in messages} | {"accepted": int(accepted)}
+
+
+def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
+    page: Page, live: LiveServer, tmp_path: Path
+) -> None:
+    t = live.tenant(units=NUMBERS + 100, template="尊敬的{1}，您的订单{2}已发货。", sms_type=2)
+    live.admin(lambda c: accounts.create_tenant_user(c, t.id, "bulk@example.com", PASSWORD))
+    base = f"http://{live.endpoint}"
+    page.goto(f"{base}/console/login")
+    page.fill("#f-email", "bulk@example.com")
+    page.fill("#f-password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page).to_have_url(f"{base}/console/")
+
+    page.click("nav >> text=群发任务")
+    expect(page.locator("#no-tasks")).to_be_visible()
+    shoot(page, "console-tasks-new", "群发任务")
+    page.set_input_files("#f-file", str(recipient_list(tmp_path / "客户名单.csv")))
+    page.select_option("#f-rate", "1000")
+    page.click("#upload")
+
+    # The preview: counts, billed parts against the package, samples, and the bad rows.
+    expect(page.locator("h1")).to_contain_text("确认群发任务")
+    expect(page.locator("#count-valid")).to_have_text("10,000")
+    expect(page.locator("#count-invalid")).to_have_text("1")
+    expect(page.locator("#count-duplicates")).to_have_text("1")
+    expect(page.locator("#count-parts")).to_have_text("10,000")
+    expect(page.locator("#units-left")).to_have_text("10,100")
+    expect(page.locator("#short")).to_have_count(0)
+    expect(page.locator(".sample").first).to_contain_text(
+        "【测试签名】尊敬的客户0，您的订单NO00000已发货。"
+    )
+    expect(page.locator("#problems")).to_contain_text("号码格式不正确")
+    expect(page.locator("#problems")).to_contain_text("与前面的行重复")
+    shoot(page, "console-task-preview", "确认群发任务")
+    task_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    assert task_states(live, task_id) == {"accepted": 0}  # nothing is sent before confirming
+
+    page.click("#confirm")
+    expect(page.locator(".flash-ok")).to_contain_text("任务已开始")
+    # The progress section refreshes itself (every 5 s): wait for it to show numbers fed.
+    expect(page.locator("#task-state")).to_have_attribute("data-state", "running")
+    expect(page.locator("#n-fed")).not_to_have_attribute("data-value", "0", timeout=15_000)
+    fed_before = number_of(page, "#n-fed")
+    assert 0 < fed_before < NUMBERS, "the task finished before it could be suspended"
+    shoot(page, "console-task-running", "群发任务")
+
+    page.click("#suspend")
+    expect(page.locator("#task-state")).to_have_attribute("data-state", "suspended")
+    expect(page.locator(".flash-ok")).to_contain_text("任务已暂停")
+    paused = task_states(live, task_id)
+    assert paused["accepted"] < NUMBERS
+    assert "QUEUED" not in paused  # whatever a carrier did not have yet is held
+    fed_paused = number_of(page, "#n-fed")
+    assert fed_paused == paused["accepted"]
+    # Through two refreshes of the page, nothing more is fed or queued.
+    page.wait_for_timeout(6_000)
+    expect(page.locator("#task-state")).to_have_attribute("data-state", "suspended")
+    assert number_of(page, "#n-fed") == fed_paused
+    later = task_states(live, task_id)
+    assert later["accepted"] == paused["accepted"] and "QUEUED" not in later
+    assert later.get("HELD", 0) == paused.get("HELD", 0)
+    shoot(page, "console-task-suspended", "群发任务")
+
+    page.click("#resume")
+    expect(page.locator(".flash-ok")).to_contain_text("任务已继续")
+    expect(page.locator("#task-state")).to_have_attribute("data-state", "finished", timeout=30_000)
+    expect(page.locator("#n-delivered")).to_have_attribute(
+        "data-value", str(NUMBERS), timeout=60_000
+    )
+    expect(page.locator("#task-bar")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#receipts")).to_contain_text("DELIVERED DELIVRD")
+    expect(page.locator("#refusals")).to_contain_text("号码格式不正确")
+    shoot(page, "console-task", "群发任务")
+    done = task_states(live, task_id)
+    assert done == {"DELIVERED": NUMBERS, "accepted": NUMBERS}
+
+    # The task's records, and its row in the list with a full progress bar.
+    page.click("#task-records")
+    expect(page.locator("#f-task")).to_have_value(str(task_id))
+    expect(page.locator("#records")).to_contain_text("DELIVERED")
+    page.goto(f"{base}/console/tasks")
+    row = page.locator(f"#task-{task_id}")
+    expect(row).to_contain_text("已全部提交")
+    expect(row.locator(".progress")).to_have_attribute("aria-valuenow", "100")
+    assert re.search(r"10,000", row.inner_text())
