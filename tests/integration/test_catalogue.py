@@ -342,3 +342,18 @@ def test_nothing_is_granted_when_the_grant_fails(db: Database) -> None:
     assert [k for k, *_ in _ledger(db, tenant)] == ["grant"]
     count = select(func.count()).select_from(s.packages)
     assert db.read_sync(lambda c: c.execute(count).scalar_one()) == 1
+
+
+def test_order_lists_filter_by_state_and_stop_at_a_limit(db: Database) -> None:
+    tenant, offer = _tenant(db), _offer(db)
+    ids = [
+        db.write_sync(lambda c: catalogue.create_order(c, tenant, offer, SHANGHAI))["id"]
+        for _ in range(4)
+    ]
+    db.write_sync(lambda c: catalogue.pay_order(c, ids[0], SHANGHAI))
+    db.write_sync(lambda c: catalogue.cancel_order(c, ids[2]))
+    pending = db.read_sync(lambda c: catalogue.list_orders(c, state="pending"))
+    assert [o["id"] for o in pending] == [ids[1], ids[3]]
+    first = db.read_sync(lambda c: catalogue.list_orders(c, state="pending", limit=1))
+    assert [o["id"] for o in first] == [ids[1]]
+    assert len(db.read_sync(lambda c: catalogue.list_orders(c, tenant))) == 4

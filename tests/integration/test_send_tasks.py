@@ -242,6 +242,12 @@ async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
     assert await platform.db.read(ledger.check) == []
     progress = await platform.tasks.progress(sh.tenant_id, draft.task_id)
     assert progress["cancelled"] == 260
+    # In the API's send records, a cancelled message is a failure that was never sent.
+    app_id = (await platform.tasks.task(sh.tenant_id, draft.task_id)).app_id
+    _, records = await platform.reports.send_records(
+        app_id, "+8613800000099", int(clock.now) - 60, int(clock.now) + 60, 10, 0
+    )
+    assert [(r["SendStatus"], r["StatusCode"]) for r in records] == [(4, "CANCELLED")]
     with pytest.raises(RuleViolation):
         await platform.tasks.resume(sh.tenant_id, draft.task_id)
 

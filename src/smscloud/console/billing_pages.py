@@ -32,6 +32,7 @@ OPERATOR = "operator"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_CONTACTS = 20
 MAX_PRICE_CSV = 2 * 1024 * 1024
+ADMIN_ROWS = 200  # pending orders (oldest first) and bills (unpaid, then newest) shown
 
 i18n.STRINGS.update(
     {
@@ -344,14 +345,18 @@ class BillingPages:
     ) -> Response:
         def load(conn: Connection) -> dict[str, Any]:
             t = s.tenants
-            names = {int(i): str(n) for i, n in conn.execute(select(t.c.id, t.c.name))}
             offers = catalogue.list_offers(conn)
             offer_names = {o["id"]: o["name"] for o in offers}
-            pending = [o for o in catalogue.list_orders(conn) if o["state"] == "pending"]
+            pending = catalogue.list_orders(conn, state="pending", limit=ADMIN_ROWS)
+            wanted = list({o["tenant_id"] for o in pending})
+            names = {
+                int(i): str(n)
+                for i, n in conn.execute(select(t.c.id, t.c.name).where(t.c.id.in_(wanted)))
+            }
             for order in pending:
                 order["tenant_name"] = names.get(order["tenant_id"], "")
                 order["offer_name"] = offer_names.get(order["offer_id"], "")
-            bills = postpaid.list_bills(conn)
+            bills = postpaid.list_bills(conn, limit=ADMIN_ROWS)
             return {
                 "offers": offers,
                 "pending": pending,

@@ -250,9 +250,18 @@ def cancel_order(conn: Connection, order_id: int) -> dict[str, Any]:
     return _order_dict(_order_row(conn, order_id))
 
 
-def list_orders(conn: Connection, tenant_id: int | None = None) -> list[dict[str, Any]]:
+def list_orders(
+    conn: Connection,
+    tenant_id: int | None = None,
+    *,
+    state: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Orders, oldest first (with ``limit``: the oldest ``limit`` of them)."""
     o = s.orders
-    query = select(o).order_by(o.c.id)
+    query = select(o).order_by(o.c.id).limit(limit)
     if tenant_id is not None:
         query = query.where(o.c.tenant_id == tenant_id)
+    if state is not None:
+        query = query.where(o.c.state == state)
     return [_order_dict(row) for row in conn.execute(query).mappings()]

@@ -265,9 +265,14 @@ def _get(conn: Connection, bill_id: int) -> Any:
     return row
 
 
-def list_bills(conn: Connection, tenant_id: int | None = None) -> list[dict[str, Any]]:
-    """Bills, newest month first."""
-    query = _bill_query().order_by(b.c.month.desc(), b.c.tenant_id)
+def list_bills(
+    conn: Connection, tenant_id: int | None = None, *, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Bills, newest month first; unpaid ones before paid ones with ``limit``."""
+    order: list[Any] = [b.c.month.desc(), b.c.tenant_id]
+    if limit is not None:
+        order.insert(0, b.c.paid_at.is_not(None))
+    query = _bill_query().order_by(*order).limit(limit)
     if tenant_id is not None:
         query = query.where(b.c.tenant_id == tenant_id)
     return [_row_dict(row) for row in conn.execute(query)]

@@ -243,7 +243,7 @@ class Reports:
             status = 1
         elif r.state == "DELIVERED":
             status = 2
-        elif r.state in FINAL:
+        elif r.state in FINAL or r.state == "CANCELLED":  # a cancelled bulk task's: never sent
             status = 4
         else:
             status = 3
