@@ -17,7 +17,7 @@ from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
 from smscloud.services import accounts, ledger, send_tasks
-from smscloud.services.send_tasks import TaskFeeder
+from smscloud.services.send_tasks import Draft, TaskFeeder
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import approved_sign, approved_template
@@ -79,6 +79,19 @@ async def shop(p: Platform, units: int = 1000, **app: Any) -> Shop:
 
 def rows(count: int, start: int = 0) -> list[Row]:
     return [Row(i + 2, (f"+86138{start + i:08d}", f"客户{i}", f"NO{i}")) for i in range(count)]
+
+
+async def upload(p: Platform, sh: Shop, listed: list[Row], **options: Any) -> Draft:
+    """The shop's list as a draft task, with its template and signature."""
+    return await p.tasks.draft(
+        sh.tenant_id,
+        sdk_app_id=sh.sdk_app_id,
+        sign_name=SIGN,
+        template_id=sh.template_id,
+        name="list.csv",
+        rows=listed,
+        **options,
+    )
 
 
 def feeder(p: Platform, clock: Clock) -> TaskFeeder:
@@ -144,18 +157,10 @@ async def test_a_task_is_fed_at_its_rate_and_each_number_sent_once(platform: Pla
     sh = await shop(platform)
     clock = Clock()
     platform.tasks.clock = clock
-    draft = await platform.tasks.draft(
-        sh.tenant_id,
-        sdk_app_id=sh.sdk_app_id,
-        sign_name=SIGN,
-        template_id=sh.template_id,
-        name="list.csv",
-        rows=rows(250),
-        rate=100,
-    )
-    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    made = await upload(platform, sh, rows(250), rate=100)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
     with pytest.raises(RuleViolation):
-        await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+        await platform.tasks.confirm(sh.tenant_id, made.task_id)
     feed = feeder(platform, clock)
     clock.now += 0.5
     assert await feed.feed_round() == 50  # 100 a second for half a second
@@ -164,13 +169,13 @@ async def test_a_task_is_fed_at_its_rate_and_each_number_sent_once(platform: Pla
     assert await feed.feed_round() == 100
     clock.now += 1
     assert await feed.feed_round() == 100
-    assert await message_states(platform, draft.task_id) == {"QUEUED": 250}
+    assert await message_states(platform, made.task_id) == {"QUEUED": 250}
     assert await used_units(platform, sh.tenant_id) == 250
     clock.now += 1
     assert await feed.feed_round() == 0
-    task = await platform.tasks.task(sh.tenant_id, draft.task_id)
+    task = await platform.tasks.task(sh.tenant_id, made.task_id)
     assert task.state == "finished"
-    progress = await platform.tasks.progress(sh.tenant_id, draft.task_id)
+    progress = await platform.tasks.progress(sh.tenant_id, made.task_id)
     assert (progress["fed"], progress["percent"], progress["in_flight"]) == (250, 100, 250)
 
 
@@ -181,16 +186,8 @@ async def test_suspend_holds_what_was_not_handed_over_and_resume_sends_it(
     sh = await shop(platform)
     clock = Clock()
     platform.tasks.clock = clock
-    draft = await platform.tasks.draft(
-        sh.tenant_id,
-        sdk_app_id=sh.sdk_app_id,
-        sign_name=SIGN,
-        template_id=sh.template_id,
-        name="list.csv",
-        rows=rows(300),
-        rate=100,
-    )
-    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    made = await upload(platform, sh, rows(300), rate=100)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
     feed = feeder(platform, clock)
     clock.now += 1
     assert await feed.feed_round() == 100
@@ -198,20 +195,20 @@ async def test_suspend_holds_what_was_not_handed_over_and_resume_sends_it(
     claimed = await platform.db.write(lambda c: outcomes.claim(c, 30, clock.now, 30))
     assert len(claimed) == 30
 
-    await platform.tasks.suspend(sh.tenant_id, draft.task_id)
-    assert await message_states(platform, draft.task_id) == {"SENDING": 30, "HELD": 70}
+    await platform.tasks.suspend(sh.tenant_id, made.task_id)
+    assert await message_states(platform, made.task_id) == {"SENDING": 30, "HELD": 70}
     assert await platform.db.write(lambda c: outcomes.claim(c, 100, clock.now, 30)) == []
     clock.now += 5
     assert await feed.feed_round() == 0  # a suspended task is not fed
     with pytest.raises(RuleViolation):
-        await platform.tasks.suspend(sh.tenant_id, draft.task_id)
+        await platform.tasks.suspend(sh.tenant_id, made.task_id)
 
-    await platform.tasks.resume(sh.tenant_id, draft.task_id)
-    assert await message_states(platform, draft.task_id) == {"SENDING": 30, "QUEUED": 70}
+    await platform.tasks.resume(sh.tenant_id, made.task_id)
+    assert await message_states(platform, made.task_id) == {"SENDING": 30, "QUEUED": 70}
     assert await feed.feed_round() == 0  # resuming does not make up for the pause
     clock.now += 1
     assert await feed.feed_round() == 100
-    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 200, bulk.WAITING: 100}
+    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 200, bulk.WAITING: 100}
 
 
 @on_platform
@@ -219,37 +216,29 @@ async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
     sh = await shop(platform, units=1000)
     clock = Clock()
     platform.tasks.clock = clock
-    draft = await platform.tasks.draft(
-        sh.tenant_id,
-        sdk_app_id=sh.sdk_app_id,
-        sign_name=SIGN,
-        template_id=sh.template_id,
-        name="list.csv",
-        rows=rows(300),
-        rate=100,
-    )
-    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    made = await upload(platform, sh, rows(300), rate=100)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
     feed = feeder(platform, clock)
     clock.now += 1
     await feed.feed_round()
     await platform.db.write(lambda c: outcomes.claim(c, 40, clock.now, 30))
-    await platform.tasks.suspend(sh.tenant_id, draft.task_id)
-    await platform.tasks.cancel(sh.tenant_id, draft.task_id)
+    await platform.tasks.suspend(sh.tenant_id, made.task_id)
+    await platform.tasks.cancel(sh.tenant_id, made.task_id)
 
-    assert await message_states(platform, draft.task_id) == {"SENDING": 40, "CANCELLED": 60}
-    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 100, bulk.CANCELLED: 200}
+    assert await message_states(platform, made.task_id) == {"SENDING": 40, "CANCELLED": 60}
+    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 100, bulk.CANCELLED: 200}
     assert await used_units(platform, sh.tenant_id) == 40
     assert await platform.db.read(ledger.check) == []
-    progress = await platform.tasks.progress(sh.tenant_id, draft.task_id)
+    progress = await platform.tasks.progress(sh.tenant_id, made.task_id)
     assert progress["cancelled"] == 260
     # In the API's send records, a cancelled message is a failure that was never sent.
-    app_id = (await platform.tasks.task(sh.tenant_id, draft.task_id)).app_id
+    app_id = (await platform.tasks.task(sh.tenant_id, made.task_id)).app_id
     _, records = await platform.reports.send_records(
         app_id, "+8613800000099", int(clock.now) - 60, int(clock.now) + 60, 10, 0
     )
     assert [(r["SendStatus"], r["StatusCode"]) for r in records] == [(4, "CANCELLED")]
     with pytest.raises(RuleViolation):
-        await platform.tasks.resume(sh.tenant_id, draft.task_id)
+        await platform.tasks.resume(sh.tenant_id, made.task_id)
 
 
 @on_platform
@@ -259,32 +248,24 @@ async def test_an_empty_package_holds_the_task_until_units_are_added(
     sh = await shop(platform, units=120)
     clock = Clock()
     platform.tasks.clock = clock
-    draft = await platform.tasks.draft(
-        sh.tenant_id,
-        sdk_app_id=sh.sdk_app_id,
-        sign_name=SIGN,
-        template_id=sh.template_id,
-        name="list.csv",
-        rows=rows(200),
-        rate=100,
-    )
-    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    made = await upload(platform, sh, rows(200), rate=100)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
     feed = feeder(platform, clock)
     clock.now += 1
     assert await feed.feed_round() == 100
     clock.now += 1
     assert await feed.feed_round() == 20
-    task = await platform.tasks.task(sh.tenant_id, draft.task_id)
+    task = await platform.tasks.task(sh.tenant_id, made.task_id)
     assert (task.state, task.hold_reason) == ("suspended", "package")
     # Nothing was refused for want of units: the 80 wait, and no REFUSED rows were written.
-    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 120, bulk.WAITING: 80}
-    assert "REFUSED" not in await message_states(platform, draft.task_id)
+    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 120, bulk.WAITING: 80}
+    assert "REFUSED" not in await message_states(platform, made.task_id)
 
     await platform.db.write(lambda c: accounts.grant_package(c, sh.tenant_id, 100))
-    await platform.tasks.resume(sh.tenant_id, draft.task_id)
+    await platform.tasks.resume(sh.tenant_id, made.task_id)
     clock.now += 1
     assert await feed.feed_round() == 80
-    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 200}
+    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 200}
     assert await platform.db.read(ledger.check) == []
 
 
@@ -293,17 +274,8 @@ async def test_a_scheduled_task_waits_for_its_start(platform: Platform) -> None:
     sh = await shop(platform)
     clock = Clock()
     platform.tasks.clock = clock
-    draft = await platform.tasks.draft(
-        sh.tenant_id,
-        sdk_app_id=sh.sdk_app_id,
-        sign_name=SIGN,
-        template_id=sh.template_id,
-        name="list.csv",
-        rows=rows(10),
-        rate=100,
-        start_at=clock.now + 3600,
-    )
-    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    made = await upload(platform, sh, rows(10), rate=100, start_at=clock.now + 3600)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
     feed = feeder(platform, clock)
     clock.now += 3599
     assert await feed.feed_round() == 0
@@ -316,37 +288,22 @@ async def test_a_suspended_account_holds_its_running_task(platform: Platform) ->
     sh = await shop(platform)
     clock = Clock()
     platform.tasks.clock = clock
-    draft = await platform.tasks.draft(
-        sh.tenant_id,
-        sdk_app_id=sh.sdk_app_id,
-        sign_name=SIGN,
-        template_id=sh.template_id,
-        name="list.csv",
-        rows=rows(10),
-        rate=100,
-    )
-    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    made = await upload(platform, sh, rows(10), rate=100)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
     t = s.tenants
     await platform.db.write(
         lambda c: c.execute(update(t).where(t.c.id == sh.tenant_id).values(status="suspended"))
     )
     clock.now += 1
     assert await feeder(platform, clock).feed_round() == 0
-    task = await platform.tasks.task(sh.tenant_id, draft.task_id)
+    task = await platform.tasks.task(sh.tenant_id, made.task_id)
     assert (task.state, task.hold_reason) == ("suspended", "account")
 
 
 @on_platform
 async def test_another_tenants_task_is_not_found(platform: Platform) -> None:
     mine, theirs = await shop(platform), await shop(platform)
-    draft = await platform.tasks.draft(
-        theirs.tenant_id,
-        sdk_app_id=theirs.sdk_app_id,
-        sign_name=SIGN,
-        template_id=theirs.template_id,
-        name="list.csv",
-        rows=rows(5),
-    )
+    made = await upload(platform, theirs, rows(5))
     for action in (
         platform.tasks.confirm,
         platform.tasks.suspend,
@@ -356,7 +313,7 @@ async def test_another_tenants_task_is_not_found(platform: Platform) -> None:
         platform.tasks.progress,
     ):
         with pytest.raises(RuleViolation) as e:
-            await action(mine.tenant_id, draft.task_id)
+            await action(mine.tenant_id, made.task_id)
         assert e.value.code == "ResourceNotExist.TaskNotExist"
     # Nor may a tenant use another's application or template for its own task.
     with pytest.raises(RuleViolation):
@@ -375,16 +332,8 @@ async def test_feeders_racing_send_each_number_once(platform: Platform) -> None:
     sh = await shop(platform, units=2000)
     clock = Clock()
     platform.tasks.clock = clock
-    draft = await platform.tasks.draft(
-        sh.tenant_id,
-        sdk_app_id=sh.sdk_app_id,
-        sign_name=SIGN,
-        template_id=sh.template_id,
-        name="list.csv",
-        rows=rows(1500),
-        rate=2000,
-    )
-    await platform.tasks.confirm(sh.tenant_id, draft.task_id)
+    made = await upload(platform, sh, rows(1500), rate=2000)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
     # Four workers' feeders, each with its own connection pool, all owed the whole list.
     others = [Platform(platform.settings) for _ in range(3)]
     for other in others:
@@ -400,11 +349,11 @@ async def test_feeders_racing_send_each_number_once(platform: Platform) -> None:
             await other.stop()
     m = s.messages
     phones = await platform.db.read(
-        lambda c: c.execute(select(m.c.phone).where(m.c.task_id == draft.task_id)).all()
+        lambda c: c.execute(select(m.c.phone).where(m.c.task_id == made.task_id)).all()
     )
     assert len(phones) == 1500 == len({p for (p,) in phones})
     assert await used_units(platform, sh.tenant_id) == 1500
-    assert await numbers(platform, draft.task_id) == {bulk.ACCEPTED: 1500}
+    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 1500}
 
 
 def test_a_long_list_is_stored_in_slices_and_is_a_draft_only_when_whole(

@@ -115,6 +115,30 @@ i18n.STRINGS.update(
 )
 
 
+def sending_choices(conn: Connection, tid: int) -> dict[str, Any]:
+    """What the tenant may send with: the tenant, active applications, approved signatures
+    and templates (for the send page and bulk tasks)."""
+    a, g, t, tn = s.applications, s.signs, s.templates, s.tenants
+    return {
+        "tenant": conn.execute(select(tn).where(tn.c.id == tid)).one(),
+        "apps": conn.execute(
+            select(a.c.sdk_app_id, a.c.name)
+            .where(a.c.tenant_id == tid, a.c.status == "active")
+            .order_by(a.c.id)
+        ).all(),
+        "signs": conn.execute(
+            select(g.c.name, g.c.international)
+            .where(g.c.tenant_id == tid, g.c.status == 0, g.c.deleted.is_(False))
+            .order_by(g.c.id)
+        ).all(),
+        "templates": conn.execute(
+            select(t.c.id, t.c.name, t.c.content, t.c.sms_type, t.c.international)
+            .where(t.c.tenant_id == tid, t.c.status == 0, t.c.deleted.is_(False))
+            .order_by(t.c.id)
+        ).all(),
+    }
+
+
 class RecordsPages:
     def __init__(self, console: Console) -> None:
         self.c = console
@@ -132,29 +156,7 @@ class RecordsPages:
 
     # -- sending ----------------------------------------------------------------------------
     async def _choices(self, tid: int) -> dict[str, Any]:
-        a, g, t, tn = s.applications, s.signs, s.templates, s.tenants
-
-        def load(conn: Connection) -> dict[str, Any]:
-            return {
-                "tenant": conn.execute(select(tn).where(tn.c.id == tid)).one(),
-                "apps": conn.execute(
-                    select(a.c.sdk_app_id, a.c.name)
-                    .where(a.c.tenant_id == tid, a.c.status == "active")
-                    .order_by(a.c.id)
-                ).all(),
-                "signs": conn.execute(
-                    select(g.c.name, g.c.international)
-                    .where(g.c.tenant_id == tid, g.c.status == 0, g.c.deleted.is_(False))
-                    .order_by(g.c.id)
-                ).all(),
-                "templates": conn.execute(
-                    select(t.c.id, t.c.name, t.c.content, t.c.sms_type, t.c.international)
-                    .where(t.c.tenant_id == tid, t.c.status == 0, t.c.deleted.is_(False))
-                    .order_by(t.c.id)
-                ).all(),
-            }
-
-        return await self.platform.db.read(load)
+        return await self.platform.db.read(lambda c: sending_choices(c, tid))
 
     @staticmethod
     def _preview(template: Any, sign: str, params: list[str]) -> dict[str, Any]:

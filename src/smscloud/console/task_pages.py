@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import csrf, i18n
 from smscloud.console.forms import limited_form
 from smscloud.console.forms import text as _text
+from smscloud.console.records_pages import sending_choices
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
@@ -221,28 +222,7 @@ class TaskPages:
 
     # -- the list and the upload ----------------------------------------------------------
     async def _choices(self, tid: int) -> dict[str, Any]:
-        a, g, t = s.applications, s.signs, s.templates
-
-        def load(conn: Connection) -> dict[str, Any]:
-            return {
-                "apps": conn.execute(
-                    select(a.c.sdk_app_id, a.c.name)
-                    .where(a.c.tenant_id == tid, a.c.status == "active")
-                    .order_by(a.c.id)
-                ).all(),
-                "signs": conn.execute(
-                    select(g.c.name)
-                    .where(g.c.tenant_id == tid, g.c.status == 0, g.c.deleted.is_(False))
-                    .order_by(g.c.id)
-                ).all(),
-                "templates": conn.execute(
-                    select(t.c.id, t.c.name, t.c.content)
-                    .where(t.c.tenant_id == tid, t.c.status == 0, t.c.deleted.is_(False))
-                    .order_by(t.c.id)
-                ).all(),
-            }
-
-        return await self.platform.db.read(load)
+        return await self.platform.db.read(lambda c: sending_choices(c, tid))
 
     async def _list_context(self, tid: int) -> dict[str, Any]:
         tasks = await self.tasks.recent(tid)

@@ -10,9 +10,12 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger(__name__)
 
 
-async def run_rounds(one_round: Callable[[], Awaitable[int]], idle: float, what: str) -> None:
-    """Call ``one_round`` forever: again at once while it finds work, after ``idle`` seconds
-    when it found none. A failed round is logged and waited out like an idle one."""
+async def run_rounds(
+    one_round: Callable[[], Awaitable[int]], idle: float, what: str, busy: float = 0.0
+) -> None:
+    """Call ``one_round`` forever: ``busy`` seconds after a round that found work (at once by
+    default), ``idle`` seconds after one that found none. A failed round is logged and waited
+    out like an idle one."""
     while True:
         try:
             done = await one_round()
@@ -23,6 +26,8 @@ async def run_rounds(one_round: Callable[[], Awaitable[int]], idle: float, what:
             done = 0
         if done == 0:
             await asyncio.sleep(idle)
+        elif busy:
+            await asyncio.sleep(busy)
 
 
 async def stop_task(task: asyncio.Task[None] | None) -> None:

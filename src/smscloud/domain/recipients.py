@@ -19,8 +19,6 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from openpyxl import load_workbook
-
 __all__ = [
     "MAX_BYTES",
     "MAX_CELLS",
@@ -245,6 +243,9 @@ def _xlsx_rows(data: bytes) -> _Rows:
             unzipped = sum(info.file_size for info in archive.infolist())
         if unzipped > MAX_UNZIPPED:
             raise UploadRefused("bad_file", f"unzips to {unzipped} bytes, more than {MAX_UNZIPPED}")
+        # Imported here: openpyxl costs a process about 19 MB, and only an XLSX upload needs it.
+        from openpyxl import load_workbook
+
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             sheets = workbook.worksheets

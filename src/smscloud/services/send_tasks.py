@@ -18,7 +18,6 @@ the account may no longer send.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from smscloud.delivery import outcomes
-from smscloud.delivery.rounds import stop_task
+from smscloud.delivery.rounds import run_rounds, stop_task
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import SmsType
@@ -45,7 +44,6 @@ from smscloud.services.sending import (
 from smscloud.store import schema as s
 from smscloud.store.database import Database, inserted_id, run_many
 
-log = logging.getLogger(__name__)
 t, n, m = s.send_tasks, s.task_numbers, s.messages
 
 RATES = (100, 500, 1000, 2000)  # numbers a second a tenant may choose
@@ -544,21 +542,13 @@ class TaskFeeder:
         self._swept = 0.0
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="task-feeder")
+        # Paced: a round every tick whether it fed or not (the rate, not the loop, sets speed).
+        rounds = run_rounds(self.feed_round, self.tick, "task feeding", busy=self.tick)
+        self._task = asyncio.create_task(rounds, name="task-feeder")
 
     async def stop(self) -> None:
         await stop_task(self._task)
         self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.feed_round()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("task feeding round failed")
-            await asyncio.sleep(self.tick)
 
     def _feeding(self, task_id: int) -> Callable[[Connection], Fed]:
         return lambda conn: feed(conn, task_id, self.clock(), self.tz, self.free_units)
