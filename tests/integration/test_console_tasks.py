@@ -6,6 +6,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -197,3 +198,23 @@ def test_another_tenants_task_is_not_found(live: LiveServer) -> None:
     r = owner.post(f"/console/tasks/{task}/confirm", data={})
     assert r.status_code == 403
     assert fed(owner, task) == ("draft", 0)
+
+
+def test_a_scheduled_task_waits_and_says_so(live: LiveServer) -> None:
+    client, tenant = shop(live, "later@example.com")
+    start = datetime.now(live.settings.tz) + timedelta(hours=2)
+    r = upload(client, tenant, "list.csv", csv_of(5), start=start.strftime("%Y-%m-%dT%H:%M"))
+    task = r.url.path.rsplit("/", 1)[1]
+    assert start.strftime("%Y-%m-%d %H:%M") in r.text
+    r = post(client, f"/console/tasks/{task}/confirm", f"/console/tasks/{task}")
+    assert "任务已确认，将按时开始" in r.text
+    time.sleep(0.5)
+    assert fed(client, task) == ("scheduled", 0)
+    english = client.get(f"/console/tasks/{task}?lang=en").text
+    assert "Scheduled" in english and "Cancel task" in english
+    # A start time that is not a time, or too far ahead, is refused on the form.
+    r = upload(client, tenant, "list.csv", csv_of(5), start="tomorrow")
+    assert r.status_code == 400 and "The start time is not a valid time." in r.text
+    far = (datetime.now(live.settings.tz) + timedelta(days=40)).strftime("%Y-%m-%dT%H:%M")
+    r = upload(client, tenant, "list.csv", csv_of(5), start=far)
+    assert r.status_code == 400 and "30 days" in r.text
