@@ -218,3 +218,22 @@ def test_a_scheduled_task_waits_and_says_so(live: LiveServer) -> None:
     far = (datetime.now(live.settings.tz) + timedelta(days=40)).strftime("%Y-%m-%dT%H:%M")
     r = upload(client, tenant, "list.csv", csv_of(5), start=far)
     assert r.status_code == 400 and "30 days" in r.text
+
+
+def test_the_sample_list_of_a_template_uploads_as_is(live: LiveServer) -> None:
+    client, tenant = shop(live, "sample@example.com")
+    page = client.get("/console/tasks").text
+    assert f'href="/console/tasks/sample.csv?template={tenant.template_id}"' in page
+    r = client.get(f"/console/tasks/sample.csv?template={tenant.template_id}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    assert r.content.decode("utf-8-sig").splitlines() == [
+        "手机号,{1},{2}",
+        "13800138000,示例1,示例2",
+    ]
+    r = upload(client, tenant, "sample.csv", r.content)
+    assert count(r.text, "valid") == 1
+    assert "【测试签名】尊敬的示例1，您的订单示例2已发货。" in r.text
+    other, _ = shop(live, "sample2@example.com")
+    assert other.get(f"/console/tasks/sample.csv?template={tenant.template_id}").status_code == 404
+    assert other.get("/console/tasks/sample.csv?template=x").status_code == 404

@@ -8,6 +8,8 @@ tenant's task id is "not found" like one that never existed.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ from smscloud.console.records_pages import sending_choices
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
+from smscloud.domain.templates import variable_indexes
 from smscloud.services import send_tasks
 from smscloud.services.sending import in_marketing_hours
 from smscloud.store import schema as s
@@ -48,6 +51,10 @@ i18n.STRINGS.update(
             "CSV or XLSX: one phone number a row, then that number's template parameters in "
             f"order; the first row may be a header. At most {MAX_ROWS:,} rows and "
             f"{MAX_BYTES // 1024 // 1024} MB.",
+        ),
+        "tk_sample": (
+            "下载该模板的示例文件（CSV）",
+            "Download a sample list for this template (CSV)",
         ),
         "tk_rate": ("发送速度（条/秒）", "Speed (numbers a second)"),
         "tk_start": ("定时发送（可选）", "Scheduled start (optional)"),
@@ -277,6 +284,39 @@ class TaskPages:
         context = self._base(request) | await self._list_context(tid)
         return self.c.render(request, "console/tasks_rows.html", context)
 
+    async def sample(self, request: Request) -> Response:
+        """A CSV to fill in: the header and one example row for the chosen template."""
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        raw = request.query_params.get("template", "")
+        tpl = s.templates
+        row = None
+        if raw.isdigit() and len(raw) < 12:
+            row = await self.platform.db.read(
+                lambda c: c.execute(
+                    select(tpl.c.id, tpl.c.content).where(
+                        tpl.c.id == int(raw), tpl.c.tenant_id == tid, tpl.c.deleted.is_(False)
+                    )
+                ).first()
+            )
+        if row is None:
+            return self.c.not_found(request)
+        count = max(variable_indexes(row.content), default=0)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["手机号", *(f"{{{i}}}" for i in range(1, count + 1))])
+        writer.writerow(["13800138000", *(f"示例{i}" for i in range(1, count + 1))])
+        return Response(
+            # A BOM, so that Excel opens the Chinese header as UTF-8.
+            ("\ufeff" + out.getvalue()).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="recipients-{row.id}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
     async def upload(self, request: Request) -> Response:
         tid = self.c.tenant_id(request)
         if tid is None:
@@ -466,6 +506,7 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
         Route("/tasks", pages.page, methods=["GET"]),
         Route("/tasks", pages.upload, methods=["POST"]),
         Route("/tasks/rows", pages.rows, methods=["GET"]),
+        Route("/tasks/sample.csv", pages.sample, methods=["GET"]),
         Route("/tasks/{task_id:int}", pages.detail, methods=["GET"]),
         Route("/tasks/{task_id:int}/progress", pages.progress, methods=["GET"]),
     ]
