@@ -30,6 +30,7 @@ from typing import Any
 
 import loadgen
 import smpp_bind
+from bulk import BulkTask
 from loadgen import LoadConfig, Target
 from procs import HOST, free_port, smscloud_command, stop_gracefully, tail
 from receiver import CallbackReceiver
@@ -104,6 +105,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--database-url", default="", help="SMSCLOUD_DATABASE_URL (default: embedded SQLite)"
+    )
+    parser.add_argument(
+        "--bulk-task",
+        type=int,
+        default=0,
+        metavar="RATE",
+        help="run a console bulk task at RATE numbers/s beside the load (demo seed needed)",
     )
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -434,6 +442,12 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
             workers = [w for w in workers if w not in sims]
             if smsc is not None:
                 sims.append(smsc.pid)
+            bulk = None
+            if args.bulk_task:
+                creds = json.loads((server.data_dir / "demo-credentials.json").read_text())
+                bulk = BulkTask(server.port, creds)
+                # Enough numbers to outlast the load; the rest is cancelled after it.
+                bulk.start(args.bulk_task, int(args.bulk_task * (scenario.duration + 30)))
             cpu_before = cpu_seconds(server.pid)
             smsc_before = sum(cpu_seconds(w) for w in sims)
             worker_before = sum(cpu_seconds(w) for w in workers)
@@ -444,8 +458,12 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
                 duration=scenario.duration,
             )
             load = run_loadgen(target, config)
+            bulk_fed = bulk.stop() if bulk is not None else None
             final_at, final = wait_final(server, load["accepted"], args.final_timeout)
             result = figures(scenario, load, final_at, final)
+            if bulk is not None:
+                result["bulk_rate"] = args.bulk_task
+                result["bulk_fed"] = bulk_fed
             # Every scenario measures the way back: receipts pushed to a callback URL.
             pushed_at = receiver.wait_for(load["accepted"], args.final_timeout)
             result["callbacks"] = receiver.reports
@@ -517,6 +535,11 @@ def report(r: dict[str, Any], label: str) -> None:
         if "callbacks" in r
         else ""
     )
+    bulk = (
+        f"  bulk task       {r['bulk_rate']}/s beside the load: {r['bulk_fed']} numbers fed\n"
+        if r.get("bulk_rate")
+        else ""
+    )
     print(
         f"== {r['scenario']} {label}: {r['numbers_per_request']} number(s)/request,"
         f" concurrency {r['concurrency']}\n"
@@ -526,7 +549,7 @@ def report(r: dict[str, Any], label: str) -> None:
         f"  {r['numbers_per_s']:.1f} numbers/s\n"
         f"  all final after {fmt(r['final_s'], '>9.2f')} s  {fmt(r['final_per_s'], '.1f')}"
         f" final/s  ({r['final']} final)\n"
-        f"{pushed}"
+        f"{pushed}{bulk}"
         f"  accept latency  p50 {r['p50_ms']:.1f}  p90 {r['p90_ms']:.1f}"
         f"  p99 {r['p99_ms']:.1f}  max {r['max_ms']:.1f} ms\n"
         f"  peak RSS        api {r['server_rss_mib']:.1f} MiB  worker {r['worker_rss_mib']:.1f} MiB"
