@@ -98,6 +98,19 @@ def feeder(p: Platform, clock: Clock) -> TaskFeeder:
     return TaskFeeder(p.db, p.settings.tz, clock=clock)
 
 
+async def running(
+    p: Platform, sh: Shop, listed: list[Row], start_in: float | None = None, **options: Any
+) -> tuple[int, Clock, TaskFeeder]:
+    """A confirmed task, the hand-driven clock it runs on, and a feeder on that clock."""
+    clock = Clock()
+    p.tasks.clock = clock
+    if start_in is not None:
+        options["start_at"] = clock.now + start_in
+    made = await upload(p, sh, listed, **options)
+    await p.tasks.confirm(sh.tenant_id, made.task_id)
+    return made.task_id, clock, feeder(p, clock)
+
+
 async def numbers(p: Platform, task_id: int) -> dict[int, int]:
     n = s.task_numbers
     q = select(n.c.state, func.count()).where(n.c.task_id == task_id).group_by(n.c.state)
@@ -155,13 +168,9 @@ async def test_an_upload_is_checked_rendered_and_kept_as_a_draft(platform: Platf
 @on_platform
 async def test_a_task_is_fed_at_its_rate_and_each_number_sent_once(platform: Platform) -> None:
     sh = await shop(platform)
-    clock = Clock()
-    platform.tasks.clock = clock
-    made = await upload(platform, sh, rows(250), rate=100)
-    await platform.tasks.confirm(sh.tenant_id, made.task_id)
+    task_id, clock, feed = await running(platform, sh, rows(250), rate=100)
     with pytest.raises(RuleViolation):
-        await platform.tasks.confirm(sh.tenant_id, made.task_id)
-    feed = feeder(platform, clock)
+        await platform.tasks.confirm(sh.tenant_id, task_id)
     clock.now += 0.5
     assert await feed.feed_round() == 50  # 100 a second for half a second
     assert await feed.feed_round() == 0  # nothing more is owed yet
@@ -169,13 +178,13 @@ async def test_a_task_is_fed_at_its_rate_and_each_number_sent_once(platform: Pla
     assert await feed.feed_round() == 100
     clock.now += 1
     assert await feed.feed_round() == 100
-    assert await message_states(platform, made.task_id) == {"QUEUED": 250}
+    assert await message_states(platform, task_id) == {"QUEUED": 250}
     assert await used_units(platform, sh.tenant_id) == 250
     clock.now += 1
     assert await feed.feed_round() == 0
-    task = await platform.tasks.task(sh.tenant_id, made.task_id)
+    task = await platform.tasks.task(sh.tenant_id, task_id)
     assert task.state == "finished"
-    progress = await platform.tasks.progress(sh.tenant_id, made.task_id)
+    progress = await platform.tasks.progress(sh.tenant_id, task_id)
     assert (progress["fed"], progress["percent"], progress["in_flight"]) == (250, 100, 250)
 
 
@@ -184,61 +193,53 @@ async def test_suspend_holds_what_was_not_handed_over_and_resume_sends_it(
     platform: Platform,
 ) -> None:
     sh = await shop(platform)
-    clock = Clock()
-    platform.tasks.clock = clock
-    made = await upload(platform, sh, rows(300), rate=100)
-    await platform.tasks.confirm(sh.tenant_id, made.task_id)
-    feed = feeder(platform, clock)
+    task_id, clock, feed = await running(platform, sh, rows(300), rate=100)
     clock.now += 1
     assert await feed.feed_round() == 100
     # A dispatcher has claimed 30 of them: those are on their way to the carrier.
     claimed = await platform.db.write(lambda c: outcomes.claim(c, 30, clock.now, 30))
     assert len(claimed) == 30
 
-    await platform.tasks.suspend(sh.tenant_id, made.task_id)
-    assert await message_states(platform, made.task_id) == {"SENDING": 30, "HELD": 70}
+    await platform.tasks.suspend(sh.tenant_id, task_id)
+    assert await message_states(platform, task_id) == {"SENDING": 30, "HELD": 70}
     assert await platform.db.write(lambda c: outcomes.claim(c, 100, clock.now, 30)) == []
     clock.now += 5
     assert await feed.feed_round() == 0  # a suspended task is not fed
     with pytest.raises(RuleViolation):
-        await platform.tasks.suspend(sh.tenant_id, made.task_id)
+        await platform.tasks.suspend(sh.tenant_id, task_id)
 
-    await platform.tasks.resume(sh.tenant_id, made.task_id)
-    assert await message_states(platform, made.task_id) == {"SENDING": 30, "QUEUED": 70}
+    await platform.tasks.resume(sh.tenant_id, task_id)
+    assert await message_states(platform, task_id) == {"SENDING": 30, "QUEUED": 70}
     assert await feed.feed_round() == 0  # resuming does not make up for the pause
     clock.now += 1
     assert await feed.feed_round() == 100
-    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 200, bulk.WAITING: 100}
+    assert await numbers(platform, task_id) == {bulk.ACCEPTED: 200, bulk.WAITING: 100}
 
 
 @on_platform
 async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
     sh = await shop(platform, units=1000)
-    clock = Clock()
-    platform.tasks.clock = clock
-    made = await upload(platform, sh, rows(300), rate=100)
-    await platform.tasks.confirm(sh.tenant_id, made.task_id)
-    feed = feeder(platform, clock)
+    task_id, clock, feed = await running(platform, sh, rows(300), rate=100)
     clock.now += 1
     await feed.feed_round()
     await platform.db.write(lambda c: outcomes.claim(c, 40, clock.now, 30))
-    await platform.tasks.suspend(sh.tenant_id, made.task_id)
-    await platform.tasks.cancel(sh.tenant_id, made.task_id)
+    await platform.tasks.suspend(sh.tenant_id, task_id)
+    await platform.tasks.cancel(sh.tenant_id, task_id)
 
-    assert await message_states(platform, made.task_id) == {"SENDING": 40, "CANCELLED": 60}
-    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 100, bulk.CANCELLED: 200}
+    assert await message_states(platform, task_id) == {"SENDING": 40, "CANCELLED": 60}
+    assert await numbers(platform, task_id) == {bulk.ACCEPTED: 100, bulk.CANCELLED: 200}
     assert await used_units(platform, sh.tenant_id) == 40
     assert await platform.db.read(ledger.check) == []
-    progress = await platform.tasks.progress(sh.tenant_id, made.task_id)
+    progress = await platform.tasks.progress(sh.tenant_id, task_id)
     assert progress["cancelled"] == 260
     # In the API's send records, a cancelled message is a failure that was never sent.
-    app_id = (await platform.tasks.task(sh.tenant_id, made.task_id)).app_id
+    app_id = (await platform.tasks.task(sh.tenant_id, task_id)).app_id
     _, records = await platform.reports.send_records(
         app_id, "+8613800000099", int(clock.now) - 60, int(clock.now) + 60, 10, 0
     )
     assert [(r["SendStatus"], r["StatusCode"]) for r in records] == [(4, "CANCELLED")]
     with pytest.raises(RuleViolation):
-        await platform.tasks.resume(sh.tenant_id, made.task_id)
+        await platform.tasks.resume(sh.tenant_id, task_id)
 
 
 @on_platform
@@ -246,37 +247,29 @@ async def test_an_empty_package_holds_the_task_until_units_are_added(
     platform: Platform,
 ) -> None:
     sh = await shop(platform, units=120)
-    clock = Clock()
-    platform.tasks.clock = clock
-    made = await upload(platform, sh, rows(200), rate=100)
-    await platform.tasks.confirm(sh.tenant_id, made.task_id)
-    feed = feeder(platform, clock)
+    task_id, clock, feed = await running(platform, sh, rows(200), rate=100)
     clock.now += 1
     assert await feed.feed_round() == 100
     clock.now += 1
     assert await feed.feed_round() == 20
-    task = await platform.tasks.task(sh.tenant_id, made.task_id)
+    task = await platform.tasks.task(sh.tenant_id, task_id)
     assert (task.state, task.hold_reason) == ("suspended", "package")
     # Nothing was refused for want of units: the 80 wait, and no REFUSED rows were written.
-    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 120, bulk.WAITING: 80}
-    assert "REFUSED" not in await message_states(platform, made.task_id)
+    assert await numbers(platform, task_id) == {bulk.ACCEPTED: 120, bulk.WAITING: 80}
+    assert "REFUSED" not in await message_states(platform, task_id)
 
     await platform.db.write(lambda c: accounts.grant_package(c, sh.tenant_id, 100))
-    await platform.tasks.resume(sh.tenant_id, made.task_id)
+    await platform.tasks.resume(sh.tenant_id, task_id)
     clock.now += 1
     assert await feed.feed_round() == 80
-    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 200}
+    assert await numbers(platform, task_id) == {bulk.ACCEPTED: 200}
     assert await platform.db.read(ledger.check) == []
 
 
 @on_platform
 async def test_a_scheduled_task_waits_for_its_start(platform: Platform) -> None:
     sh = await shop(platform)
-    clock = Clock()
-    platform.tasks.clock = clock
-    made = await upload(platform, sh, rows(10), rate=100, start_at=clock.now + 3600)
-    await platform.tasks.confirm(sh.tenant_id, made.task_id)
-    feed = feeder(platform, clock)
+    _, clock, feed = await running(platform, sh, rows(10), rate=100, start_in=3600)
     clock.now += 3599
     assert await feed.feed_round() == 0
     clock.now += 2
@@ -286,17 +279,14 @@ async def test_a_scheduled_task_waits_for_its_start(platform: Platform) -> None:
 @on_platform
 async def test_a_suspended_account_holds_its_running_task(platform: Platform) -> None:
     sh = await shop(platform)
-    clock = Clock()
-    platform.tasks.clock = clock
-    made = await upload(platform, sh, rows(10), rate=100)
-    await platform.tasks.confirm(sh.tenant_id, made.task_id)
+    task_id, clock, _ = await running(platform, sh, rows(10), rate=100)
     t = s.tenants
     await platform.db.write(
         lambda c: c.execute(update(t).where(t.c.id == sh.tenant_id).values(status="suspended"))
     )
     clock.now += 1
     assert await feeder(platform, clock).feed_round() == 0
-    task = await platform.tasks.task(sh.tenant_id, made.task_id)
+    task = await platform.tasks.task(sh.tenant_id, task_id)
     assert (task.state, task.hold_reason) == ("suspended", "account")
 
 
@@ -330,10 +320,7 @@ async def test_another_tenants_task_is_not_found(platform: Platform) -> None:
 @on_platform
 async def test_feeders_racing_send_each_number_once(platform: Platform) -> None:
     sh = await shop(platform, units=2000)
-    clock = Clock()
-    platform.tasks.clock = clock
-    made = await upload(platform, sh, rows(1500), rate=2000)
-    await platform.tasks.confirm(sh.tenant_id, made.task_id)
+    task_id, clock, _ = await running(platform, sh, rows(1500), rate=2000)
     # Four workers' feeders, each with its own connection pool, all owed the whole list.
     others = [Platform(platform.settings) for _ in range(3)]
     for other in others:
@@ -349,11 +336,11 @@ async def test_feeders_racing_send_each_number_once(platform: Platform) -> None:
             await other.stop()
     m = s.messages
     phones = await platform.db.read(
-        lambda c: c.execute(select(m.c.phone).where(m.c.task_id == made.task_id)).all()
+        lambda c: c.execute(select(m.c.phone).where(m.c.task_id == task_id)).all()
     )
     assert len(phones) == 1500 == len({p for (p,) in phones})
     assert await used_units(platform, sh.tenant_id) == 1500
-    assert await numbers(platform, made.task_id) == {bulk.ACCEPTED: 1500}
+    assert await numbers(platform, task_id) == {bulk.ACCEPTED: 1500}
 
 
 def test_a_long_list_is_stored_in_slices_and_is_a_draft_only_when_whole(
