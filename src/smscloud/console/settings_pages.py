@@ -223,8 +223,16 @@ class SettingsPages:
         found = await self._load_app(request)
         return None if found is None else found[0]
 
-    def _saved(self, request: Request) -> Response:
+    async def _store(self, app_id: int, values: dict[str, Any]) -> None:
+        """Write application settings; the caches see them at the next read."""
+        a = s.applications
+        await self.console.platform.db.write(
+            lambda c: c.execute(update(a).where(a.c.id == app_id).values(**values))
+        )
         self.console.platform.catalog.forget()
+
+    def _saved(self, request: Request) -> Response:
+        self.console.platform.catalog.forget()  # set_daily_limits writes without _store
         self.console.flash(request, "settings_saved", "ok")
         sdk_app_id = request.path_params["sdk_app_id"]
         return self.console.redirect(f"/console/apps/{sdk_app_id}/settings")
@@ -247,10 +255,7 @@ class SettingsPages:
                 errors[key] = f"{exc.code}: {exc.message}"
         if errors:
             return await self._settings(request, 400, errors=errors, values=values)
-        a = s.applications
-        await self.console.platform.db.write(
-            lambda c: c.execute(update(a).where(a.c.id == app.id).values(**values))
-        )
+        await self._store(app.id, values)
         return self._saved(request)
 
     async def test_push(self, request: Request, form: FormData) -> Response:
@@ -315,10 +320,7 @@ class SettingsPages:
         if errors:
             return await self._settings(request, 400, errors=errors, values=values)
         update_values["freq_allowlist"] = "\n".join(numbers)
-        a = s.applications
-        await self.console.platform.db.write(
-            lambda c: c.execute(update(a).where(a.c.id == app.id).values(**update_values))
-        )
+        await self._store(app.id, update_values)
         return self._saved(request)
 
     async def save_limits(self, request: Request, form: FormData) -> Response:
@@ -355,11 +357,7 @@ class SettingsPages:
         if app is None:
             return self.console.not_found(request)
         new_key = secrets.token_hex(16)
-        a = s.applications
-        await self.console.platform.db.write(
-            lambda c: c.execute(update(a).where(a.c.id == app.id).values(app_key=new_key))
-        )
-        self.console.platform.catalog.forget()
+        await self._store(app.id, {"app_key": new_key})
         return await self._settings(request, new_app_key=new_key)
 
     # -- tenant: API keys --------------------------------------------------------------------

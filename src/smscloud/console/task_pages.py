@@ -27,8 +27,9 @@ from smscloud.console.records_pages import sending_choices
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
-from smscloud.domain.templates import variable_indexes
+from smscloud.domain.templates import SmsType, variable_indexes
 from smscloud.services import send_tasks
+from smscloud.services.accept import units_left
 from smscloud.services.sending import in_marketing_hours
 from smscloud.store import schema as s
 
@@ -223,7 +224,7 @@ class TaskPages:
         if task.state == "running":
             if task.start_at > now:
                 return "scheduled"
-            if task.sms_type == 1 and not in_marketing_hours(now, self.tz):
+            if task.sms_type == SmsType.MARKETING and not in_marketing_hours(now, self.tz):
                 return "waiting"
         return str(task.state)
 
@@ -375,7 +376,7 @@ class TaskPages:
 
     # -- one task -------------------------------------------------------------------------
     async def _draft_context(self, tid: int, task: Any) -> dict[str, Any]:
-        n, p = s.task_numbers, s.packages
+        n = s.task_numbers
         now = time.time()
 
         def load(conn: Connection) -> dict[str, Any]:
@@ -399,11 +400,7 @@ class TaskPages:
                 .order_by(n.c.seq)
                 .limit(SHOWN_SAMPLES)
             ).all()
-            left = conn.execute(
-                select(func.coalesce(func.sum(p.c.amount - p.c.used), 0)).where(
-                    p.c.tenant_id == tid, p.c.effective_at <= now, p.c.expires_at > now
-                )
-            ).scalar_one()
+            left = units_left(conn, tid, now)
             tpl = s.templates
             template = conn.execute(
                 select(tpl.c.name, tpl.c.content).where(tpl.c.id == task.template_id)
@@ -475,9 +472,8 @@ class TaskPages:
             target = f"/console/tasks/{task_id}"
             try:
                 if name == "confirm":
-                    task = await self.tasks.task(tid, task_id)
-                    await self.tasks.confirm(tid, task_id)
-                    scheduled = task.start_at > time.time()
+                    start = await self.tasks.confirm(tid, task_id)
+                    scheduled = start > time.time()
                     self.c.flash(request, "tk_scheduled_ok" if scheduled else done, "ok")
                 else:
                     await getattr(self.tasks, name)(tid, task_id)

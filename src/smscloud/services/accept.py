@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 
 from smscloud.domain.frequency import FREQUENCY_MESSAGES, FrequencyPolicy, Sent, check_frequency
 from smscloud.domain.frequency import day_start as natural_day_start
@@ -145,10 +145,10 @@ def _opted_out(conn: Connection, requests: Sequence[AcceptRequest]) -> set[tuple
     return found
 
 
-def _packages(conn: Connection, tenant_id: int, now: float) -> list[list[int]]:
-    """Usable packages, the one expiring first first, as mutable [id, remaining]."""
+def _usable(tenant_id: int, now: float) -> Select[Any]:
+    """The tenant's packages with units left now, the one expiring first first."""
     p = s.packages
-    q = (
+    return (
         select(p.c.id, p.c.amount - p.c.used)
         .where(
             p.c.tenant_id == tenant_id,
@@ -158,9 +158,19 @@ def _packages(conn: Connection, tenant_id: int, now: float) -> list[list[int]]:
         )
         .order_by(p.c.expires_at, p.c.id)
     )
+
+
+def _packages(conn: Connection, tenant_id: int, now: float) -> list[list[int]]:
+    """Usable packages as mutable [id, remaining], locked on PostgreSQL for the debit."""
+    q = _usable(tenant_id, now)
     if conn.dialect.name == "postgresql":
         q = q.with_for_update()
     return [[int(pid), int(left)] for pid, left in conn.execute(q)]
+
+
+def units_left(conn: Connection, tenant_id: int, now: float) -> int:
+    """Units a send could use now: what ACCEPT would find in the tenant's packages."""
+    return sum(int(left) for _, left in conn.execute(_usable(tenant_id, now)))
 
 
 def _debit(wallet: list[list[int]], units: int) -> list[tuple[int, int]] | None:

@@ -40,6 +40,7 @@ from smscloud.services.sending import (
     content_key,
     in_marketing_hours,
     param_length_limit,
+    usable_tenant,
 )
 from smscloud.store import schema as s
 from smscloud.store.database import Database, inserted_id, run_many
@@ -161,8 +162,9 @@ class TaskService:
             )
         return Draft(task_id, plan)
 
-    async def confirm(self, tenant_id: int, task_id: int) -> None:
-        """Start a draft (at its start time); the template and signature are checked again."""
+    async def confirm(self, tenant_id: int, task_id: int) -> float:
+        """Start a draft (at its start time, which is returned); the template and signature
+        are checked again."""
         task = await self.task(tenant_id, task_id)
         if task.state != "draft":
             raise RuleViolation("FailedOperation", "The task was confirmed already.")
@@ -182,6 +184,7 @@ class TaskService:
         )
         if not changed:
             raise RuleViolation("FailedOperation", "The task was confirmed already.")
+        return start
 
     async def discard(self, tenant_id: int, task_id: int) -> None:
         """Delete a draft that was not confirmed."""
@@ -418,8 +421,9 @@ def feed(conn: Connection, task_id: int, now: float, tz: ZoneInfo, free_units: i
     owed = min(int(task.rate * min(now - task.fed_at, BURST_SECONDS)), MAX_FEED)
     if owed < 1:
         return Fed()
-    tenant = load_tenant(conn, task.tenant_id)
-    if tenant is None or not tenant.active or not tenant.verified or not tenant.sms_active:
+    try:
+        usable_tenant(load_tenant(conn, task.tenant_id))
+    except RuleViolation:
         hold(conn, task_id, "account")
         return Fed(held="account")
     if postpaid.in_arrears(conn, task.tenant_id, now):
