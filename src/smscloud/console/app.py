@@ -54,12 +54,15 @@ def _secret(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _password_errors(password: str) -> str | None:
+def _password_errors(password: str, again: str) -> dict[str, str]:
+    """A new password's problems, by field: its length, then the second typing."""
     if len(password) < auth.MIN_PASSWORD:
-        return "err_password_short"
+        return {"password": "err_password_short"}
     if len(password) > MAX_PASSWORD:
-        return "err_password_long"
-    return None
+        return {"password": "err_password_long"}
+    if password != again:
+        return {"password2": "err_password_match"}
+    return {}
 
 
 class Console:
@@ -174,11 +177,7 @@ class Console:
             errors["name"] = "err_too_long"
         if values["account_type"] not in ("individual", "enterprise"):
             errors["account_type"] = "err_type"
-        problem = _password_errors(password)
-        if problem:
-            errors["password"] = problem
-        elif password != password2:
-            errors["password2"] = "err_password_match"
+        errors |= _password_errors(password, password2)
         if not errors:
             password_hash = await auth.hash_password(password)
 
@@ -372,11 +371,7 @@ class Console:
             if not (await auth.verify_password(current, stored)).ok:
                 self.limiter.fail(email, ip)
                 errors["current"] = "err_current_password"
-        problem = _password_errors(new)
-        if problem:
-            errors["password"] = problem
-        elif new != new2:
-            errors["password2"] = "err_password_match"
+        errors |= _password_errors(new, new2)
         if errors:
             context = {"area": "console", "user": request.session, "errors": errors}
             return self.render(request, "console/password.html", context, status)
