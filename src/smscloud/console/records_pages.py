@@ -22,6 +22,7 @@ from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import describe_phone
 from smscloud.domain.segments import billed_parts
 from smscloud.domain.templates import SmsType, compose, render, variable_indexes
+from smscloud.services.reports import FINAL
 from smscloud.services.sending import SendRequest
 from smscloud.store import schema as s
 
@@ -388,7 +389,7 @@ class RecordsPages:
         )
         if row is None:
             return self.c.not_found(request)
-        final = row.state in (*FAILED_STATES, "DELIVERED", "UNKNOWN", "REFUSED")
+        final = row.state in (*FINAL, "REFUSED")
         context = self._base(request) | {"m": row, "final": final}
         return self.c.render(request, "console/records_detail.html", context)
 

@@ -50,6 +50,15 @@ _WANTED = (
 CALLBACK_DUE_IF_WANTED = f"callback_state = {_WANTED}, callback_next_at = ?"
 
 
+def reported(now: float) -> dict[str, Any]:
+    """Column values that make a message's final state due to pulls and to its callback."""
+    return {
+        "report_state": 1,
+        "callback_state": literal_column(_WANTED),
+        "callback_next_at": now,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     id: int
@@ -199,9 +208,7 @@ def record_submits(
                 receipt_code=bindparam("code"),
                 done_at=now,
                 lease_until=None,
-                report_state=1,
-                callback_state=literal_column(_WANTED),
-                callback_next_at=now,
+                **reported(now),
             ),
             [
                 {
@@ -447,9 +454,7 @@ def expire_silent(conn: Connection, older_than: float, now: float) -> int:
             state="UNKNOWN",
             receipt_code="UNKNOWN",
             done_at=now,
-            report_state=1,
-            callback_state=literal_column(_WANTED),
-            callback_next_at=now,
+            **reported(now),
         )
     )
     return int(result.rowcount or 0)

@@ -19,7 +19,8 @@ m, rp = s.messages, s.replies
 PULL_MAX = 100
 BY_PHONE_DAYS = 7
 RECORD_HOURS = 72
-FINAL = ("DELIVERED", "UNDELIVERED", "EXPIRED", "REJECTED", "UNKNOWN", "FAILED")
+# CANCELLED: accepted for a bulk task that was cancelled before a carrier had it.
+FINAL = ("DELIVERED", "UNDELIVERED", "EXPIRED", "REJECTED", "UNKNOWN", "FAILED", "CANCELLED")
 
 
 def pull_limit(limit: int) -> int:
@@ -243,7 +244,7 @@ class Reports:
             status = 1
         elif r.state == "DELIVERED":
             status = 2
-        elif r.state in FINAL or r.state == "CANCELLED":  # a cancelled bulk task's: never sent
+        elif r.state in FINAL:
             status = 4
         else:
             status = 3

@@ -374,7 +374,8 @@ def hold(conn: Connection, task_id: int, reason: str) -> None:
 
 
 def cancel(conn: Connection, task_id: int, now: float) -> None:
-    """Cancel a task: waiting numbers, and messages not handed to a carrier, refunded."""
+    """Cancel a task: waiting numbers, and messages not handed to a carrier, refunded. Those
+    messages were accepted, so their end is reported like any other final state."""
     conn.execute(update(t).where(t.c.id == task_id).values(state="cancelled", finished_at=now))
     conn.execute(
         update(n)
@@ -394,7 +395,9 @@ def cancel(conn: Connection, task_id: int, now: float) -> None:
         conn.execute(
             update(m)
             .where(m.c.id.in_(chunk), m.c.state.in_(("HELD", "QUEUED")))
-            .values(state="CANCELLED", done_at=now, receipt_code="CANCELLED")
+            .values(
+                state="CANCELLED", done_at=now, receipt_code="CANCELLED", **outcomes.reported(now)
+            )
         )
         outcomes.refund(conn, chunk)
 
