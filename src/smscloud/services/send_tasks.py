@@ -107,11 +107,14 @@ class TaskService:
         international = tpl.international == 1
         sms_type, sign = await self.sender.check_rights(tenant, tpl, international, sign_name)
         if rate not in RATES:
-            raise RuleViolation("InvalidParameterValue", f"The rate must be one of {RATES}.")
+            speeds = ", ".join(str(r) for r in RATES)
+            raise RuleViolation(
+                "InvalidParameterValue", f"The speed must be one of {speeds} numbers a second."
+            )
         now = self.clock()
         if start_at is not None and not now - 60 <= start_at <= now + MAX_SCHEDULE:
             raise RuleViolation(
-                "InvalidParameterValue", "The start time must be within the next 30 days."
+                "InvalidParameterValue", "The start time must be between now and 30 days ahead."
             )
         plan = await asyncio.to_thread(
             bulk.plan_rows,
