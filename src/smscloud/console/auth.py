@@ -8,7 +8,6 @@ Hashing runs in a thread so the event loop never blocks on it.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import time
 from collections import deque
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smscloud.private_files import create_once
 from smscloud.services import passwords
 
 Clock = Callable[[], float]
@@ -53,15 +53,10 @@ async def verify_password(password: str, encoded: str | None) -> Verdict:
 def load_secret(data_dir: Path) -> str:
     """The key that signs session cookies, made (mode 0600) on first start and kept."""
     path = data_dir / SECRET_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        secret = secrets.token_urlsafe(48)
-        out.write(secret + "\n")
-    return secret
+    secret = secrets.token_urlsafe(48)
+    if create_once(path, (secret + "\n").encode()):
+        return secret
+    return path.read_text().strip()
 
 
 @dataclass
