@@ -125,6 +125,7 @@ def test_a_loose_data_directory_is_tightened_at_start(tmp_path: Path) -> None:
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
+@pytest.mark.slow
 def test_smscloud_serve_keeps_its_data_private(
     tmp_path: Path, umask: int, processes: Callable[..., ServeProcess]
 ) -> None:

@@ -34,8 +34,9 @@ from smscloud.console import (
     task_pages,
 )
 from smscloud.console.forms import text as _field
+from smscloud.domain import login_limits
 from smscloud.platform import Platform
-from smscloud.services import accounts, ledger
+from smscloud.services import accounts, ledger, login_gate
 from smscloud.store import schema as s
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -54,6 +55,11 @@ def _secret(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _rate_error(minutes: int) -> dict[str, Any]:
+    """The page's error for a refused log-in: "try again in N minutes"."""
+    return {"error": "err_rate_1" if minutes == 1 else "err_rate", "minutes": minutes}
+
+
 def _password_errors(password: str, again: str) -> dict[str, str]:
     """A new password's problems, by field: its length, then the second typing."""
     if len(password) < auth.MIN_PASSWORD:
@@ -66,12 +72,17 @@ def _password_errors(password: str, again: str) -> dict[str, str]:
 
 
 class Console:
-    """The pages of both areas, sharing one template environment and one rate limiter."""
+    """The pages of both areas, sharing one template environment and the log-in limits."""
 
     def __init__(self, platform: Platform, *, clock: auth.Clock = time.time) -> None:
         self.platform = platform
         self.clock = clock
-        self.limiter = auth.RateLimiter(clock=clock)
+        settings = platform.settings
+        self.limits = login_limits.Limits(
+            per_account=settings.login_failures_per_account,
+            per_address=settings.login_failures_per_address,
+            window=settings.login_window_minutes * 60.0,
+        )
         self.env = Environment(
             loader=PackageLoader("smscloud.console", "templates"),
             autoescape=select_autoescape(default=True),
@@ -117,6 +128,21 @@ class Console:
 
     def ip(self, request: Request) -> str:
         return request.client.host if request.client else "?"
+
+    # -- log-in limits ----------------------------------------------------------------------
+    async def reserve_check(self, request: Request, account: str) -> int | None:
+        """Reserve a password check for ``account`` from this client before checking it:
+        None when allowed, else the minutes to wait."""
+        now, address = self.clock(), login_limits.address_key(self.ip(request))
+        refused = await self.platform.db.write(
+            lambda c: login_gate.reserve_check(c, account, address, now, self.limits)
+        )
+        return None if refused is None else refused.minutes(now)
+
+    async def check_passed(self, request: Request, account: str) -> None:
+        """The reserved check proved the password: it counts as no failure."""
+        address = login_limits.address_key(self.ip(request))
+        await self.platform.db.write(lambda c: login_gate.check_passed(c, account, address))
 
     # -- guards -----------------------------------------------------------------------------
     def posted(self, handler: FormHandler) -> Handler:
@@ -213,10 +239,10 @@ class Console:
     async def login(self, request: Request, form: FormData) -> Response:
         email = _field(form, "email").lower()
         password = _secret(form, "password")
-        ip = self.ip(request)
         context: dict[str, Any] = {"area": "console", "values": {"email": email}}
-        if self.limiter.blocked(email, ip):
-            return self.render(request, "console/login.html", context | {"error": "err_rate"}, 429)
+        account = login_limits.account_key(TENANT, email)
+        if (wait := await self.reserve_check(request, account)) is not None:
+            return self.render(request, "console/login.html", context | _rate_error(wait), 429)
         u = s.tenant_users
         row = await self.platform.db.read(
             lambda c: c.execute(
@@ -225,9 +251,8 @@ class Console:
         )
         verdict = await auth.verify_password(password, row.password_hash if row else None)
         if row is None or not verdict.ok:
-            self.limiter.fail(email, ip)
             return self.render(request, "console/login.html", context | {"error": "err_login"}, 400)
-        self.limiter.reset(email, ip)
+        await self.check_passed(request, account)
         if verdict.new_hash:
             await self._store_hash(u, int(row.id), verdict.new_hash)
         auth.sign_in(
@@ -353,27 +378,27 @@ class Console:
     async def change_password(self, request: Request, form: FormData) -> Response:
         if not self.signed_in(request, TENANT):
             return self.redirect("/console/login")
-        uid, email, ip = (
-            int(request.session["uid"]),
-            str(request.session["email"]),
-            self.ip(request),
-        )
+        uid, email = int(request.session["uid"]), str(request.session["email"])
         current, new, new2 = (_secret(form, k) for k in ("current", "password", "password2"))
         errors: dict[str, str] = {}
         status = 400
         u = s.tenant_users
-        if self.limiter.blocked(email, ip):
-            errors["current"], status = "err_rate", 429
+        account = login_limits.account_key(TENANT, email)
+        if (wait := await self.reserve_check(request, account)) is not None:
+            refused = _rate_error(wait)
+            errors["current"], status = refused["error"], 429
         else:
             stored = await self.platform.db.read(
                 lambda c: c.execute(select(u.c.password_hash).where(u.c.id == uid)).scalar()
             )
-            if not (await auth.verify_password(current, stored)).ok:
-                self.limiter.fail(email, ip)
+            if (await auth.verify_password(current, stored)).ok:
+                await self.check_passed(request, account)
+            else:
                 errors["current"] = "err_current_password"
         errors |= _password_errors(new, new2)
         if errors:
-            context = {"area": "console", "user": request.session, "errors": errors}
+            context: dict[str, Any] = {"area": "console", "user": request.session}
+            context |= {"errors": errors, "minutes": wait}
             return self.render(request, "console/password.html", context, status)
         await self._store_hash(u, uid, await auth.hash_password(new))
         session = dict(request.session)
@@ -392,11 +417,10 @@ class Console:
     async def admin_login(self, request: Request, form: FormData) -> Response:
         username = _field(form, "username")
         password = _secret(form, "password")
-        ip = self.ip(request)
         context: dict[str, Any] = {"area": "admin", "values": {"username": username}}
-        key = "operator:" + username
-        if self.limiter.blocked(key, ip):
-            return self.render(request, "admin/login.html", context | {"error": "err_rate"}, 429)
+        account = login_limits.account_key(OPERATOR, username)
+        if (wait := await self.reserve_check(request, account)) is not None:
+            return self.render(request, "admin/login.html", context | _rate_error(wait), 429)
         o = s.operators
         row = await self.platform.db.read(
             lambda c: c.execute(
@@ -405,10 +429,9 @@ class Console:
         )
         verdict = await auth.verify_password(password, row.password_hash if row else None)
         if row is None or not verdict.ok:
-            self.limiter.fail(key, ip)
             context["error"] = "err_admin_login"
             return self.render(request, "admin/login.html", context, 400)
-        self.limiter.reset(key, ip)
+        await self.check_passed(request, account)
         if verdict.new_hash:
             await self._store_hash(o, int(row.id), verdict.new_hash)
         auth.sign_in(

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
-from collections import deque
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +19,6 @@ from smscloud.services import passwords
 
 Clock = Callable[[], float]
 IDLE_SECONDS = 2 * 3600  # a session unused this long is over
-MAX_FAILURES = 5  # failed logins per email and IP ...
-FAILURE_WINDOW = 15 * 60  # ... within this many seconds, then refused until they age out
 MIN_PASSWORD = 10
 SECRET_FILE = "console-secret"
 
@@ -57,40 +53,6 @@ def load_secret(data_dir: Path) -> str:
     if create_once(path, (secret + "\n").encode()):
         return secret
     return path.read_text().strip()
-
-
-@dataclass
-class RateLimiter:
-    """Failed logins per key (email + IP); a key with ``limit`` failures in ``window`` seconds
-    is refused until the oldest of them ages out."""
-
-    limit: int = MAX_FAILURES
-    window: float = FAILURE_WINDOW
-    clock: Clock = time.time
-    _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        now = self.clock()
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            self._failures.pop(key, None)
-        return times
-
-    def blocked(self, email: str, ip: str) -> bool:
-        return len(self._recent((email.lower(), ip))) >= self.limit
-
-    def fail(self, email: str, ip: str) -> None:
-        key = (email.lower(), ip)
-        times = self._recent(key)
-        times.append(self.clock())
-        self._failures[key] = times
-        if len(self._failures) > 100_000:  # bound memory under a flood of distinct keys
-            self._failures.pop(next(iter(self._failures)))
-
-    def reset(self, email: str, ip: str) -> None:
-        self._failures.pop((email.lower(), ip), None)
 
 
 def touch(session: MutableMapping[str, Any], now: float, idle: float = IDLE_SECONDS) -> bool:
