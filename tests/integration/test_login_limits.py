@@ -12,12 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Connection
 from starlette.applications import Starlette
 
 from smscloud.console.app import console_routes
 from smscloud.domain.login_limits import Limits, Refused
 from smscloud.services import accounts, login_gate
 from smscloud.store.database import Database
+from smscloud.store.migrate import upgrade
+from tests.conftest import make_settings
 from tests.integration.test_console_http import PASSWORD, base, csrf_of, login, post_form, signup
 from tests.support import postgres
 from tests.support.live import LiveServer, free_port
@@ -58,8 +61,6 @@ def statuses(responses: list[httpx.Response]) -> dict[int, int]:
 def test_two_writers_reserving_at_once_admit_only_the_limit(database_url: str) -> None:
     """Two stores on one database (as two processes have), forty reservations at once."""
     stores = [Database(database_url) for _ in range(2)]
-    from smscloud.store.migrate import upgrade
-
     upgrade(stores[0].engine)
     for store in stores:
         store.start()
@@ -139,21 +140,17 @@ def test_two_processes_on_one_postgresql_share_the_limit(
 
 def test_the_refusal_counts_down_and_ends_with_the_window(tmp_path: Path) -> None:
     """Both languages, with a clock the test moves; per account, then per client address."""
-    from tests.conftest import make_settings
-
     settings = make_settings(
         tmp_path, f"sqlite:///{tmp_path / 'limits.db'}", login_failures_per_address=PER_ACCOUNT + 3
     )
     with LiveServer(settings) as live:
-        for i in range(5):
-            live.admin(
-                lambda c, i=i: accounts.create_tenant_user(
-                    c,
-                    accounts.create_tenant(c, f"T{i}", "individual")["id"],
-                    f"u{i}@example.com",
-                    PASSWORD,
-                )
-            )
+
+        def users(c: Connection) -> None:
+            for i in range(5):
+                tenant = accounts.create_tenant(c, f"T{i}", "individual")
+                accounts.create_tenant_user(c, tenant["id"], f"u{i}@example.com", PASSWORD)
+
+        live.admin(users)
         now = [1_000_000.0]
         app = Starlette(routes=console_routes(live.platform, clock=lambda: now[0]))
 
@@ -195,8 +192,6 @@ def test_the_refusal_counts_down_and_ends_with_the_window(tmp_path: Path) -> Non
 
 
 def test_wrong_current_passwords_count_against_the_account(tmp_path: Path) -> None:
-    from tests.conftest import make_settings
-
     with (
         LiveServer(make_settings(tmp_path, f"sqlite:///{tmp_path / 'cp.db'}")) as live,
         httpx.Client(base_url=base(live)) as client,

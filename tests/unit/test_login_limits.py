@@ -68,9 +68,14 @@ def test_a_success_gives_one_check_back() -> None:
 
 
 def test_limits_must_be_positive() -> None:
-    for bad in ({"per_account": 0}, {"per_address": 0}, {"window": 0.0}):
-        with pytest.raises(ValueError):
-            Limits(**bad)  # type: ignore[arg-type]
+    for bad in (Limits(per_account=1), Limits(per_address=1), Limits(window=1.0)):
+        assert bad  # the smallest allowed values
+    with pytest.raises(ValueError):
+        Limits(per_account=0)
+    with pytest.raises(ValueError):
+        Limits(per_address=0)
+    with pytest.raises(ValueError):
+        Limits(window=0.0)
 
 
 def test_account_keys_are_per_realm_and_case_blind() -> None:

@@ -1,8 +1,9 @@
-"""Console security: password hashing, login rate limiting, session keys and idle expiry.
+"""Console security: password hashing, the cookie key, and signing a browser in.
 
 Passwords are ``services.passwords`` (argon2id; older scrypt hashes verify and are replaced
-by argon2 on the next good login), hashed and checked in a thread.
-Hashing runs in a thread so the event loop never blocks on it.
+by argon2 on the next good login), hashed and checked in a thread so the event loop never
+blocks on it. Log-in limits are ``services/login_gate.py``; sessions are rows checked on every
+request (``console/session_guard.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from smscloud.private_files import create_once
 from smscloud.services import passwords
 
 Clock = Callable[[], float]
-IDLE_SECONDS = 2 * 3600  # a session unused this long is over
 MIN_PASSWORD = 10
 SECRET_FILE = "console-secret"
 
@@ -55,22 +55,10 @@ def load_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def touch(session: MutableMapping[str, Any], now: float, idle: float = IDLE_SECONDS) -> bool:
-    """Whether the signed-in session is still alive; marks it used now. An idle one is
-    cleared (the user must log in again)."""
-    if "uid" not in session:
-        return False
-    last = session.get("seen")
-    if not isinstance(last, int | float) or now - last > idle:
-        session.clear()
-        return False
-    session["seen"] = now
-    return True
-
-
-def sign_in(session: MutableMapping[str, Any], values: dict[str, Any], now: float) -> None:
-    """A fresh session for a user who just proved who they are (new CSRF token too)."""
+def sign_in(session: MutableMapping[str, Any], values: dict[str, Any], token: str) -> None:
+    """A fresh cookie session for a user who just proved who they are: ``values`` (realm, ids,
+    name), the server-side session's ``token`` and a new CSRF token."""
     session.clear()
     session.update(values)
-    session["seen"] = now
+    session["sid"] = token
     session["csrf"] = secrets.token_urlsafe(32)

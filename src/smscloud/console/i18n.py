@@ -129,6 +129,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "登录失败次数过多，请 1 分钟后再试。",
         "Too many failed attempts; try again in a minute.",
     ),
+    "err_suspended": (
+        "该账号已被停用，请联系运营人员。",
+        "This account is suspended; please contact the operator.",
+    ),
     "err_current_password": ("当前密码错误。", "The current password is wrong."),
     "signed_up": ("注册成功，请登录。", "Your account is ready; please log in."),
     "logged_out": ("您已退出。", "You are logged out."),
