@@ -18,6 +18,7 @@ from smscloud.billing.money import format_yuan_exact
 from smscloud.billing.prices import CSV_HEADER, to_csv
 from smscloud.config import Settings
 from smscloud.domain.errors import RuleViolation
+from smscloud.private_files import write_private
 from smscloud.services import postpaid
 
 __all__ = ["actions", "register"]
@@ -72,7 +73,7 @@ def _export_prices(conn: Connection, out: Path | None) -> Any:
             for row in postpaid.load_prices(conn)
         ]
     table = postpaid.load_prices(conn)
-    out.write_text(to_csv(table), encoding="utf-8")
+    write_private(out, to_csv(table).encode("utf-8"))
     return {"out": str(out), "prices": len(table)}
 
 
@@ -86,7 +87,7 @@ def _export_bill(conn: Connection, bill_id: int, fmt: str, out: Path, settings: 
         if fmt == "pdf"
         else bill_csv(stored, settings.tz).encode("utf-8")
     )
-    out.write_bytes(data)
+    write_private(out, data)
     return {
         "id": bill_id,
         "month": stored.month,

@@ -51,6 +51,16 @@ class Settings:
     # smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host sends through SMTP.
     smtp_url: str = ""
     mail_from: str = "smscloud <noreply@localhost>"
+    # Console log-ins: password checks that may fail per account and per client address in
+    # a window, after which both are refused until the window ends (counted in the database,
+    # so shared by every process). Guessing stays slow; a typo costs nobody a lock-out.
+    login_window_minutes: int = 15
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20  # an office behind one NAT address has many users
+    # Console sessions end after this long without a request, and this long after log-in
+    # whatever the use (a stolen cookie does not live for ever).
+    session_idle_minutes: int = 120
+    session_max_hours: int = 12
     free_monthly_units: int = 100  # the free allowance of domestic SMS every calendar month
     log_level: str = "info"
     demo_seed: bool = True  # ``serve`` seeds the demo operator and tenant on an empty database

@@ -14,6 +14,7 @@ from smscloud.delivery.callbacks import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
 from smscloud.delivery.notifier import Notifier
 from smscloud.notify.mail import mailer_from_settings
+from smscloud.private_files import private_dir
 from smscloud.services.carriers import load_carriers, load_routes
 from smscloud.services.catalog import Catalog
 from smscloud.services.registry import Registry
@@ -33,7 +34,7 @@ class Platform:
 
     def __init__(self, settings: Settings, *, carrier: Carrier | None = None) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)  # secrets live there: the service's user only
         self.db = Database(
             settings.resolved_database_url,
             commit_window_ms=settings.commit_window_ms,

@@ -11,6 +11,7 @@ import phonenumbers
 from sqlalchemy import Connection, func, insert, select
 
 from smscloud.billing.prices import SMS_INTL
+from smscloud.private_files import write_private
 from smscloud.services import accounts
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
@@ -123,8 +124,7 @@ def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
         "notice_template": DEMO_NOTICE,
     }
     path = data_dir / CREDENTIALS_FILE
-    path.write_text(json.dumps(creds, ensure_ascii=False, indent=2) + "\n")
-    path.chmod(0o600)
+    write_private(path, (json.dumps(creds, ensure_ascii=False, indent=2) + "\n").encode())
     return creds
 
 

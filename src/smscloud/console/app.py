@@ -2,7 +2,8 @@
 
 Server-rendered pages (Jinja2) with htmx for the live parts. Each area has its own signed
 session cookie (its own name, path and key), so an operator session and a tenant session
-never stand in for each other. Every tenant query filters by the session's tenant id.
+never stand in for each other, and its own ``SessionGuard`` that checks the cookie's session
+against the database on every request. Every tenant query filters by the session's tenant id.
 """
 
 from __future__ import annotations
@@ -34,15 +35,19 @@ from smscloud.console import (
     task_pages,
 )
 from smscloud.console.forms import text as _field
+from smscloud.console.session_guard import SessionGuard
+from smscloud.console.session_guard import signed_in as checked_session
+from smscloud.domain import login_limits
+from smscloud.domain.session_expiry import SessionLimits
 from smscloud.platform import Platform
-from smscloud.services import accounts, ledger
+from smscloud.services import accounts, console_sessions, ledger, login_gate
 from smscloud.store import schema as s
 
 Handler = Callable[[Request], Awaitable[Response]]
 FormHandler = Callable[[Request, FormData], Awaitable[Response]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PASSWORD = 1024
-TENANT, OPERATOR = "tenant", "operator"
+TENANT, OPERATOR = console_sessions.TENANT, console_sessions.OPERATOR
 
 
 class EmailTakenError(Exception):
@@ -52,6 +57,11 @@ class EmailTakenError(Exception):
 def _secret(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _rate_error(minutes: int) -> dict[str, Any]:
+    """The page's error for a refused log-in: "try again in N minutes"."""
+    return {"error": "err_rate_1" if minutes == 1 else "err_rate", "minutes": minutes}
 
 
 def _password_errors(password: str, again: str) -> dict[str, str]:
@@ -66,12 +76,21 @@ def _password_errors(password: str, again: str) -> dict[str, str]:
 
 
 class Console:
-    """The pages of both areas, sharing one template environment and one rate limiter."""
+    """The pages of both areas, sharing one template environment and the log-in limits."""
 
     def __init__(self, platform: Platform, *, clock: auth.Clock = time.time) -> None:
         self.platform = platform
         self.clock = clock
-        self.limiter = auth.RateLimiter(clock=clock)
+        settings = platform.settings
+        self.limits = login_limits.Limits(
+            per_account=settings.login_failures_per_account,
+            per_address=settings.login_failures_per_address,
+            window=settings.login_window_minutes * 60.0,
+        )
+        self.session_limits = SessionLimits(
+            idle=settings.session_idle_minutes * 60.0,
+            lifetime=settings.session_max_hours * 3600.0,
+        )
         self.env = Environment(
             loader=PackageLoader("smscloud.console", "templates"),
             autoescape=select_autoescape(default=True),
@@ -118,6 +137,21 @@ class Console:
     def ip(self, request: Request) -> str:
         return request.client.host if request.client else "?"
 
+    # -- log-in limits ----------------------------------------------------------------------
+    async def reserve_check(self, request: Request, account: str) -> int | None:
+        """Reserve a password check for ``account`` from this client before checking it:
+        None when allowed, else the minutes to wait."""
+        now, address = self.clock(), login_limits.address_key(self.ip(request))
+        refused = await self.platform.db.write(
+            lambda c: login_gate.reserve_check(c, account, address, now, self.limits)
+        )
+        return None if refused is None else refused.minutes(now)
+
+    async def check_passed(self, request: Request, account: str) -> None:
+        """The reserved check proved the password: it counts as no failure."""
+        address = login_limits.address_key(self.ip(request))
+        await self.platform.db.write(lambda c: login_gate.check_passed(c, account, address))
+
     # -- guards -----------------------------------------------------------------------------
     def posted(self, handler: FormHandler) -> Handler:
         """A POST handler, run only with the session's CSRF token (else a 403 page)."""
@@ -147,13 +181,30 @@ class Console:
         return self.redirect("/console/login")
 
     def signed_in(self, request: Request, realm: str) -> bool:
-        session = request.session
-        if session.get("realm") != realm:
+        """Whether this request's session was found live in ``realm`` by the session guard."""
+        return checked_session(request.scope, realm) is not None
+
+    async def start_session(
+        self, request: Request, realm: str, row: Any, verdict: auth.Verdict, values: dict[str, Any]
+    ) -> bool:
+        """Sign the browser in as ``row``'s user, whose password was just verified; False
+        when the account changed meanwhile (its password, or its tenant suspended)."""
+        now = self.clock()
+        token = await self.platform.db.write(
+            lambda c: console_sessions.start(
+                c,
+                realm,
+                int(row.id),
+                str(row.password_hash),
+                now,
+                self.session_limits,
+                new_hash=verdict.new_hash,
+            )
+        )
+        if token is None:
             return False
-        if auth.touch(session, self.clock()):
-            return True
-        self.flash(request, "expired", "warn")
-        return False
+        auth.sign_in(request.session, {"realm": realm, "uid": int(row.id)} | values, token)
+        return True
 
     # -- tenant pages -------------------------------------------------------------------------
     async def signup_page(self, request: Request) -> Response:
@@ -213,39 +264,36 @@ class Console:
     async def login(self, request: Request, form: FormData) -> Response:
         email = _field(form, "email").lower()
         password = _secret(form, "password")
-        ip = self.ip(request)
         context: dict[str, Any] = {"area": "console", "values": {"email": email}}
-        if self.limiter.blocked(email, ip):
-            return self.render(request, "console/login.html", context | {"error": "err_rate"}, 429)
-        u = s.tenant_users
+        account = login_limits.account_key(TENANT, email)
+        if (wait := await self.reserve_check(request, account)) is not None:
+            return self.render(request, "console/login.html", context | _rate_error(wait), 429)
+        u, t = s.tenant_users, s.tenants
         row = await self.platform.db.read(
             lambda c: c.execute(
-                select(u.c.id, u.c.tenant_id, u.c.password_hash).where(u.c.email == email)
+                select(u.c.id, u.c.tenant_id, u.c.password_hash, t.c.status)
+                .join_from(u, t, t.c.id == u.c.tenant_id)
+                .where(u.c.email == email)
             ).first()
         )
         verdict = await auth.verify_password(password, row.password_hash if row else None)
         if row is None or not verdict.ok:
-            self.limiter.fail(email, ip)
             return self.render(request, "console/login.html", context | {"error": "err_login"}, 400)
-        self.limiter.reset(email, ip)
-        if verdict.new_hash:
-            await self._store_hash(u, int(row.id), verdict.new_hash)
-        auth.sign_in(
-            request.session,
-            {"realm": TENANT, "uid": int(row.id), "tid": int(row.tenant_id), "email": email},
-            self.clock(),
-        )
+        await self.check_passed(request, account)
+        if row.status != "active":  # told only to whoever knows the password
+            context["error"] = "err_suspended"
+            return self.render(request, "console/login.html", context, 403)
+        values = {"tid": int(row.tenant_id), "email": email}
+        if not await self.start_session(request, TENANT, row, verdict, values):
+            return self.render(request, "console/login.html", context | {"error": "err_login"}, 400)
         return self.redirect("/console/")
-
-    async def _store_hash(self, table: Any, row_id: int, new_hash: str) -> None:
-        await self.platform.db.write(
-            lambda c: c.execute(
-                update(table).where(table.c.id == row_id).values(password_hash=new_hash)
-            )
-        )
 
     async def logout(self, request: Request, form: FormData) -> Response:
         area = self._area(request)
+        token = request.session.get("sid")
+        if isinstance(token, str):  # ended for every copy of the cookie, not just this one
+            key = console_sessions.token_key(token)
+            await self.platform.db.write(lambda c: console_sessions.end(c, key))
         request.session.clear()
         self.flash(request, "logged_out", "ok")
         return self.redirect(f"/{area}/login")
@@ -353,31 +401,35 @@ class Console:
     async def change_password(self, request: Request, form: FormData) -> Response:
         if not self.signed_in(request, TENANT):
             return self.redirect("/console/login")
-        uid, email, ip = (
-            int(request.session["uid"]),
-            str(request.session["email"]),
-            self.ip(request),
-        )
+        uid, email = int(request.session["uid"]), str(request.session["email"])
         current, new, new2 = (_secret(form, k) for k in ("current", "password", "password2"))
         errors: dict[str, str] = {}
         status = 400
         u = s.tenant_users
-        if self.limiter.blocked(email, ip):
-            errors["current"], status = "err_rate", 429
+        account = login_limits.account_key(TENANT, email)
+        if (wait := await self.reserve_check(request, account)) is not None:
+            refused = _rate_error(wait)
+            errors["current"], status = refused["error"], 429
         else:
             stored = await self.platform.db.read(
                 lambda c: c.execute(select(u.c.password_hash).where(u.c.id == uid)).scalar()
             )
-            if not (await auth.verify_password(current, stored)).ok:
-                self.limiter.fail(email, ip)
+            if (await auth.verify_password(current, stored)).ok:
+                await self.check_passed(request, account)
+            else:
                 errors["current"] = "err_current_password"
         errors |= _password_errors(new, new2)
         if errors:
-            context = {"area": "console", "user": request.session, "errors": errors}
+            context: dict[str, Any] = {"area": "console", "user": request.session}
+            context |= {"errors": errors, "minutes": wait}
             return self.render(request, "console/password.html", context, status)
-        await self._store_hash(u, uid, await auth.hash_password(new))
-        session = dict(request.session)
-        auth.sign_in(request.session, session, self.clock())  # a new CSRF token
+        new_hash, now = await auth.hash_password(new), self.clock()
+        # Every session of the user ends; this browser gets a new one (and a new CSRF token).
+        token = await self.platform.db.write(
+            lambda c: console_sessions.change_password(c, uid, new_hash, now)
+        )
+        keep = {k: request.session[k] for k in ("realm", "uid", "tid", "email")}
+        auth.sign_in(request.session, keep, token)
         self.flash(request, "password_changed", "ok")
         return self.redirect("/console/")
 
@@ -392,11 +444,10 @@ class Console:
     async def admin_login(self, request: Request, form: FormData) -> Response:
         username = _field(form, "username")
         password = _secret(form, "password")
-        ip = self.ip(request)
         context: dict[str, Any] = {"area": "admin", "values": {"username": username}}
-        key = "operator:" + username
-        if self.limiter.blocked(key, ip):
-            return self.render(request, "admin/login.html", context | {"error": "err_rate"}, 429)
+        account = login_limits.account_key(OPERATOR, username)
+        if (wait := await self.reserve_check(request, account)) is not None:
+            return self.render(request, "admin/login.html", context | _rate_error(wait), 429)
         o = s.operators
         row = await self.platform.db.read(
             lambda c: c.execute(
@@ -404,18 +455,12 @@ class Console:
             ).first()
         )
         verdict = await auth.verify_password(password, row.password_hash if row else None)
+        context["error"] = "err_admin_login"
         if row is None or not verdict.ok:
-            self.limiter.fail(key, ip)
-            context["error"] = "err_admin_login"
             return self.render(request, "admin/login.html", context, 400)
-        self.limiter.reset(key, ip)
-        if verdict.new_hash:
-            await self._store_hash(o, int(row.id), verdict.new_hash)
-        auth.sign_in(
-            request.session,
-            {"realm": OPERATOR, "uid": int(row.id), "username": username},
-            self.clock(),
-        )
+        await self.check_passed(request, account)
+        if not await self.start_session(request, OPERATOR, row, verdict, {"username": username}):
+            return self.render(request, "admin/login.html", context, 400)
         return self.redirect("/admin/")
 
     async def admin_dashboard(self, request: Request) -> Response:
@@ -502,18 +547,25 @@ def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list
         tenant_routes += tenant_more
         admin_routes += admin_more
 
-    def area(routes: list[BaseRoute], name: str) -> SessionMiddleware:
-        return SessionMiddleware(
+    def area(routes: list[BaseRoute], name: str, realm: str) -> SessionMiddleware:
+        guarded = SessionGuard(
             Router(routes=routes),
+            db=platform.db,
+            realm=realm,
+            limits=console.session_limits,
+            clock=console.clock,
+        )
+        return SessionMiddleware(
+            guarded,
             secret_key=f"{secret}:{name}",  # a cookie of one area is no good in the other
             session_cookie=f"smscloud_{name}",
-            max_age=auth.IDLE_SECONDS,
+            max_age=int(console.session_limits.idle),
             path=f"/{name}",
             same_site="lax",
         )
 
     return [
-        Mount("/console", app=area(list(tenant_routes), "console")),
-        Mount("/admin", app=area(list(admin_routes), "admin")),
+        Mount("/console", app=area(list(tenant_routes), "console", TENANT)),
+        Mount("/admin", app=area(list(admin_routes), "admin", OPERATOR)),
         Mount("/static", app=StaticFiles(packages=[("smscloud.console", "static")]), name="static"),
     ]

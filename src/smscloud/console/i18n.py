@@ -122,8 +122,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_login": ("邮箱或密码错误。", "Wrong email or password."),
     "err_admin_login": ("用户名或密码错误。", "Wrong username or password."),
     "err_rate": (
-        "登录失败次数过多，请 15 分钟后再试。",
-        "Too many failed attempts; try again in 15 minutes.",
+        "登录失败次数过多，请 {minutes} 分钟后再试。",
+        "Too many failed attempts; try again in {minutes} minutes.",
+    ),
+    "err_rate_1": (
+        "登录失败次数过多，请 1 分钟后再试。",
+        "Too many failed attempts; try again in a minute.",
+    ),
+    "err_suspended": (
+        "该账号已被停用，请联系运营人员。",
+        "This account is suspended; please contact the operator.",
     ),
     "err_current_password": ("当前密码错误。", "The current password is wrong."),
     "signed_up": ("注册成功，请登录。", "Your account is ready; please log in."),
@@ -150,11 +158,13 @@ def pick(request: Request) -> str:
     return DEFAULT
 
 
-def translator(lang: str) -> Callable[[str], str]:
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key)`` in ``lang``; ``t(key, minutes=3)`` fills the string's ``{minutes}``."""
     index = LANGS.index(lang) if lang in LANGS else 0
 
-    def t(key: str) -> str:
+    def t(key: str, **values: object) -> str:
         pair = STRINGS.get(key)
-        return pair[index] if pair else key
+        text = pair[index] if pair else key
+        return text.format(**values) if values else text
 
     return t

@@ -24,6 +24,7 @@ from smscloud.console import csrf, i18n
 from smscloud.console.forms import limited_form
 from smscloud.console.forms import text as _text
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
+from smscloud.private_files import private_dir, write_private
 from smscloud.services import identity as ident
 from smscloud.store import schema as s
 
@@ -210,8 +211,8 @@ class IdentityPages:
         return self.console.render(request, "console/identity.html", context, status)
 
     def _store(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        private_dir(path.parent)
+        write_private(path, data)
 
     # -- operator --------------------------------------------------------------------------------
     async def queue(self, request: Request) -> Response:

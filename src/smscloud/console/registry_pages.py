@@ -34,6 +34,7 @@ from smscloud.domain.rights import (
 from smscloud.domain.segments import billed_parts, international_segmentation
 from smscloud.domain.signatures import ALLOWED_DOCUMENTS, DocumentType, SignType
 from smscloud.domain.templates import SmsType, compose, lint_template, render, variable_indexes
+from smscloud.private_files import private_dir, write_private
 from smscloud.services import review
 from smscloud.services.registry import SignApplication, TemplateApplication
 from smscloud.store import schema as s
@@ -186,13 +187,10 @@ class RegistryPages:
         ext = image_suffix(raw)
         if ext is None:
             return None, "err_image_type"
-        folder = Path(self.platform.settings.data_dir) / "uploads" / "signs"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(Path(self.platform.settings.data_dir) / "uploads" / "signs")
         path = folder / f"{hashlib.sha256(raw).hexdigest()}.{ext}"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(raw)
-            tmp.replace(path)
+            write_private(path, raw)
         return base64.b64encode(raw).decode(), None
 
     # -- signatures -------------------------------------------------------------------------

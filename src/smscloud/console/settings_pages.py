@@ -23,7 +23,7 @@ from smscloud.console.forms import text as _text
 from smscloud.delivery.outcomes import load_health
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
-from smscloud.services import accounts, audit
+from smscloud.services import accounts, audit, console_sessions
 from smscloud.services import carriers as carrier_service
 from smscloud.store import schema as s
 
@@ -417,6 +417,8 @@ class SettingsPages:
             if row is None:
                 return False
             conn.execute(update(t).where(t.c.id == tenant_id).values(status=status))
+            if status == "suspended":  # its users are signed out everywhere, now
+                console_sessions.end_tenant(conn, tenant_id)
             audit.record(conn, operator, action, f"tenant:{tenant_id}", row.name)
             return True
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -22,6 +20,8 @@ from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
+
+from smscloud.private_files import private_dir, write_private
 
 __all__ = [
     "Mail",
@@ -144,19 +144,8 @@ class OutboxMailer:
 
 
 def _write_atomically(directory: Path, name: str, data: bytes) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        target = directory / name
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    private_dir(directory)
+    return write_private(directory / name, data, durable=True)
 
 
 def outbox(directory: Path) -> list[tuple[str, EmailMessage]]:

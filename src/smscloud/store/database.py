@@ -26,10 +26,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.pool import QueuePool
+
+from smscloud.private_files import create_private
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,6 +87,7 @@ WRITER = "smscloud_writer"  # execution option marking a connection that writes
 def make_engine(url: str) -> Engine:
     """Create a synchronous engine with the pragmas the write path relies on."""
     if url.startswith("sqlite"):
+        _create_sqlite_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -126,6 +130,14 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def _create_sqlite_file(url: str) -> None:
+    """Make a new database file 0600 before SQLite opens it: SQLite would make it 0644
+    (readable by every local user), and it gives its ``-wal`` and ``-shm`` the file's mode."""
+    path = make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        create_private(Path(path))
 
 
 def _begin_immediate(dbapi_conn: Any, timeout: float = 30.0) -> None:

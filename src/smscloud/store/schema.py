@@ -86,6 +86,31 @@ tenant_users = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Console log-ins: password checks that did not succeed, per key (an account, a client
+# address) in its current window; the rules are domain/login_limits.py. A row whose window
+# ended counts nothing and may be deleted by anyone.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),  # "tenant:<email>", "addr:<ip>"...
+    Column("failures", Integer, nullable=False),
+    Column("since", Float, nullable=False, index=True),  # the window's start
+)
+
+# Signed-in console sessions, one row each. The cookie holds a random token and the row is
+# found by its SHA-256, so a copy of this table opens no session. Deleting a row ends that
+# session at its next request, in every process.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # hex SHA-256 of the cookie's token
+    Column("realm", String(16), nullable=False),  # tenant | operator
+    Column("user_id", BigInteger, nullable=False),  # tenant_users.id | operators.id
+    Column("created_at", Float, nullable=False, index=True),
+    Column("seen_at", Float, nullable=False),  # the last request, to the minute
+    Index("ix_console_sessions_realm_user", "realm", "user_id"),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from smscloud.private_files import write_private
 from smscloud.protocols.smpp import DeliverSm
 from smscloud.protocols.smpp.codec import PduError, decode, encode
 
@@ -21,9 +21,8 @@ __all__ = ["load_state", "run_simulator", "save_state", "serve"]
 
 def save_state(path: Path, pending: list[tuple[str, DeliverSm]]) -> None:
     """Write undelivered deliver_sm, one ``system_id TAB hex`` line each, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(f"{sid}\t{encode(pdu).hex()}\n" for sid, pdu in pending))
-    os.replace(tmp, path)
+    lines = "".join(f"{sid}\t{encode(pdu).hex()}\n" for sid, pdu in pending)
+    write_private(path, lines.encode())
 
 
 def load_state(path: Path) -> list[tuple[str, DeliverSm]]:
