@@ -244,13 +244,14 @@ class SettingsPages:
         if app is None:
             return self.console.not_found(request)
         values = {k: _text(form, k) for k in ("status_callback_url", "reply_callback_url")}
+        allowed = self.console.platform.settings.callback_allowed_networks
         errors: dict[str, str] = {}
         for key, url in values.items():
             if len(url) > 2000:
                 errors[key] = "err_too_long"
                 continue
             try:
-                accounts.check_callback_url(url)
+                accounts.check_callback_url(url, allowed)
             except RuleViolation as exc:
                 errors[key] = f"{exc.code}: {exc.message}"
         if errors:
