@@ -14,6 +14,7 @@ from bench.receiver import CallbackReceiver
 from sqlalchemy import Connection, select, update
 
 from smscloud.delivery.callbacks import PER_APP_REQUESTS, CallbackPusher, claim
+from smscloud.delivery.push_client import PushClient
 from smscloud.domain.addresses import AllowedNetworks
 from smscloud.services import accounts
 from smscloud.services.accept import INSERT_MESSAGES, new_serial_no
@@ -113,9 +114,8 @@ def test_applications_take_turns_however_large_a_backlog(db: Database) -> None:
             return served
 
         first, second = asyncio.run(scenario())
-    sid = dict(
-        db.read_sync(lambda c: c.execute(select(m.c.id, m.c.serial_no)).all())  # type: ignore[arg-type]
-    )
+    rows = db.read_sync(lambda c: c.execute(select(m.c.id, m.c.serial_no)).all())
+    sid = {row_id: serial for row_id, serial in rows}
     assert len(first) == PER_APP_REQUESTS * 100  # X's share, all of it X's
     assert {sid[i] for i in ys + zs} <= second
     assert callback_rows(db.read_sync, x).count((1, 0)) == 3000 - PER_APP_REQUESTS * 100
@@ -148,6 +148,37 @@ def test_a_dead_destination_is_probed_once_while_it_backs_off(db: Database) -> N
         assert asyncio.run(scenario()) == [2, 3, 4]
     rows = callback_rows(db.read_sync, first) + callback_rows(db.read_sync, second)
     assert rows == [(1, 3), (1, 3)]
+
+
+def test_a_saturated_destination_holds_back_its_applications(db: Database) -> None:
+    """Apps A and B share a receiver that drips; with one connection per destination, A's push
+    holds it. B's report is handed back rather than queued behind it (and B is held back from
+    claims while that lasts); C's, elsewhere, goes at once."""
+    with RawReceiver(dripping(0.5)) as drip, CallbackReceiver() as normal:
+        a_app, b_app = app_with(db, drip.url), app_with(db, drip.url)
+        c_app = app_with(db, normal.url)
+        now = [1_000_000.0]
+        due_reports(db, a_app, 1, now[0] - 1)
+        (b_id,) = due_reports(db, b_app, 1, now[0] + 5)
+        due_reports(db, c_app, 1, now[0] + 5)
+
+        async def scenario() -> tuple[int, int]:
+            client = PushClient(LOOPBACK, deadline=60.0, per_destination=1)
+            pusher = CallbackPusher(db, SHANGHAI, client=client, clock=lambda: now[0])
+            try:
+                first = await pusher.push_once()  # A's: the receiver starts dripping
+                await asyncio.to_thread(until, lambda: drip.requests == 1)
+                now[0] += 10
+                second = await pusher.push_once()
+                await asyncio.to_thread(until, lambda: len(normal.statuses()) == 1)
+                return first, second
+            finally:
+                await pusher.stop()
+
+        assert asyncio.run(scenario()) == (1, 1)  # A's, then C's alone
+        assert drip.requests == 1  # B's report was handed back, not queued behind A's
+    q = select(m.c.callback_state, m.c.callback_attempts).where(m.c.id == b_id)
+    assert tuple(db.read_sync(lambda c: c.execute(q).one())) == (1, 0)  # due, never attempted
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ at once, and they run in the delivery worker, never on the send path.
 
 Tenants' receivers are isolated from each other:
 - Claims are fair: one takes at most ``PER_APP_REQUESTS`` requests' worth of due pushes per
-  application and skips the applications that still have pushes in flight in this worker and
-  those it served since everyone last had a turn. One application's backlog fills one share,
-  then waits while the others are served.
+  application and skips the applications that still have pushes in flight in this worker,
+  those whose destination is saturated or backing off, and those it served since everyone
+  last had a turn. One application's backlog fills one share, then waits while the others
+  are served.
 - The claim loop never waits for a push. Each request runs in its destination's lane
   (:mod:`smscloud.delivery.destinations`): a few connections per receiving server, and a
   back-off that keeps a dead one from being tried more than rarely.
@@ -264,16 +265,18 @@ class CallbackPusher:
     ) -> None:
         self.db = db
         self.tz = tz
-        self.allowed = allowed
         self.poll_interval = poll_interval
         self.retry_s = retry_s
         self.clock = clock
-        self.client = client or PushClient(allowed)
+        self.client = client or PushClient(allowed)  # a client handed in brings its own
         self._task: asyncio.Task[None] | None = None
         self._pushing: set[asyncio.Task[None]] = set()
         self._lanes: dict[tuple[str, str, int], Lane] = {}
         self._busy: dict[str, Counter[int]] = {"status": Counter(), "reply": Counter()}
         self._served: dict[str, set[int]] = {"status": set(), "reply": set()}
+        # Where each application's pushes last went, to hold back the applications whose
+        # destination is saturated or backing off: their pushes would only wait or fail.
+        self._lane_of: dict[tuple[str, int], tuple[str, str, int]] = {}
         self._in_flight = 0
         self._wake = asyncio.Event()
         self.pushed = 0
@@ -317,9 +320,11 @@ class CallbackPusher:
         return {kind: list(apps) for kind, apps in by_kind.items()}
 
     async def push_once(self) -> int:
-        """Claim what is due and start pushing it; returns how many pushes were claimed.
+        """Claim what is due and start pushing it; returns how many pushes were started.
 
-        Returns before the pushes end: each request records its own outcome. Applications
+        Returns before the pushes end: each request records its own outcome. Pushes whose
+        destination turns out to be saturated or backing off are handed back unattempted, and
+        their applications are held back from claims until it has room. Applications
         take turns: one served by a claim is skipped by the next ones until a claim finds no
         one else, so a backlog at the head of the queue gets one share, then waits its turn.
         """
@@ -328,7 +333,8 @@ class CallbackPusher:
         room = MAX_IN_FLIGHT - self._in_flight
         if room <= 0:
             return 0
-        busy = self._apps(self._busy)
+        held = self._held(now)
+        busy = {kind: list(self._busy[kind]) + held[kind] for kind in held}
         if not await self.db.read(lambda c: has_due(c, now, busy)):
             self._served = {"status": set(), "reply": set()}
             return 0
@@ -346,22 +352,55 @@ class CallbackPusher:
                 lambda c: claim(c, now, limit, self.tz, skip=busy, lease=lease)
             )
         for p in pushes:
-            self._busy[p.kind][p.app_id] += 1
             self._served[p.kind].add(p.app_id)
         if sum(len(apps) for apps in self._served.values()) > MAX_SERVED:
             self._served = {"status": set(), "reply": set()}
-        self._in_flight += len(pushes)
+        started: list[Push] = []
+        held_back: list[Push] = []
         for request in requests_of(pushes, now + lease):
+            if self._unavailable(request, now):
+                held_back.extend(request.pushes)
+                continue
+            for p in request.pushes:
+                self._busy[p.kind][p.app_id] += 1
+            self._in_flight += len(request.pushes)
             task = asyncio.create_task(self._deliver(request), name="callback push")
             self._pushing.add(task)
             task.add_done_callback(self._pushing.discard)
-        return len(pushes)
+            started.extend(request.pushes)
+        if held_back:  # due again at once, but held until their destination has room
+            await self.db.write(lambda c: release(c, held_back, now))
+        return len(started)
+
+    def _unavailable(self, request: Request, now: float) -> bool:
+        """Whether the request's destination is saturated or backing off (noting it)."""
+        try:
+            destination = judge_url(request.url, self.client.allowed).destination
+        except RuleViolation:
+            return False  # pushed, to fail with its reason
+        for p in request.pushes:
+            self._lane_of[(p.kind, p.app_id)] = destination
+        lane = self._lanes.get(destination)
+        return lane is not None and _unavailable(lane, now)
+
+    def _held(self, now: float) -> dict[str, list[int]]:
+        """Applications whose destination is saturated or backing off, by kind."""
+        held: dict[str, list[int]] = {"status": [], "reply": []}
+        for (kind, app_id), destination in self._lane_of.items():
+            lane = self._lanes.get(destination)
+            if lane is not None and _unavailable(lane, now):
+                held[kind].append(app_id)
+        return held
 
     async def _close_quiet_lanes(self, now: float) -> None:
         for destination, lane in list(self._lanes.items()):
             if lane.idle_since(now, LANE_QUIET):
                 del self._lanes[destination]
                 await self.client.forget(destination)
+        if len(self._lane_of) > MAX_SERVED or any(
+            d not in self._lanes for d in self._lane_of.values()
+        ):
+            self._lane_of = {k: d for k, d in self._lane_of.items() if d in self._lanes}
 
     async def _deliver(self, request: Request) -> None:
         try:
@@ -380,13 +419,15 @@ class CallbackPusher:
 
     async def _push(self, request: Request) -> None:
         try:
-            url = judge_url(request.url, self.allowed)
+            url = judge_url(request.url, self.client.allowed)
         except RuleViolation as exc:
             await self._record(request, PushOutcome(Verdict.BLOCKED, exc.message), 0.0)
             return
         lane = self._lanes.get(url.destination)
         if lane is None:
             lane = self._lanes[url.destination] = Lane(url.destination, self.client.per_destination)
+        for p in request.pushes:
+            self._lane_of[(p.kind, p.app_id)] = url.destination
         lane.busy += 1
         try:
             outcome = await self._in_lane(lane, url, request)
@@ -443,6 +484,12 @@ class CallbackPusher:
         await self.db.write(
             lambda c: record(c, done, failed, finished, self.retry_s, not_before=not_before)
         )
+
+
+def _unavailable(lane: Lane, now: float) -> bool:
+    """A push to this destination now would only wait for a connection or fail at once."""
+    health = lane.health
+    return lane.busy >= lane.per_destination or (health.failures > 0 and now < health.retry_at)
 
 
 def _backing_off(url: CallbackUrl, wait: float) -> PushOutcome:
