@@ -161,6 +161,9 @@ class Server:
             "SMSCLOUD_DEMO_SEED": "true",
             "SMSCLOUD_LOG_LEVEL": "warning",
             "SMSCLOUD_SIMULATOR_PORT": "0",
+            # The bench's callback receiver listens on 127.0.0.1, which callbacks may not reach
+            # unless the operator re-opens it (for `serve` and for the CLI that provisions).
+            "SMSCLOUD_CALLBACK_ALLOWED_NETWORKS": "127.0.0.0/8",
         }
         self.env.pop("SMSCLOUD_SIMULATOR_DELAY_MS", None)  # the default delay is the benchmark's
         self.log_path = data_dir / "serve.log"

@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from smscloud.config import Settings
+from smscloud.domain.addresses import AllowedNetworks
 from tests.support import postgres
 from tests.support.live import LiveServer, free_port
 from tests.support.process import ServeProcess
+
+LOOPBACK_RECEIVERS = AllowedNetworks.parse("127.0.0.0/8")
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +48,9 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "demo_seed": False,
         "lease_seconds": 5,
         "free_monthly_units": 0,  # tests count units exactly; the allowance has its own tests
+        # The suite's callback receivers listen on 127.0.0.1, which callbacks may not reach
+        # unless the operator re-opens it: the tests do, as a private deployment would.
+        "callback_allowed_networks": LOOPBACK_RECEIVERS,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -211,6 +211,7 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             freq_hour=args.freq_hour,
             freq_day=args.freq_day,
             freq_same_content_day=args.freq_same_content_day,
+            allowed_networks=settings.callback_allowed_networks,
             status_callback_url=args.status_callback,
             reply_callback_url=args.reply_callback,
         ),

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from smscloud.domain.addresses import NO_NETWORKS, AllowedNetworks
+
 PREFIX = "SMSCLOUD_"
 
 
@@ -36,6 +38,11 @@ class Settings:
     receipt_timeout: int = 72 * 3600  # a message with no receipt after this ends UNKNOWN
     # Callbacks: the first retry waits this long, later ones 6x, 24x, 120x, 360x longer.
     callback_retry_s: float = 5.0
+    # Callbacks never reach loopback, private, link-local, multicast or reserved addresses
+    # (a tenant chooses the URL; the platform connects from inside the operator's network).
+    # A private deployment whose receivers live on such a network re-opens exactly that one:
+    # comma-separated networks in CIDR form, e.g. ``10.20.0.0/16,fd00:1::/64``.
+    callback_allowed_networks: AllowedNetworks = NO_NETWORKS
     # The built-in carrier. ``serve`` starts the SMPP simulator (``smscloud smsc-sim``) and
     # reaches it over loopback like any carrier: ``auto`` when no carrier is configured, ``on``
     # always. ``off``, and any process ``serve`` did not plan, uses the in-process sandbox,
@@ -88,6 +95,8 @@ def _cast(value: str, annotation: Any) -> Any:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if kind == "Path":
         return Path(value)
+    if kind == "AllowedNetworks":
+        return AllowedNetworks.parse(value)
     return value
 
 

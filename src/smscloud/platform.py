@@ -54,7 +54,12 @@ class Platform:
             receipt_timeout=settings.receipt_timeout,
             poll_interval=settings.dispatch_poll_ms / 1000.0,
         )
-        self.callbacks = CallbackPusher(self.db, settings.tz, retry_s=settings.callback_retry_s)
+        self.callbacks = CallbackPusher(
+            self.db,
+            settings.tz,
+            retry_s=settings.callback_retry_s,
+            allowed=settings.callback_allowed_networks,
+        )
         self.mailer = mailer_from_settings(
             settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"
         )

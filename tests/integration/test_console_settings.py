@@ -60,7 +60,7 @@ def test_application_settings_and_keys(live: LiveServer) -> None:
         # Callback URLs: a bad one is refused with a message, a good one saved.
         data = {"csrf_token": token, "status_callback_url": "ftp://x", "reply_callback_url": ""}
         r = client.post(settings + "/callbacks", data=data)
-        assert r.status_code == 400 and "callback URL must be http(s)" in r.text
+        assert r.status_code == 400 and "callback URL must start with http:// or https://" in r.text
         assert app_row(live, t.sdk_app_id)["status_callback_url"] == ""
         data |= {"status_callback_url": rx.url, "reply_callback_url": rx.url}
         r = client.post(settings + "/callbacks", data=data)

@@ -110,7 +110,13 @@ class LiveServer:
         def make(conn: Connection) -> Tenant:
             t = accounts.create_tenant(conn, f"T{time.time_ns()}", account_type, verified=verified)
             key = accounts.create_key(conn, t["id"])
-            app = accounts.create_app(conn, t["id"], "app", **app_settings)
+            app = accounts.create_app(
+                conn,
+                t["id"],
+                "app",
+                allowed_networks=self.settings.callback_allowed_networks,
+                **app_settings,
+            )
             if units:
                 accounts.grant_package(conn, t["id"], units)
             tenant = Tenant(

@@ -31,6 +31,9 @@ class ServeProcess:
                 "SMSCLOUD_DATABASE_URL": database_url,
                 "SMSCLOUD_LOG_LEVEL": "warning",
                 "SMSCLOUD_SIMULATOR_PORT": "0",  # tests run side by side: any free port
+                # The tests' callback receivers listen on 127.0.0.1, which callbacks may not
+                # reach unless the operator re-opens it; the tests do, for `serve` and the CLI.
+                "SMSCLOUD_CALLBACK_ALLOWED_NETWORKS": "127.0.0.0/8",
             }
             | env
         )

@@ -12,11 +12,12 @@ import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from smscloud.domain.addresses import NO_NETWORKS, AllowedNetworks
+from smscloud.domain.callback_urls import judge_url
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
 from smscloud.services import ledger
@@ -130,19 +131,27 @@ def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:
     return {"tenant_id": tenant_id, "secret_id": secret_id, "secret_key": secret_key}
 
 
-def check_callback_url(url: str) -> str:
-    """An http(s) URL with a host, or empty for none."""
-    parsed = urlsplit(url)
-    if url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
-        raise RuleViolation("InvalidParameterValue", f"callback URL must be http(s)://...: {url}")
+def check_callback_url(url: str, allowed: AllowedNetworks = NO_NETWORKS) -> str:
+    """A callback URL the pusher may use (see ``domain/callback_urls.py``), or empty for none;
+    ``allowed`` is the operator's ``SMSCLOUD_CALLBACK_ALLOWED_NETWORKS``."""
+    if url:
+        judge_url(url, allowed)
     return url
 
 
-def create_app(conn: Connection, tenant_id: int, name: str, **settings: Any) -> dict[str, Any]:
-    """A new application with its SdkAppId and AppKey."""
+def create_app(
+    conn: Connection,
+    tenant_id: int,
+    name: str,
+    *,
+    allowed_networks: AllowedNetworks = NO_NETWORKS,
+    **settings: Any,
+) -> dict[str, Any]:
+    """A new application with its SdkAppId and AppKey; callback URLs are checked against
+    ``allowed_networks`` (the operator's setting)."""
     _tenant_exists(conn, tenant_id)
     for key in ("status_callback_url", "reply_callback_url"):
-        check_callback_url(settings.get(key) or "")
+        check_callback_url(settings.get(key) or "", allowed_networks)
     a = s.applications
     top = conn.execute(select(func.max(a.c.id))).scalar() or 0
     sdk_app_id = str(SDK_APP_ID_BASE + int(top) + 1)
