@@ -42,6 +42,10 @@ class Settings:
     # which answers the same magic numbers without SMPP.
     simulator: str = "auto"
     simulator_port: int = 2775  # 0: a free port
+    # system_id:password the simulator accepts and the worker binds with. Empty: ``serve``
+    # picks a random one each run and hands it to both (no other process can bind to its
+    # simulator, nor pass for it); a worker or simulator started alone uses smscloud:password.
+    simulator_account: str = ""
     simulator_delay_ms: int = 200  # from submit to delivery receipt
     simulator_rate: int = 0  # submits per second, 0 = unlimited
     # Group commit: how long the writer waits to gather more work into one transaction.
