@@ -41,7 +41,9 @@ class Settings:
     # always. ``off``, and any process ``serve`` did not plan, uses the in-process sandbox,
     # which answers the same magic numbers without SMPP.
     simulator: str = "auto"
-    simulator_port: int = 2775  # 0: a free port
+    # Where ``serve`` opens the simulator's port on 127.0.0.1. 0: a free port, so it never
+    # meets another SMSC; a port given here that is taken stops ``serve`` with a message.
+    simulator_port: int = 0
     # system_id:password the simulator accepts and the worker binds with. Empty: ``serve``
     # picks a random one each run and hands it to both (no other process can bind to its
     # simulator, nor pass for it); a worker or simulator started alone uses smscloud:password.
