@@ -199,3 +199,22 @@ async def test_an_older_state_file_is_taken_over(tmp_path: Path) -> None:
     assert await _receipts_after_restart(state, 1) == {message_id: "UNDELIV"}
     assert state.read_bytes().startswith(b"SQLite format 3")
     assert (tmp_path / "smsc-sim.state.old").exists()
+
+
+@run_async
+async def test_message_ids_are_never_given_twice_across_restarts(tmp_path: Path) -> None:
+    """A restarted simulator that counted from 1 again would give a new message the id of
+    an old one, and the new one's receipt would name the old message."""
+    path = tmp_path / "sim.journal"
+    seen: list[str] = []
+    for _ in range(2):
+        journal = Journal(path)
+        async with SmscSimulator(SmscConfig(receipt_delay=60.0), journal=journal) as sim:
+            esme = await Esme.connect(sim.port)
+            try:
+                await esme.bind("tx")
+                seen += [await esme.message_id(esme.submit(n)) for n in NUMBERS]
+            finally:
+                await esme.close()
+        journal.close()
+    assert len(set(seen)) == 4, seen

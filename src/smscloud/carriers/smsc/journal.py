@@ -13,6 +13,9 @@ waiting for them (the submit_sm_resp) runs after that commit. The file is SQLite
 with ``synchronous=NORMAL``: a commit has reached the operating system when it returns, so a
 killed process loses none (a power cut may lose the last few, acceptable for a simulator).
 
+It also reserves the simulator's message ids, a block at a time, so that a restart never
+gives an id twice (a receipt would then name two messages).
+
 Rows are matched by content: a deliver_sm answered is deleted by its encoded body (sequence
 number left out), one row per answer. Two identical deliver_sm for one system_id are
 interchangeable, so whichever row goes, what is left is right.
@@ -37,7 +40,8 @@ log = logging.getLogger(__name__)
 Kept = Callable[[bool], None]  # told whether what it waited for is on disk
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pending ("
-    "id INTEGER PRIMARY KEY, system_id TEXT NOT NULL, pdu BLOB NOT NULL)"
+    "id INTEGER PRIMARY KEY, system_id TEXT NOT NULL, pdu BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ids (id INTEGER PRIMARY KEY CHECK (id = 1), next INTEGER)",
 )
 
 
@@ -58,7 +62,8 @@ class Journal:
             self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            for statement in _SCHEMA:
+                self._db.execute(statement)
             last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM pending").fetchone()[0]
         except sqlite3.Error as exc:
             raise JournalError(f"{path}: {exc}") from None
@@ -95,6 +100,21 @@ class Journal:
             log.warning("%s: %d unreadable rows dropped", self.path, len(bad))
             self._db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in bad])
         return out
+
+    def reserve_ids(self, start: int, count: int) -> tuple[int, int]:
+        """Reserve ``count`` message ids from ``start`` or past any reserved before (by an
+        earlier run too); returns (first, end). Committed at once: an id may be handed out
+        as soon as this returns."""
+        row = self._db.execute("SELECT next FROM ids WHERE id = 1").fetchone()
+        first = max(start, int(row[0]) if row else 0)
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO ids (id, next) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET next = excluded.next",
+                (first + count,),
+            )
+        return first, first + count
 
     def take_over(self, kept: Iterable[tuple[str, DeliverSm]]) -> None:
         """Keep deliver_sm saved elsewhere (an older state file), committed at once."""

@@ -64,6 +64,7 @@ _BIND_RESPS: dict[str, type[BindTransmitterResp | BindReceiverResp | BindTransce
     "bind_transceiver": BindTransceiverResp,
 }
 _BOUND = frozenset({State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX})
+_ID_BLOCK = 10_000  # message ids reserved per write to the journal
 
 
 @dataclass(slots=True, eq=False)
@@ -93,7 +94,8 @@ class SmscSimulator:
         # Scheduled deliveries, kept with their PDUs so ``pending`` can list them.
         self._timers: dict[asyncio.TimerHandle, tuple[str, list[DeliverSm]]] = {}
         self.queue = DeliveryQueue()
-        self._ids = itertools.count(self.config.first_message_id)
+        self._next_id = self.config.first_message_id
+        self._id_limit: int | None = None  # with a journal: the end of the ids reserved
         self._mo_ref = itertools.count(1)
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -254,7 +256,12 @@ class SmscSimulator:
     # --- what the network sends back ------------------------------------------------------
 
     def new_message_id(self) -> str:
-        return format(next(self._ids), "x")
+        """The next message id, in hex. With a journal, ids are reserved on disk in blocks,
+        so that none is given twice across restarts: a receipt names its message by id."""
+        if self.journal is not None and (self._id_limit is None or self._next_id >= self._id_limit):
+            self._next_id, self._id_limit = self.journal.reserve_ids(self._next_id, _ID_BLOCK)
+        message_id, self._next_id = self._next_id, self._next_id + 1
+        return format(message_id, "x")
 
     def consequences(self, record: Submitted) -> list[DeliverSm]:
         """The receipt and handset reply (if any) that follow an accepted submit."""
