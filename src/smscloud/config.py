@@ -45,8 +45,9 @@ class Settings:
     # meets another SMSC; a port given here that is taken stops ``serve`` with a message.
     simulator_port: int = 0
     # system_id:password the simulator accepts and the worker binds with. Empty: ``serve``
-    # picks a random one each run and hands it to both (no other process can bind to its
-    # simulator, nor pass for it); a worker or simulator started alone uses smscloud:password.
+    # uses the data directory's own, made at random on first start (``smsc-sim.account``),
+    # and hands it to both (no other process can bind to its simulator, nor pass for it); a
+    # worker or simulator started alone uses smscloud:password.
     simulator_account: str = ""
     simulator_delay_ms: int = 200  # from submit to delivery receipt
     simulator_rate: int = 0  # submits per second, 0 = unlimited

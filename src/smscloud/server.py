@@ -12,13 +12,14 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy import Connection, func, select
 from starlette.applications import Starlette
 
 from smscloud.api.app import create_app
-from smscloud.carriers.smsc.config import random_account
+from smscloud.carriers.smsc.config import parse_account, random_account
 from smscloud.config import Settings
 from smscloud.platform import Platform
 from smscloud.seed import load_demo, seed_demo
@@ -27,6 +28,7 @@ from smscloud.store.migrate import upgrade
 from smscloud.worker import PARENT_ENV
 
 SIMULATOR_HOST = "127.0.0.1"
+SIMULATOR_ACCOUNT_FILE = "smsc-sim.account"
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +165,27 @@ def _read_and_close(fd: int) -> bytes:
         os.close(fd)
 
 
+def account_of(data_dir: Path) -> str:
+    """``system_id:password`` of the data directory's simulator: made at random on first
+    start (readable by the service's user only) and kept, because the receipts the simulator
+    keeps on disk across restarts belong to the account they were promised to."""
+    path = data_dir / SIMULATOR_ACCOUNT_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        account = path.read_text().strip()
+        try:
+            parse_account(account)
+        except ValueError as exc:
+            raise SystemExit(f"{path}: {exc}; remove it to make a new account") from None
+        return account
+    with os.fdopen(fd, "w") as out:
+        account = ":".join(random_account())
+        out.write(account + "\n")
+    return account
+
+
 def open_simulator(settings: Settings) -> tuple[Settings, socket.socket]:
     """Open the built-in simulator's listening socket here, and choose its account.
 
@@ -171,8 +194,8 @@ def open_simulator(settings: Settings) -> tuple[Settings, socket.socket]:
     listen there meanwhile, even while the child restarts. ``simulator_port`` 0 takes a
     free port; a port given and taken stops ``serve`` with a message (rather than a
     simulator restarting for ever beside a stranger that answers in its place). Unless
-    ``simulator_account`` is set, the account is random for this run, so no other local
-    process can bind to this simulator and take its receipts.
+    ``simulator_account`` is set, the account is the data directory's own (``account_of``),
+    so no other local process can bind to this simulator and take its receipts.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT only
@@ -186,7 +209,7 @@ def open_simulator(settings: Settings) -> tuple[Settings, socket.socket]:
             f" {SIMULATOR_HOST}:{settings.simulator_port} ({exc.strerror}); another process"
             " holds it. Choose a free port, or 0 to let serve pick one."
         ) from None
-    account = settings.simulator_account or ":".join(random_account())
+    account = settings.simulator_account or account_of(settings.data_dir)
     port = int(sock.getsockname()[1])
     return replace(settings, simulator_port=port, simulator_account=account), sock
 

@@ -81,7 +81,7 @@ def test_serve_binds_only_to_the_simulator_it_started(
             await esme.close()
 
     # A stranger on this machine cannot bind to it and take its receipts: the account is
-    # new each run, and only serve's children know it.
+    # the data directory's own, and only serve's children are told it.
     assert asyncio.run(stranger_binds()) == CommandStatus.ESME_RINVSYSID
 
     # While the simulator is down, its port stays serve's: nobody can listen there and
@@ -112,17 +112,22 @@ def _state(pid: int) -> str:
 
 
 def test_the_simulator_socket_is_opened_by_serve(tmp_path: Path) -> None:
-    settings, sock = open_simulator(Settings(data_dir=tmp_path))
+    settings, sock = open_simulator(Settings(data_dir=tmp_path / "a"))
     try:
         assert settings.simulator_port == sock.getsockname()[1] > 0  # 0 took a free one
         system_id, password = parse_account(settings.simulator_account)
         assert system_id.startswith("smscloud-") and len(password) == 8
-        again, other = open_simulator(Settings(data_dir=tmp_path))
+        assert (tmp_path / "a" / "smsc-sim.account").stat().st_mode & 0o777 == 0o600
+        again, other = open_simulator(Settings(data_dir=tmp_path / "a"))
         other.close()
-        assert again.simulator_account != settings.simulator_account  # new every run
-        chosen, kept = open_simulator(Settings(simulator_account="me:secret"))
+        # Kept across restarts: the receipts the simulator keeps belong to it.
+        assert again.simulator_account == settings.simulator_account
+        elsewhere, third = open_simulator(Settings(data_dir=tmp_path / "b"))
+        third.close()
+        assert elsewhere.simulator_account != settings.simulator_account
+        chosen, kept = open_simulator(Settings(data_dir=tmp_path, simulator_account="me:pw"))
         kept.close()
-        assert chosen.simulator_account == "me:secret"
+        assert chosen.simulator_account == "me:pw"
         with pytest.raises(SystemExit, match="another process holds it"):
             open_simulator(Settings(simulator_port=settings.simulator_port))
     finally:
