@@ -39,8 +39,8 @@ async def test_kept_until_removed_and_identical_ones_counted(tmp_path: Path) -> 
     assert kept == []  # nothing promised before the commit
     await asyncio.sleep(0)  # the end of this loop turn: one commit
     assert kept == [True] and journal.commits == 1
-    journal.remove("a", _mo(b"x").with_sequence(41))  # as answered: a sequence number of its own
-    journal.remove("a", _mo(b"z"))  # never kept: nothing to do
+    journal.remove("a", encode(_mo(b"x").with_sequence(41)))  # as sent, with its own number
+    journal.remove("a", encode(_mo(b"z")))  # never kept: nothing to do
     journal.close()
 
     again = Journal(path)
@@ -56,7 +56,7 @@ async def test_kept_until_removed_and_identical_ones_counted(tmp_path: Path) -> 
 async def test_answered_before_its_commit_is_never_written(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "sim.journal")
     journal.add("a", [_mo(b"x")])
-    journal.remove("a", _mo(b"x"))
+    journal.remove("a", encode(_mo(b"x")))
     waited: list[bool] = []
     journal.after_kept(waited.append)
     assert waited == [True]  # nothing left to wait for

@@ -8,10 +8,10 @@ left unacknowledged by a closed session goes back to the front of the queue.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections import deque
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from smscloud.protocols.smpp import DeliverSm, Pdu, SessionError
 
@@ -22,7 +22,7 @@ __all__ = ["DeliveryQueue", "unsent"]
 
 def unsent(pdu: DeliverSm) -> DeliverSm:
     """``pdu`` as it waits to be sent: it gets a new sequence number on the next send."""
-    return dataclasses.replace(pdu, sequence_number=0)
+    return pdu if pdu.sequence_number == 0 else cast(DeliverSm, pdu.with_sequence(0))
 
 
 class DeliveryQueue:

@@ -8,23 +8,25 @@ out, and deleted once a deliver_sm_resp (or generic_nack) ends it. ``load`` give
 left, to send after the next start.
 
 Theory of operation. Writes sit on the hot path of every message, so they are batched: rows
-added or removed during one event-loop turn are committed together at its end, and what was
-waiting for them (the submit_sm_resp) runs after that commit. The file is SQLite in WAL mode
+added during one event-loop turn are committed together at its end, and what was waiting for
+them (the submit_sm_resp) runs after that commit. Deletes wait for the next such commit (or
+``REMOVE_DELAY``), since nothing waits for them: one lost in a crash only sends a deliver_sm
+twice, which an ESME must bear anyway. The file is SQLite in WAL mode
 with ``synchronous=NORMAL``: a commit has reached the operating system when it returns, so a
 killed process loses none (a power cut may lose the last few, acceptable for a simulator).
 
 It also reserves the simulator's message ids, a block at a time, so that a restart never
 gives an id twice (a receipt would then name two messages).
 
-Rows are matched by content: a deliver_sm answered is deleted by its encoded body (sequence
-number left out), one row per answer. Two identical deliver_sm for one system_id are
-interchangeable, so whichever row goes, what is left is right.
+Rows are matched by content: a deliver_sm answered is deleted by its bytes as sent, sequence
+number left out, one row per answer (the bytes come from the wire, so an answer costs no
+encoding). Two identical deliver_sm for one system_id are interchangeable, so whichever row
+goes, what is left is right.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -33,11 +35,12 @@ from pathlib import Path
 from smscloud.protocols.smpp import DeliverSm
 from smscloud.protocols.smpp.codec import PduError, decode, encode
 
-__all__ = ["Journal", "JournalError"]
+__all__ = ["Journal", "JournalError", "content"]
 
 log = logging.getLogger(__name__)
 
 Kept = Callable[[bool], None]  # told whether what it waited for is on disk
+REMOVE_DELAY = 0.2  # seconds a delete may wait for a commit of adds to ride with
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pending ("
     "id INTEGER PRIMARY KEY, system_id TEXT NOT NULL, pdu BLOB NOT NULL)",
@@ -49,8 +52,9 @@ class JournalError(Exception):
     """The file cannot be used as a journal (not SQLite, unreadable, read-only)."""
 
 
-def _body(pdu: DeliverSm) -> bytes:
-    return encode(dataclasses.replace(pdu, sequence_number=0))
+def content(data: bytes) -> bytes:
+    """An encoded PDU without its sequence number (§3.2: octets 12-15 of the header)."""
+    return data[:12] + bytes(4) + data[16:]
 
 
 class Journal:
@@ -73,6 +77,7 @@ class Journal:
         self._removes: list[int] = []
         self._waiting: list[Kept] = []
         self._scheduled = False
+        self._later: asyncio.TimerHandle | None = None
         self.commits = 0
 
     def __len__(self) -> int:
@@ -94,7 +99,7 @@ class Journal:
             if not isinstance(pdu, DeliverSm):
                 bad.append(row_id)
                 continue
-            self._rows.setdefault((system_id, _body(pdu)), []).append(row_id)
+            self._rows.setdefault((system_id, content(bytes(data))), []).append(row_id)
             out.append((system_id, pdu))
         if bad:
             log.warning("%s: %d unreadable rows dropped", self.path, len(bad))
@@ -105,21 +110,24 @@ class Journal:
         """Reserve ``count`` message ids from ``start`` or past any reserved before (by an
         earlier run too); returns (first, end). Committed at once: an id may be handed out
         as soon as this returns."""
-        row = self._db.execute("SELECT next FROM ids WHERE id = 1").fetchone()
-        first = max(start, int(row[0]) if row else 0)
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.execute(
-                "INSERT INTO ids (id, next) VALUES (1, ?)"
-                " ON CONFLICT (id) DO UPDATE SET next = excluded.next",
-                (first + count,),
-            )
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute("SELECT next FROM ids WHERE id = 1").fetchone()
+                first = max(start, int(row[0]) if row else 0)
+                self._db.execute(
+                    "INSERT INTO ids (id, next) VALUES (1, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET next = excluded.next",
+                    (first + count,),
+                )
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: cannot reserve message ids: {exc}") from None
         return first, first + count
 
     def take_over(self, kept: Iterable[tuple[str, DeliverSm]]) -> None:
         """Keep deliver_sm saved elsewhere (an older state file), committed at once."""
         for system_id, pdu in kept:
-            key = (system_id, _body(pdu))
+            key = (system_id, content(encode(pdu)))
             row_id, self._next_id = self._next_id, self._next_id + 1
             self._adds[row_id] = key
         self.flush()  # ``load`` reads them back with the rest
@@ -127,7 +135,7 @@ class Journal:
     def add(self, system_id: str, pdus: Iterable[DeliverSm], then: Kept | None = None) -> None:
         """Keep ``pdus`` for ``system_id``; ``then(ok)`` runs once they are on disk (or not)."""
         for pdu in pdus:
-            key = (system_id, _body(pdu))
+            key = (system_id, content(encode(pdu)))
             row_id, self._next_id = self._next_id, self._next_id + 1
             self._rows.setdefault(key, []).append(row_id)
             self._adds[row_id] = key
@@ -135,17 +143,18 @@ class Journal:
             self._waiting.append(then)
         self._schedule()
 
-    def remove(self, system_id: str, pdu: DeliverSm) -> None:
-        """Forget one kept deliver_sm like ``pdu``: it was answered."""
-        ids = self._rows.get((system_id, _body(pdu)))
+    def remove(self, system_id: str, sent: bytes) -> None:
+        """Forget one kept deliver_sm that was sent as ``sent``: it was answered."""
+        key = (system_id, content(sent))
+        ids = self._rows.get(key)
         if not ids:
             return  # never kept (sent before the journal existed, or twice answered)
         row_id = ids.pop()
         if not ids:
-            del self._rows[(system_id, _body(pdu))]
+            del self._rows[key]
         if self._adds.pop(row_id, None) is None:
             self._removes.append(row_id)
-            self._schedule()
+            self._schedule_removes()
 
     def after_kept(self, then: Kept) -> None:
         """Run ``then(ok)`` once everything added so far is on disk (at once if it is)."""
@@ -159,9 +168,18 @@ class Journal:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
+    def _schedule_removes(self) -> None:
+        # Nothing waits for a delete: it rides with the next commit of adds, or goes within
+        # REMOVE_DELAY. Lost in a crash, it only makes a deliver_sm go out twice.
+        if self._later is None:
+            self._later = asyncio.get_running_loop().call_later(REMOVE_DELAY, self.flush)
+
     def flush(self) -> None:
-        """Commit what this turn added and removed, then run what waited for it."""
+        """Commit what was added and removed since the last commit, then run what waited."""
         self._scheduled = False
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
         adds, self._adds = self._adds, {}
         removes, self._removes = self._removes, []
         waiting, self._waiting = self._waiting, []

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import socket
 from collections import Counter
 from dataclasses import dataclass
@@ -52,12 +53,13 @@ from smscloud.protocols.smpp.udh import parse_udh
 from .config import SmscConfig
 from .connection import SmscConnection
 from .delivery import DeliveryQueue, unsent
-from .journal import Journal
+from .journal import Journal, JournalError
 from .outcomes import mo_pdus, outcome_for, receipt_pdu, wants_receipt
 
 __all__ = ["SmscSimulator", "Submitted"]
 
 S = CommandStatus
+log = logging.getLogger(__name__)
 _BIND_RESPS: dict[str, type[BindTransmitterResp | BindReceiverResp | BindTransceiverResp]] = {
     "bind_transmitter": BindTransmitterResp,
     "bind_receiver": BindReceiverResp,
@@ -170,7 +172,7 @@ class SmscSimulator:
             request = conn.delivering.pop(seq, None)
             if conn.system_id is not None:
                 if request is not None:
-                    self.on_answered(conn.system_id, request, pdu)
+                    self.on_answered(conn.system_id, *request, pdu)
                 self._pump(conn.system_id)
         elif not pdu.is_response:  # query_sm, cancel_sm, data_sm...: not simulated
             conn.send(GenericNack(sequence_number=seq, command_status=S.ESME_RINVCMDID))
@@ -235,13 +237,17 @@ class SmscSimulator:
         if status != S.ESME_ROK:
             conn.send(SubmitSmResp(sequence_number=seq, command_status=status))
             return
-        message_id = record.message_id = self.new_message_id()
-        pdus = self.consequences(record)
+        try:
+            message_id = record.message_id = self.new_message_id()
+        except JournalError:
+            log.exception("submit_sm refused for now")
+            message_id = ""
+        pdus = self.consequences(record) if message_id else []
 
         def kept(ok: bool) -> None:
             if conn.closed:  # the ESME never hears of it, and submits again
                 return
-            if not ok:  # §5.1.3: a system error, worth retrying
+            if not ok or not message_id:  # §5.1.3: a system error, worth retrying
                 record.status, record.message_id = S.ESME_RSYSERR, None
                 conn.send(SubmitSmResp(sequence_number=seq, command_status=S.ESME_RSYSERR))
                 return
@@ -327,13 +333,14 @@ class SmscSimulator:
         self.queue.add(system_id, pdus)
         self._pump(system_id)
 
-    def on_answered(self, system_id: str, request: DeliverSm, resp: Pdu) -> None:
-        """A deliver_sm was answered: done with, or (a temporary error) sent again later."""
+    def on_answered(self, system_id: str, request: DeliverSm, sent: bytes, resp: Pdu) -> None:
+        """A deliver_sm (``sent`` as these bytes) was answered: done with, or (a temporary
+        error) sent again later."""
         status = resp.command_status
         if isinstance(resp, DeliverSmResp) and status != S.ESME_ROK and is_temporary(status):
             self._after(self.config.retry_delay, system_id, [unsent(request)])
         elif self.journal is not None:
-            self.journal.remove(system_id, request)
+            self.journal.remove(system_id, sent)
 
     def unbind(self, system_id: str | None = None) -> None:
         """SMSC-initiated unbind (§4.2) of every bound session (of ``system_id``)."""
