@@ -29,6 +29,7 @@ from smscloud.worker import PARENT_ENV
 
 SIMULATOR_HOST = "127.0.0.1"
 SIMULATOR_ACCOUNT_FILE = "smsc-sim.account"
+SIMULATOR_WINDOW = 100  # deliver_sm unanswered per session
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,9 @@ def simulator_args(settings: Settings, listen_fd: int) -> list[str]:
     of other users' sight)."""
     args = ["smsc-sim", "--listen-fd", str(listen_fd)]
     args += ["--receipt-delay", str(settings.simulator_delay_ms / 1000.0)]
+    # The worker answers a receipt once its commit is done, so what one session may have
+    # unanswered bounds receipts per commit: a window like a big carrier's, not a test's 10.
+    args += ["--window", str(SIMULATOR_WINDOW)]
     args += ["--state-file", str(settings.data_dir / "smsc-sim.state")]
     if settings.simulator_rate:
         args += ["--throughput", str(settings.simulator_rate)]
