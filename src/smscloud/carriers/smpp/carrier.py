@@ -17,7 +17,10 @@ dispatcher's retry resends every part, which the handset may then show twice.
 Receipts and MO messages may arrive on any bind that receives; they are handed to the sink
 in batches, one call per event-loop tick, and each deliver_sm is answered once the sink has
 stored its batch: ESME_ROK then, ESME_RX_T_APPN if storing failed (§5.1.3: the SMSC retries
-later). An unanswered deliver_sm is the SMSC's to keep, so a crash loses none.
+later). An unanswered deliver_sm is the SMSC's to keep, so a crash loses none. One exception:
+the earlier parts of a concatenated MO message are answered as they come and held in memory
+until the last part completes it (an SMSC with a window of one sends the next part only once
+the previous is answered), so a crash between the parts loses them.
 """
 
 from __future__ import annotations
