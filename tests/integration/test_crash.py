@@ -117,7 +117,7 @@ def test_kill_mid_send_loses_nothing_and_bills_once(
         assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
         srv.start()  # the same data directory and database
-        deadline = time.time() + 60
+        deadline = time.time() + 120  # a bound for a busy machine, not an expected time
         while True:
             with engine.connect() as conn:
                 rows = dict(conn.execute(select(m.c.serial_no, m.c.state)).all())
@@ -239,7 +239,7 @@ def test_kill_the_whole_tree_mid_send_loses_no_receipt_and_bills_once(
         assert len(accepted) >= 1500
 
         srv.start()  # the same data directory, database and simulator journal
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a bound for a busy machine, not an expected time
         while True:
             with engine.connect() as conn:
                 rows = dict(conn.execute(select(m.c.serial_no, m.c.state)).all())
