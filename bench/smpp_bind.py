@@ -138,12 +138,12 @@ class CountingSink:
         if self.expected is not None and self.receipts_seen >= self.expected:
             self.all_in.set()
 
-    def receipts(self, receipts: Sequence[Receipt]) -> None:
+    async def receipts(self, receipts: Sequence[Receipt]) -> None:
         self.receipts_seen += len(receipts)
         self.last_at = time.perf_counter()
         self._check()
 
-    def replies(self, replies: Sequence[Reply]) -> None:
+    async def replies(self, replies: Sequence[Reply]) -> None:
         pass
 
 

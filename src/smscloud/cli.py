@@ -58,15 +58,34 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SYSTEM_ID:PASSWORD",
-        help="an account that may bind (repeatable; default smscloud:password)",
+        help="an account that may bind (repeatable; default SMSCLOUD_SIMULATOR_ACCOUNT,"
+        " else smscloud:password)",
     )
     sim.add_argument("--receipt-delay", type=float, default=1.0, help="seconds to the receipt")
     sim.add_argument("--throughput", type=int, default=None, help="submits/s per bind")
     sim.add_argument(
+        "--window", type=int, default=None, help="unanswered deliver_sm per session (10)"
+    )
+    sim.add_argument(
         "--state-file",
         type=Path,
         default=None,
-        help="keep undelivered receipts here across restarts",
+        help="keep receipts and replies owed here, from before they are promised until they"
+        " are acknowledged (survives a crash)",
+    )
+    sim.add_argument(
+        "--listen-fd",
+        type=int,
+        default=None,
+        metavar="FD",
+        help="serve on this inherited listening socket instead of --host/--port",
+    )
+    sim.add_argument(
+        "--ready-fd",
+        type=int,
+        default=None,
+        metavar="FD",
+        help="write a line to this inherited pipe once serving (for a supervising process)",
     )
     sub.add_parser("migrate", help="bring the database schema up to date")
 
@@ -276,6 +295,42 @@ def _print(result: Any, as_json: bool) -> None:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
 
 
+def _smsc_sim(args: argparse.Namespace, settings: Settings) -> int:
+    from smscloud.carriers.smsc.config import parse_account
+    from smscloud.carriers.smsc.runner import JournalError, run_simulator
+    from smscloud.worker import PARENT_ENV, follow_parent
+
+    follow_parent()
+    if os.environ.get(PARENT_ENV):
+        # serve's own simulator stands in for a carrier's SMSC, which would have machines
+        # of its own: on shared cores it yields to the platform it serves.
+        os.nice(10)
+    try:
+        given = args.account or ([settings.simulator_account] if settings.simulator_account else [])
+        accounts = dict(parse_account(a) for a in given) or None
+    except ValueError as exc:
+        print(f"error: --account {exc}", file=sys.stderr)
+        return 2
+    try:
+        run_simulator(
+            args.host,
+            args.port,
+            accounts=accounts,
+            receipt_delay=args.receipt_delay,
+            throughput=args.throughput,
+            window=args.window,
+            state_file=args.state_file,
+            listen_fd=args.listen_fd,
+            ready_fd=args.ready_fd,
+        )
+    except JournalError as exc:
+        print(f"error: --state-file {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
@@ -286,27 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Every process checks the schema at start; "nothing to do" is not news.
         logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "smsc-sim":
-        from smscloud.carriers.smsc.runner import run_simulator
-        from smscloud.worker import PARENT_ENV, follow_parent
-
-        follow_parent()
-        if os.environ.get(PARENT_ENV):
-            # serve's own simulator stands in for a carrier's SMSC, which would have machines
-            # of its own: on shared cores it yields to the platform it serves.
-            os.nice(10)
-        accounts = dict(a.split(":", 1) for a in args.account) if args.account else None
-        try:
-            run_simulator(
-                args.host,
-                args.port,
-                accounts=accounts,
-                receipt_delay=args.receipt_delay,
-                throughput=args.throughput,
-                state_file=args.state_file,
-            )
-        except KeyboardInterrupt:
-            return 130
-        return 0
+        return _smsc_sim(args, settings)
     if args.command == "api":
         settings = replace(settings, delivery="none")
     if args.command in ("serve", "worker", "api"):

@@ -48,7 +48,14 @@ class Settings:
     # always. ``off``, and any process ``serve`` did not plan, uses the in-process sandbox,
     # which answers the same magic numbers without SMPP.
     simulator: str = "auto"
-    simulator_port: int = 2775  # 0: a free port
+    # Where ``serve`` opens the simulator's port on 127.0.0.1. 0: a free port, so it never
+    # meets another SMSC; a port given here that is taken stops ``serve`` with a message.
+    simulator_port: int = 0
+    # system_id:password the simulator accepts and the worker binds with. Empty: ``serve``
+    # uses the data directory's own, made at random on first start (``smsc-sim.account``),
+    # and hands it to both (no other process can bind to its simulator, nor pass for it); a
+    # worker or simulator started alone uses smscloud:password.
+    simulator_account: str = ""
     simulator_delay_ms: int = 200  # from submit to delivery receipt
     simulator_rate: int = 0  # submits per second, 0 = unlimited
     # Group commit: how long the writer waits to gather more work into one transaction.

@@ -8,7 +8,7 @@ from smscloud.carriers.base import Carrier
 from smscloud.carriers.sandbox import SandboxCarrier
 from smscloud.carriers.smpp import SmppCarrier
 from smscloud.carriers.smpp.config import SmppConfig
-from smscloud.carriers.smsc.config import DEFAULT_ACCOUNTS
+from smscloud.carriers.smsc.config import DEFAULT_ACCOUNTS, parse_account
 from smscloud.config import Settings
 from smscloud.delivery.callbacks import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
@@ -27,6 +27,13 @@ from smscloud.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
 SIMULATOR_ACCOUNT = next(iter(DEFAULT_ACCOUNTS.items()))  # what ``smsc-sim`` accepts
+
+
+def simulator_account(settings: Settings) -> tuple[str, str]:
+    """The account the built-in simulator accepts: the one ``serve`` chose, or the default."""
+    if settings.simulator_account:
+        return parse_account(settings.simulator_account)
+    return SIMULATOR_ACCOUNT
 
 
 class Platform:
@@ -91,10 +98,11 @@ class Platform:
 
     def _builtin(self) -> dict[str, Carrier]:
         """The carrier used when the operator configured none."""
-        if self.settings.simulator == "on":  # ``serve`` started it and chose its port
+        if self.settings.simulator == "on":  # ``serve`` started it, with its port and account
+            system_id, password = simulator_account(self.settings)
             config = SmppConfig(
-                system_id=SIMULATOR_ACCOUNT[0],
-                password=SIMULATOR_ACCOUNT[1],
+                system_id=system_id,
+                password=password,
                 port=self.settings.simulator_port,
                 binds=2,
                 source_addr="106900",

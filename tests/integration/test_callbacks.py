@@ -122,7 +122,8 @@ def test_replies_are_pushed_and_opt_outs_honoured(fast_server: LiveServer) -> No
         assert first[0].Code == "Ok"
         fast_server.wait_final([first[0].SerialNo])
         # The handset answers "TD" through the carrier.
-        fast_server.platform.dispatcher.replies([Reply(phone, "td", time.time())])
+        reply = Reply(phone, "td", time.time())
+        fast_server.call(lambda: fast_server.platform.dispatcher.replies([reply]))
         until(lambda: len(rx.replies()) == 1)
         assert rx.replies()[0] == {
             "extend": "",

@@ -151,10 +151,10 @@ def test_sandbox_replays_receipts_for_messages_in_flight_after_a_restart() -> No
     got: list[Receipt] = []
 
     class Sink:
-        def receipts(self, receipts: Sequence[Receipt]) -> None:
+        async def receipts(self, receipts: Sequence[Receipt]) -> None:
             got.extend(receipts)
 
-        def replies(self, replies: Sequence[object]) -> None:
+        async def replies(self, replies: Sequence[object]) -> None:
             pass
 
     async def main() -> None:
@@ -172,6 +172,42 @@ def test_sandbox_replays_receipts_for_messages_in_flight_after_a_restart() -> No
 
     asyncio.run(main())
     assert sorted((r.carrier_msg_id, r.code) for r in got) == [("a1", "DELIVRD"), ("a2", "UNDELIV")]
+
+
+def test_sandbox_offers_a_report_again_until_it_is_stored() -> None:
+    """Like an SMSC refused for now: a receipt the sink could not store comes again."""
+    offered: list[list[Receipt]] = []
+    again = asyncio.Event()
+
+    class FailingOnceSink:
+        def receipts(self, receipts: Sequence[Receipt]) -> asyncio.Future[None]:
+            offered.append(list(receipts))
+            stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if len(offered) == 1:
+                stored.set_exception(OSError("disk full"))
+            else:
+                stored.set_result(None)
+                again.set()
+            return stored
+
+        def replies(self, replies: Sequence[object]) -> asyncio.Future[None]:
+            raise AssertionError("no reply expected")
+
+    async def main() -> None:
+        sandbox = SandboxCarrier(delay=0.01, retry=0.01)
+        await sandbox.start(FailingOnceSink())
+        try:
+            [taken] = await sandbox.submit([Submission(1, "+8613800138000", "hi")])
+            async with asyncio.timeout(10):
+                await again.wait()
+        finally:
+            await sandbox.stop()
+        assert [[r.carrier_msg_id for r in batch] for batch in offered] == [
+            [taken.carrier_msg_id],
+            [taken.carrier_msg_id],
+        ]
+
+    asyncio.run(main())
 
 
 class PartsCarrier(ScriptedCarrier):

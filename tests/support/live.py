@@ -86,6 +86,15 @@ class LiveServer:
         self._server.should_exit = True
         self._thread.join(30)
 
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` in the server's event loop, where carriers report, and return its result."""
+        loop = self._server.servers[0].get_loop()
+
+        async def in_loop() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(in_loop(), loop).result(10)
+
     # -- arranging data as an operator would ----------------------------------------------
     def admin(self, fn: Callable[[Connection], T]) -> T:
         return self.platform.db.write_sync(fn)

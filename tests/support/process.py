@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -76,12 +77,46 @@ class ServeProcess:
                 kids.append(int(stat.parent.name))
         return kids
 
+    def child(self, command: str) -> int | None:
+        """Pid of the child running ``smscloud <command>`` (``worker``, ``smsc-sim``)."""
+        for pid in self.children():
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if command.encode() in argv:
+                return pid
+        return None
+
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"serve-{self.port}.log"
+
+    def simulator_port(self) -> int:
+        """The built-in simulator's port, as the banner gives it."""
+        for line in self.log_path().read_text().splitlines():
+            if "SMPP simulator at" in line:
+                return int(line.split("SMPP simulator at", 1)[1].split()[0].rsplit(":", 1)[1])
+        raise AssertionError("no simulator in the banner")
+
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self._close_log()
+
+    def kill_tree(self) -> list[int]:
+        """SIGKILL to ``serve`` and every child at once (a machine's crash, an OOM killer
+        taking all): children first, so that none sees its parent go and stops politely.
+        Returns the children's pids."""
+        assert self.proc is not None
+        kids = self.children()
+        for pid in [*kids, self.proc.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._close_log()
+        return kids
 
     def _close_log(self) -> None:
         if self._log is not None:

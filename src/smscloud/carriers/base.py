@@ -3,6 +3,12 @@
 A carrier takes submissions and later reports receipts (and mobile-originated replies) to the
 sink it was started with. It knows numbers and text, nothing of tenants or billing.
 
+What a carrier hands the sink is not yet safe: the sink answers with an awaitable that
+completes once the reports are durable (the group commit holding them has committed) and
+raises if they could not be stored. A carrier acknowledges its network only then, so a crash
+between receiving a report and storing it loses nothing: the network, never acknowledged,
+sends it again (SMPP 3.4 §4.6.2: deliver_sm_resp is the ESME's acknowledgement).
+
 Errors, as ``SubmitResult.error`` codes rather than exceptions, because a batch mixes them:
 - ``temporary``: the carrier could not take it now (throttled, queue full, unbound); the
   dispatcher retries it later, possibly elsewhere.
@@ -12,7 +18,7 @@ Errors, as ``SubmitResult.error`` codes rather than exceptions, because a batch 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,11 +78,15 @@ class Reply:
 
 
 class ReportSink(Protocol):
-    """Where a carrier delivers what comes back from the network."""
+    """Where a carrier delivers what comes back from the network.
 
-    def receipts(self, receipts: Sequence[Receipt]) -> None: ...
+    Each call returns an awaitable that completes once what it was given is stored for good,
+    and raises if storing failed; only then may the carrier acknowledge it to the network.
+    """
 
-    def replies(self, replies: Sequence[Reply]) -> None: ...
+    def receipts(self, receipts: Sequence[Receipt]) -> Awaitable[None]: ...
+
+    def replies(self, replies: Sequence[Reply]) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,9 @@ ends with    outcome
 ``0000007``  delivered, and the handset replies "收到" a moment later (a reply to pull)
 ===========  ============================================================================
 Every other number is delivered (``DELIVRD``).
+
+Like an SMSC it keeps a report until the sink says it is stored: reports whose storing
+failed are offered again ``retry`` seconds later.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import contextlib
 import heapq
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from smscloud.carriers.base import (
     DELIVERED,
@@ -41,10 +44,13 @@ from smscloud.carriers.magic import MAGIC, REFUSE_SUFFIX, REPLY_SUFFIX, REPLY_TE
 class SandboxCarrier:
     """In-process simulated carrier (see module docstring)."""
 
-    def __init__(self, name: str = "sandbox", delay: float = 0.2, rate: float = 0.0) -> None:
+    def __init__(
+        self, name: str = "sandbox", delay: float = 0.2, rate: float = 0.0, retry: float = 1.0
+    ) -> None:
         self.name = name
         self.delay = delay
         self.rate = rate
+        self.retry = retry
         self._ids = itertools.count(int(time.time() * 1000) % 10**9 * 1000)
         self._sink: ReportSink | None = None
         # A heap of (due, seq, report): the next report due is always first.
@@ -103,6 +109,19 @@ class SandboxCarrier:
     def _later(self, due: float, report: Receipt | Reply) -> None:
         heapq.heappush(self._pending, (due, next(self._seq), report))
 
+    def _offer(self, stored: Awaitable[None], reports: Sequence[Receipt | Reply]) -> None:
+        """Keep ``reports`` until ``stored`` says they are; offer them again if it fails."""
+
+        def settled(fut: asyncio.Future[None]) -> None:
+            if fut.cancelled() or fut.exception() is None:
+                return
+            due = time.time() + self.retry
+            for report in reports:
+                self._later(due, report)
+            self._wake.set()
+
+        asyncio.ensure_future(stored).add_done_callback(settled)
+
     async def _report_loop(self) -> None:
         while True:
             if not self._pending:
@@ -120,9 +139,9 @@ class SandboxCarrier:
                     replies.append(report)
             assert self._sink is not None
             if receipts:
-                self._sink.receipts(receipts)
+                self._offer(self._sink.receipts(receipts), receipts)
             if replies:
-                self._sink.replies(replies)
+                self._offer(self._sink.replies(replies), replies)
             if self._pending:
                 wait = self._pending[0][0] - now
                 self._wake.clear()

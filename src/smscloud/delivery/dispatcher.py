@@ -3,9 +3,11 @@
 One :class:`Dispatcher` per worker process. It claims batches under a lease, so a worker that
 dies mid-batch loses nothing: when the lease runs out another claim takes the messages again
 (the carrier may then see a message twice; it is still billed once). Receipts and replies are
-buffered and written in batches. A receipt that names no known message yet (it can overtake
-the record of its own submission) is stored in ``orphan_receipts`` by the same transaction and
-matched again every half second for ``unmatched_ttl`` seconds, so a worker crash loses none.
+buffered and written in batches; each report's future completes when the commit holding it
+has committed (or fails with the write), and the carrier acknowledges its network only then.
+A receipt that names no known message yet (it can overtake the record of its own submission)
+is stored in ``orphan_receipts`` by the same transaction and matched again every half second
+for ``unmatched_ttl`` seconds, so a worker crash loses none.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,11 +55,11 @@ class _CarrierSink:
         self.dispatcher = dispatcher
         self.name = name
 
-    def receipts(self, receipts: Sequence[Receipt]) -> None:
-        self.dispatcher.add_receipts(self.name, receipts)
+    def receipts(self, receipts: Sequence[Receipt]) -> asyncio.Future[None]:
+        return self.dispatcher.add_receipts(self.name, receipts)
 
-    def replies(self, replies: Sequence[Reply]) -> None:
-        self.dispatcher.replies(replies)
+    def replies(self, replies: Sequence[Reply]) -> asyncio.Future[None]:
+        return self.dispatcher.replies(replies)
 
 
 NO_ROUTE = "NOROUTE"
@@ -107,18 +109,29 @@ class Dispatcher:
         self._reports = asyncio.Event()
         self._receipts: list[tuple[float, str, Receipt]] = []
         self._replies: list[Reply] = []
+        # Told when the reports buffered beside them are committed (or could not be).
+        self._receipts_stored: list[asyncio.Future[None]] = []
+        self._replies_stored: list[asyncio.Future[None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._orphans = False  # receipts are waiting in orphan_receipts
 
     # What carriers report ---------------------------------------------------------------
-    def add_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
+    def add_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> asyncio.Future[None]:
+        """Buffer ``carrier``'s receipts; the future completes when their commit has."""
         now = time.time()
         self._receipts.extend((now, carrier, r) for r in receipts)
+        stored = asyncio.get_running_loop().create_future()
+        self._receipts_stored.append(stored)
         self._reports.set()
+        return stored
 
-    def replies(self, replies: Sequence[Reply]) -> None:
+    def replies(self, replies: Sequence[Reply]) -> asyncio.Future[None]:
+        """Buffer replies; the future completes when their commit has."""
         self._replies.extend(replies)
+        stored = asyncio.get_running_loop().create_future()
+        self._replies_stored.append(stored)
         self._reports.set()
+        return stored
 
     # lifecycle --------------------------------------------------------------------------
     def notify(self) -> None:
@@ -142,14 +155,14 @@ class Dispatcher:
         self._tasks.append(asyncio.create_task(self._sweep_loop(), name="sweep"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        # Reports keep being recorded while the carriers stop: a bind answers what it
+        # received before it unbinds, and only a stored report may be answered.
+        reports = [t for t in self._tasks if t.get_name() == "reports"]
+        await _cancel([t for t in self._tasks if t not in reports])
         for carrier in self.carriers.values():
             await carrier.stop()
+        await _cancel(reports)
+        self._tasks.clear()
         if leased := self._leased():
             await self.db.write(lambda c: slots.release(c, WORKER, list(leased)))
 
@@ -277,46 +290,61 @@ class Dispatcher:
         while True:
             await self._reports.wait()
             self._reports.clear()
-            try:
-                await self.flush_reports()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.stats.errors += 1
-                log.exception("recording receipts failed; retrying")
-                await asyncio.sleep(1.0)
-                self._reports.set()
+            await self.flush_reports()
 
     async def flush_reports(self) -> None:
-        """Write buffered receipts and replies; keep unmatched receipts to match later."""
+        """Write buffered receipts and replies (unmatched receipts kept to match later), then
+        tell their carriers: stored, or the write's error (the network then sends again)."""
         batch, self._receipts = self._receipts, []
         replies, self._replies = self._replies, []
+        receipts_stored, self._receipts_stored = self._receipts_stored, []
+        replies_stored, self._replies_stored = self._replies_stored, []
+        # Both writes are queued at once, so they usually share one group commit.
+        await asyncio.gather(
+            _settle(receipts_stored, self._write_receipts(batch)),
+            _settle(replies_stored, self._write_replies(replies)),
+        )
+
+    async def _write_receipts(self, batch: Sequence[tuple[float, str, Receipt]]) -> None:
+        if not batch:
+            return
+        by_carrier: dict[str, list[Receipt]] = defaultdict(list)
+        for _, name, r in batch:
+            by_carrier[name].append(r)
+        now = time.time()
+
+        def apply(conn: Connection) -> int:
+            kept = 0
+            for name, receipts in by_carrier.items():
+                unmatched = outcomes.apply_receipts(conn, name, receipts)
+                outcomes.keep_orphans(conn, name, unmatched, now)
+                kept += len(unmatched)
+            return kept
+
         try:
-            if batch:
-                by_carrier: dict[str, list[Receipt]] = defaultdict(list)
-                for _, name, r in batch:
-                    by_carrier[name].append(r)
-                now = time.time()
-
-                def apply(conn: Connection) -> int:
-                    kept = 0
-                    for name, receipts in by_carrier.items():
-                        unmatched = outcomes.apply_receipts(conn, name, receipts)
-                        outcomes.keep_orphans(conn, name, unmatched, now)
-                        kept += len(unmatched)
-                    return kept
-
-                kept = await self.db.write(apply)
-                self.stats.receipts += len(batch) - kept
-                self._orphans = self._orphans or kept > 0
-            if replies:
-                now = time.time()
-                stored = await self.db.write(lambda c: outcomes.store_replies(c, replies, now))
-                self.stats.replies += stored
-        except BaseException:
-            self._receipts = batch + self._receipts
-            self._replies = replies + self._replies
+            kept = await self.db.write(apply)
+        except Exception:
+            self.stats.errors += 1
+            log.exception(
+                "recording %d receipts failed; the carrier is to send them again", len(batch)
+            )
             raise
+        self.stats.receipts += len(batch) - kept
+        self._orphans = self._orphans or kept > 0
+
+    async def _write_replies(self, replies: Sequence[Reply]) -> None:
+        if not replies:
+            return
+        now = time.time()
+        try:
+            stored = await self.db.write(lambda c: outcomes.store_replies(c, replies, now))
+        except Exception:
+            self.stats.errors += 1
+            log.exception(
+                "recording %d replies failed; the carrier is to send them again", len(replies)
+            )
+            raise
+        self.stats.replies += stored
 
     async def retry_orphans(self) -> None:
         """Match kept receipts again (their messages may be recorded by now)."""
@@ -361,7 +389,9 @@ class Dispatcher:
 
     async def _sweep_loop(self) -> None:
         # Housekeeping on its own clock: nothing here may take the write lock every poll.
-        self._orphans = await self.db.read(outcomes.has_orphans)
+        # The first sweep looks for orphans a previous run left (inside the loop, so that a
+        # database not yet reachable at start delays housekeeping instead of ending it).
+        self._orphans = True
         tick = 0
         while True:
             await asyncio.sleep(0.5)
@@ -381,3 +411,30 @@ class Dispatcher:
             except Exception:
                 self.stats.errors += 1
                 log.exception("sweep failed")
+
+
+async def _settle(waiters: Sequence[asyncio.Future[None]], write: Awaitable[None]) -> None:
+    """Await ``write``, then complete ``waiters`` with its outcome (never raises: each
+    carrier hears of a failure through its own future)."""
+    try:
+        await write
+    except asyncio.CancelledError:
+        for w in waiters:
+            w.cancel()  # stopping: nothing is acknowledged, the network keeps it
+        raise
+    except Exception as exc:
+        for w in waiters:
+            if not w.done():
+                w.set_exception(exc)
+    else:
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+
+async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

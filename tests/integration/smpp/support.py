@@ -13,20 +13,36 @@ T = TypeVar("T")
 
 
 class Sink:
-    """Records what the carrier reports, and how many calls it took."""
+    """Records what the carrier reports, and how many calls it took.
 
-    def __init__(self) -> None:
+    Everything counts as stored at once, unless ``hold``: then each call's future waits in
+    ``held`` for the test to complete (stored) or fail (not stored).
+    """
+
+    def __init__(self, *, hold: bool = False) -> None:
         self.receipt_list: list[Receipt] = []
         self.reply_list: list[Reply] = []
         self.calls = 0
+        self.hold = hold
+        self.held: list[asyncio.Future[None]] = []
 
-    def receipts(self, receipts: Sequence[Receipt]) -> None:
+    def receipts(self, receipts: Sequence[Receipt]) -> asyncio.Future[None]:
         self.calls += 1
         self.receipt_list.extend(receipts)
+        return self._stored()
 
-    def replies(self, replies: Sequence[Reply]) -> None:
+    def replies(self, replies: Sequence[Reply]) -> asyncio.Future[None]:
         self.calls += 1
         self.reply_list.extend(replies)
+        return self._stored()
+
+    def _stored(self) -> asyncio.Future[None]:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.hold:
+            self.held.append(fut)
+        else:
+            fut.set_result(None)
+        return fut
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from smscloud.carriers.smsc.journal import Journal
 from smscloud.protocols.smpp import DeliverSm, parse_receipt
 
 from .esme import Esme, is_receipt, run_async, until
@@ -76,7 +77,7 @@ async def test_receipts_not_yet_sent_survive_a_restart(tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert len(state.read_text().splitlines()) == 2
+    assert len(Journal(state).load()) == 2
 
     proc, port = await _start(state, "30")
     try:

@@ -168,3 +168,43 @@ def test_timers_use_the_callers_clock() -> None:
     with pytest.raises(SessionError):  # its request already timed out
         esme.next_event()
     assert esme.next_deadline() == 172.0
+
+
+def test_deliver_sm_answered_later_and_out_of_order() -> None:
+    """An ESME may hold its deliver_sm_resp until what it received is stored (§2.7: the
+    asynchronous mode; a response need not follow its request at once nor in order). Until
+    then the session owes it, the SMSC's window stays taken, and other traffic flows."""
+    esme, smsc = bound_pair()
+    smsc.window = 3
+    sent = [
+        deliver(smsc, esme, DeliverSm(source_addr=f"861380013800{i}", short_message=b"r"))
+        for i in range(3)
+    ]
+    assert set(esme.unanswered) == {p.sequence_number for p in sent}
+    assert smsc.in_window == 3
+    with pytest.raises(SessionError, match="window full"):  # the SMSC waits for answers
+        smsc.send(DeliverSm(source_addr="8613800138009"))
+    # Meanwhile the link lives and submits go both ways.
+    ping = deliver(esme, smsc, EnquireLink())
+    deliver(smsc, esme, EnquireLinkResp(sequence_number=ping.sequence_number))
+    sub = deliver(esme, smsc, SubmitSm(destination_addr="8613800138000"))
+    deliver(smsc, esme, SubmitSmResp(sequence_number=sub.sequence_number, message_id="7"))
+    assert len(esme.unanswered) == 3 and smsc.in_window == 3
+    # Stored: answered last first, each freeing a place in the SMSC's window.
+    for n, pdu in enumerate(reversed(sent), start=1):
+        resp = DeliverSmResp(sequence_number=pdu.sequence_number)
+        assert deliver(esme, smsc, resp) == resp
+        assert smsc.in_window == 3 - n
+    assert esme.unanswered == {}
+    with pytest.raises(SessionError, match="answers no pending request"):  # answered once
+        esme.send(DeliverSmResp(sequence_number=sent[0].sequence_number))
+
+
+def test_an_answer_owed_on_a_closed_session_cannot_be_sent() -> None:
+    """The connection went while a report was being stored: its answer is not sent (the
+    SMSC keeps the deliver_sm and sends it again on a new session)."""
+    esme, smsc = bound_pair()
+    pdu = deliver(smsc, esme, DeliverSm(source_addr="8613800138000", short_message=b"r"))
+    esme.close()
+    with pytest.raises(SessionError, match="closed"):
+        esme.send(DeliverSmResp(sequence_number=pdu.sequence_number))

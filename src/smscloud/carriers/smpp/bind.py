@@ -6,6 +6,10 @@ sequence number, and ticks the session's timers. It keeps itself bound: after a 
 connection, a refused bind or the SMSC's unbind it fails its in-flight requests with
 ``NotBoundError`` and reconnects with capped, jittered exponential backoff.
 
+A deliver_sm is answered when its handler says: at once, or when the future it returned
+completes (the report is stored), on the session it arrived on. If that session is gone by
+then, the answer is dropped: the SMSC sends the deliver_sm again on a later session.
+
 Errors raised by ``request``: ``NotBoundError`` (not bound, or the connection went while
 waiting) and ``TimeoutError`` (no response within ``response_timeout``).
 """
@@ -47,7 +51,10 @@ __all__ = ["Bind", "DeliverHandler", "NotBoundError", "status_name"]
 
 log = logging.getLogger(__name__)
 
-DeliverHandler = Callable[[DeliverSm], int]  # returns the deliver_sm_resp command_status
+# The deliver_sm_resp command_status now, or a future: ESME_ROK when it completes,
+# ESME_RX_T_APPN if it fails (§5.1.3, "ESME Receiver Temporary App Error": the SMSC retries
+# later), no answer at all if it is cancelled (the SMSC resends after its response timer).
+DeliverHandler = Callable[[DeliverSm], "int | asyncio.Future[None]"]
 _BIND_PDUS: dict[str, type[BindTransceiver] | type[BindTransmitter] | type[BindReceiver]] = {
     "transceiver": BindTransceiver,
     "transmitter": BindTransmitter,
@@ -78,6 +85,7 @@ class Bind:
         self._session: Session | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._out: Output | None = None
+        self._answered = asyncio.Event()  # set when a deferred deliver_sm_resp went out
         self._resume_at = 0.0
         self._stopping = False
         self._closing = False  # past the unbind: the session ends even if a cancel is lost
@@ -95,6 +103,7 @@ class Bind:
         if self.ready.is_set():
             with contextlib.suppress(NotBoundError, TimeoutError, SessionError, OSError):
                 async with asyncio.timeout(self.config.unbind_timeout):
+                    await self._answers_sent()  # what is being stored is answered first
                     await self._call(Unbind())
         self._closing = True
         if self._task is not None:
@@ -181,6 +190,7 @@ class Bind:
         # Everything synchronous first: a cancel (from close) may land on the await below.
         self.ready.clear()
         self.on_change()
+        self._answered.set()  # nothing more will be answered on this session
         for fut in self._waiting.values():
             if not fut.done():
                 fut.set_exception(NotBoundError("connection lost"))
@@ -273,7 +283,13 @@ class Bind:
             except Exception:  # a bug of ours: let the SMSC retry later (§5.1.3)
                 log.exception("%s: deliver_sm handler failed", self.name)
                 status = CommandStatus.ESME_RX_T_APPN
-            self._send(DeliverSmResp(sequence_number=pdu.sequence_number, command_status=status))
+            if isinstance(status, int):
+                self._send(
+                    DeliverSmResp(sequence_number=pdu.sequence_number, command_status=status)
+                )
+            else:
+                session, seq = self._session, pdu.sequence_number
+                status.add_done_callback(lambda stored: self._answer(session, seq, stored))
         elif isinstance(pdu, EnquireLink):
             self._send(EnquireLinkResp(sequence_number=pdu.sequence_number))
         elif isinstance(pdu, Unbind):  # §4.2: the SMSC ends the session; answer, then rebind
@@ -287,6 +303,33 @@ class Bind:
             if self._out is not None:
                 self._out.write(self._session.reject(err))
         return False
+
+    def _answer(self, session: Session, seq: int, stored: asyncio.Future[None]) -> None:
+        """Answer deliver_sm ``seq`` of ``session`` now that its report is stored (or not)."""
+        if stored.cancelled():
+            return  # stopping: unanswered, the SMSC keeps it
+        status = CommandStatus.ESME_ROK
+        if stored.exception() is not None:
+            status = CommandStatus.ESME_RX_T_APPN
+            log.warning("%s: deliver_sm %d not stored; the SMSC is to resend it", self.name, seq)
+        if session is not self._session or self._out is None:
+            return  # the connection it came on is gone: the SMSC resends it on the next
+        resp = DeliverSmResp(sequence_number=seq, command_status=status)
+        try:
+            self._out.write(session.send(resp, time.monotonic()))
+        except SessionError:  # closed meanwhile
+            return
+        self._answered.set()
+
+    async def _answers_sent(self) -> None:
+        """Until every deliver_sm received on this session has been answered."""
+        while (
+            self.ready.is_set()
+            and self._session is not None
+            and any(isinstance(p, DeliverSm) for p in self._session.unanswered.values())
+        ):
+            self._answered.clear()
+            await self._answered.wait()
 
 
 def status_name(status: int) -> str:

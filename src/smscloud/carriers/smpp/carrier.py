@@ -14,8 +14,13 @@ is its own submit_sm; a message is taken when all its parts got ESME_ROK, and it
 A later part's failure fails the whole message although earlier parts were taken: the
 dispatcher's retry resends every part, which the handset may then show twice.
 
-Receipts and MO messages may arrive on any bind that receives; they are answered at once
-and handed to the sink in batches, one call per event-loop tick.
+Receipts and MO messages may arrive on any bind that receives; they are handed to the sink
+in batches, one call per event-loop tick, and each deliver_sm is answered once the sink has
+stored its batch: ESME_ROK then, ESME_RX_T_APPN if storing failed (§5.1.3: the SMSC retries
+later). An unanswered deliver_sm is the SMSC's to keep, so a crash loses none. One exception:
+the earlier parts of a concatenated MO message are answered as they come and held in memory
+until the last part completes it (an SMSC with a window of one sends the next part only once
+the previous is answered), so a crash between the parts loses them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from smscloud.carriers.base import (
     InFlight,
@@ -49,7 +55,6 @@ __all__ = ["CarrierHealth", "SmppCarrier"]
 
 log = logging.getLogger(__name__)
 
-_SINK_BATCH = 100
 _Outcome = tuple[str | None, str, bool]  # (message id, error, permanent)
 
 
@@ -87,7 +92,7 @@ class SmppCarrier:
         self._mo = Reassembler(config.mo_part_timeout)
         self._receipts: list[Receipt] = []
         self._replies: list[Reply] = []
-        self._flush_scheduled = False
+        self._batch: asyncio.Future[None] | None = None  # this tick's reports, once stored
         self._stopping = False
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -150,7 +155,13 @@ class SmppCarrier:
         self._slots.clear()
         self._binds.clear()
         self._ready_changed()
-        self._flush()
+        # Whatever came in as the binds closed was not answered: the SMSC keeps it, and
+        # storing it now would store it twice when it is sent again.
+        self._receipts.clear()
+        self._replies.clear()
+        if self._batch is not None:
+            self._batch.cancel()
+            self._batch = None
 
     def health(self) -> CarrierHealth:
         senders = [b for b in self._binds if b.can_submit]
@@ -247,9 +258,10 @@ class SmppCarrier:
 
     # --- receipts and MO ----------------------------------------------------------------
 
-    def _on_deliver(self, pdu: DeliverSm) -> int:
-        """Collect a receipt or MO part; the bind answers deliver_sm_resp with ESME_ROK
-        even for an unreadable one, which the SMSC would otherwise resend forever."""
+    def _on_deliver(self, pdu: DeliverSm) -> int | asyncio.Future[None]:
+        """Collect a receipt or MO part: the future the bind answers it after, once the
+        sink has stored it. An unreadable receipt, which the SMSC would otherwise resend
+        forever, is answered ESME_ROK at once, counted and logged."""
         now = time.time()
         if is_receipt(pdu):
             receipt = receipt_from(pdu, now)
@@ -264,21 +276,43 @@ class SmppCarrier:
                 return 0
             reply = Reply("+" + pdu.source_addr.lstrip("+"), text, now, pdu.destination_addr)
             self._replies.append(reply)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-        return 0
+        return self._this_batch()
+
+    def _this_batch(self) -> asyncio.Future[None]:
+        """The future of the reports collected in this event-loop tick, handed to the sink
+        together when the tick ends."""
+        if self._batch is None:
+            loop = asyncio.get_running_loop()
+            self._batch = loop.create_future()
+            loop.call_soon(self._flush)
+        return self._batch
 
     def _flush(self) -> None:
-        self._flush_scheduled = False
+        batch, self._batch = self._batch, None
         receipts, self._receipts = self._receipts, []
         replies, self._replies = self._replies, []
-        if self._sink is None:
+        if batch is None:
             return
         try:
-            for i in range(0, len(receipts), _SINK_BATCH):
-                self._sink.receipts(receipts[i : i + _SINK_BATCH])
-            for i in range(0, len(replies), _SINK_BATCH):
-                self._sink.replies(replies[i : i + _SINK_BATCH])
-        except Exception:  # the sink's fault must not kill the bind that read the PDU
+            assert self._sink is not None, "deliver_sm before start"
+            stored = [self._sink.receipts(receipts)] if receipts else []
+            if replies:
+                stored.append(self._sink.replies(replies))
+            done = asyncio.gather(*stored)
+        except Exception as exc:  # the sink's fault must not kill the bind that read the PDU
             log.exception("%s: report sink failed", self.name)
+            batch.set_exception(exc)
+            return
+        done.add_done_callback(lambda d: _pass_on(d, batch))
+
+
+def _pass_on(source: asyncio.Future[Any], target: asyncio.Future[None]) -> None:
+    """Complete ``target`` as ``source`` ended."""
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif (exc := source.exception()) is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(None)

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_ACCOUNTS", "SmscConfig"]
+__all__ = ["DEFAULT_ACCOUNTS", "SmscConfig", "parse_account", "random_account"]
 
 # system_id -> password. §4.1.1: system_id is at most 15 characters, password at most 8.
 DEFAULT_ACCOUNTS: Mapping[str, str] = {"smscloud": "password"}
+_MAX_SYSTEM_ID, _MAX_PASSWORD = 15, 8  # §4.1.1: C-octet strings of 16 and 9 with the NUL
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def parse_account(text: str) -> tuple[str, str]:
+    """``SYSTEM_ID:PASSWORD`` as (system_id, password); ValueError says what is wrong."""
+    system_id, colon, password = text.partition(":")
+    if not colon or not system_id:
+        raise ValueError(f"{text!r}: expected SYSTEM_ID:PASSWORD")
+    if len(system_id) > _MAX_SYSTEM_ID or len(password) > _MAX_PASSWORD:
+        raise ValueError(
+            f"{text!r}: SMPP allows a system_id of at most {_MAX_SYSTEM_ID} characters and a"
+            f" password of at most {_MAX_PASSWORD} (SMPP 3.4 §4.1.1)"
+        )
+    return system_id, password
+
+
+def random_account() -> tuple[str, str]:
+    """A fresh system_id and password, as long as §4.1.1 allows (about 48 bits of password)."""
+    suffix = "".join(secrets.choice(_ALPHABET) for _ in range(6))
+    password = "".join(secrets.choice(_ALPHABET) for _ in range(_MAX_PASSWORD))
+    return f"smscloud-{suffix}", password
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,6 +51,8 @@ class SmscConfig:
     window: deliver_sm the SMSC keeps unacknowledged per session (§2.7).
     response_timeout: seconds to wait for a deliver_sm_resp; an unanswered deliver_sm is
         kept and sent again when the system_id next binds.
+    retry_delay: seconds before a deliver_sm answered with a temporary error (§5.1.3, such
+        as ESME_RX_T_APPN) is sent again.
     first_message_id: the counter behind message ids, written in hex.
     """
 
@@ -40,4 +66,5 @@ class SmscConfig:
     max_binds: int = 4
     window: int = 10
     response_timeout: float = 5.0
+    retry_delay: float = 1.0
     first_message_id: int = 1

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from smscloud.protocols.smpp import Pdu, PduError, Role, Session, SessionError, State
+from smscloud.protocols.smpp import DeliverSm, Pdu, PduError, Role, Session, SessionError, State
 
 if TYPE_CHECKING:
     from .simulator import SmscSimulator
@@ -40,6 +40,10 @@ class SmscConnection:
             now=self.now(),
         )
         self.system_id: str | None = None
+        # deliver_sm sent and not yet answered, with their bytes, by sequence number: the
+        # session forgets a request when its response arrives, and the simulator wants to
+        # know what was answered.
+        self.delivering: dict[int, tuple[DeliverSm, bytes]] = {}
         self.recent: deque[float] = deque()  # times of accepted submits, for the cap
         self.submits = 0  # submit_sm received on this connection
         self.closed = False
@@ -68,9 +72,12 @@ class SmscConnection:
     def send(self, pdu: Pdu) -> Pdu:
         """Write ``pdu`` (a request gets the next sequence number) and return it as sent."""
         pdu = self.session.assign(pdu)
-        self.writer.write(self.session.send(pdu, self.now()))
+        data = self.session.send(pdu, self.now())
+        self.writer.write(data)
         if not pdu.is_response:
             self._wake.set()  # a new response deadline
+            if isinstance(pdu, DeliverSm):
+                self.delivering[pdu.sequence_number] = (pdu, data)
         return pdu
 
     def write_raw(self, data: bytes) -> None:

@@ -8,20 +8,21 @@ left unacknowledged by a closed session goes back to the front of the queue.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections import deque
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from smscloud.protocols.smpp import DeliverSm, Pdu, SessionError
 
 from .connection import SmscConnection
 
-__all__ = ["DeliveryQueue"]
+__all__ = ["DeliveryQueue", "unsent"]
 
 
-def _unsent(pdu: DeliverSm) -> DeliverSm:
-    return dataclasses.replace(pdu, sequence_number=0)  # a new one on the next send
+def unsent(pdu: DeliverSm) -> DeliverSm:
+    """``pdu`` as it waits to be sent: it gets a new sequence number on the next send."""
+    return pdu if pdu.sequence_number == 0 else cast(DeliverSm, pdu.with_sequence(0))
 
 
 class DeliveryQueue:
@@ -51,7 +52,7 @@ class DeliveryQueue:
 
     def park(self, system_id: str, pdu: DeliverSm) -> None:
         """Keep an unacknowledged deliver_sm until ``system_id`` binds again."""
-        self._parked.setdefault(system_id, []).append(_unsent(pdu))
+        self._parked.setdefault(system_id, []).append(unsent(pdu))
 
     def release(self, system_id: str) -> None:
         """A bind: parked deliver_sm go first."""
@@ -59,7 +60,7 @@ class DeliveryQueue:
 
     def requeue(self, system_id: str, requests: Iterable[Pdu]) -> None:
         """The deliver_sm among a closed session's unanswered requests, in order."""
-        lost = [_unsent(p) for p in requests if isinstance(p, DeliverSm)]
+        lost = [unsent(p) for p in requests if isinstance(p, DeliverSm)]
         self.add(system_id, lost, front=True)
 
     def pump(self, system_id: str, receivers: Sequence[SmscConnection]) -> None:

@@ -10,7 +10,11 @@ handset replies "收到"; anything else DELIVRD.
 Replies appear in two ways only: the 0000007 magic number, and ``inject_mo(source,
 destination, text)``, which makes a handset message arrive as deliver_sm (UDH parts if
 long). Receipts and replies go round robin to the receiver/transceiver sessions of the
-system_id; while none is bound they wait, as a real SMSC keeps them.
+system_id; while none is bound they wait, as a real SMSC keeps them. A deliver_sm answered
+with a temporary error (§5.1.3, e.g. ESME_RX_T_APPN) is sent again ``retry_delay`` later;
+any other answer ends it. Given a ``Journal``, the simulator keeps every deliver_sm it owes
+on disk before promising it (the submit_sm_resp waits for the write), so not even its own
+kill -9 loses a receipt it acknowledged.
 
 Behaviour is split into hooks (``bind_status``, ``after_bind``, ``submit_status``,
 ``handle_submit``, ``answer_submit``) that the misbehaving subclasses override.
@@ -20,6 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import socket
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -30,6 +37,7 @@ from smscloud.protocols.smpp import (
     BindTransmitterResp,
     CommandStatus,
     DeliverSm,
+    DeliverSmResp,
     EnquireLinkResp,
     GenericNack,
     Pdu,
@@ -38,23 +46,27 @@ from smscloud.protocols.smpp import (
     SubmitSmResp,
     Unbind,
     UnbindResp,
+    is_temporary,
 )
 from smscloud.protocols.smpp.udh import parse_udh
 
 from .config import SmscConfig
 from .connection import SmscConnection
-from .delivery import DeliveryQueue
+from .delivery import DeliveryQueue, unsent
+from .journal import Journal, JournalError
 from .outcomes import mo_pdus, outcome_for, receipt_pdu, wants_receipt
 
 __all__ = ["SmscSimulator", "Submitted"]
 
 S = CommandStatus
+log = logging.getLogger(__name__)
 _BIND_RESPS: dict[str, type[BindTransmitterResp | BindReceiverResp | BindTransceiverResp]] = {
     "bind_transmitter": BindTransmitterResp,
     "bind_receiver": BindReceiverResp,
     "bind_transceiver": BindTransceiverResp,
 }
 _BOUND = frozenset({State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX})
+_ID_BLOCK = 10_000  # message ids reserved per write to the journal
 
 
 @dataclass(slots=True, eq=False)
@@ -72,9 +84,11 @@ class Submitted:
 class SmscSimulator:
     """The SMSC server. ``await start()``, read ``port``, ``await stop()``."""
 
-    def __init__(self, config: SmscConfig | None = None) -> None:
+    def __init__(self, config: SmscConfig | None = None, *, journal: Journal | None = None) -> None:
         self.config = config or SmscConfig()
+        self.journal = journal
         self.port = 0
+        self.answered: Counter[int] = Counter()  # deliver_sm_resp command_status -> count
         self.submitted: list[Submitted] = []
         self.connections: dict[SmscConnection, None] = {}  # ordered: fair round robin
         self._server: asyncio.Server | None = None
@@ -82,13 +96,20 @@ class SmscSimulator:
         # Scheduled deliveries, kept with their PDUs so ``pending`` can list them.
         self._timers: dict[asyncio.TimerHandle, tuple[str, list[DeliverSm]]] = {}
         self.queue = DeliveryQueue()
-        self._ids = itertools.count(self.config.first_message_id)
+        self._next_id = self.config.first_message_id
+        self._id_limit: int | None = None  # with a journal: the end of the ids reserved
         self._mo_ref = itertools.count(1)
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.config.host, self.config.port)
+    async def start(self, sock: socket.socket | None = None) -> None:
+        """Listen on ``config.host``/``config.port``, or on ``sock``, a listening socket
+        handed over by whoever bound it (``serve`` does, so no one takes the port between)."""
+        if sock is not None:
+            self._server = await asyncio.start_server(self._accept, sock=sock)
+        else:
+            host, port = self.config.host, self.config.port
+            self._server = await asyncio.start_server(self._accept, host, port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -146,8 +167,12 @@ class SmscSimulator:
         elif name == "unbind_resp":  # the answer to our own unbind (§2.3)
             conn.shutdown()
         elif name in ("deliver_sm_resp", "generic_nack"):
-            # Either way the deliver_sm left the window (a nacked one is dropped).
+            # Either way the deliver_sm left the window.
+            self.answered[pdu.command_status] += 1
+            request = conn.delivering.pop(seq, None)
             if conn.system_id is not None:
+                if request is not None:
+                    self.on_answered(conn.system_id, *request, pdu)
                 self._pump(conn.system_id)
         elif not pdu.is_response:  # query_sm, cancel_sm, data_sm...: not simulated
             conn.send(GenericNack(sequence_number=seq, command_status=S.ESME_RINVCMDID))
@@ -205,20 +230,44 @@ class SmscSimulator:
         self.answer_submit(conn, record, status)
 
     def answer_submit(self, conn: SmscConnection, record: Submitted, status: int) -> None:
-        """Send submit_sm_resp; if accepted, schedule what the network does next."""
+        """Send submit_sm_resp; if accepted, schedule what the network does next, kept on
+        disk first when there is a journal (the resp is the promise of the receipt)."""
         seq = record.pdu.sequence_number
         record.status = status
         if status != S.ESME_ROK:
             conn.send(SubmitSmResp(sequence_number=seq, command_status=status))
             return
-        record.message_id = self.new_message_id()
-        conn.send(SubmitSmResp(sequence_number=seq, message_id=record.message_id))
-        self.schedule(self.config.receipt_delay, record.system_id, self.consequences(record))
+        try:
+            message_id = record.message_id = self.new_message_id()
+        except JournalError:
+            log.exception("submit_sm refused for now")
+            message_id = ""
+        pdus = self.consequences(record) if message_id else []
+
+        def kept(ok: bool) -> None:
+            if conn.closed:  # the ESME never hears of it, and submits again
+                return
+            if not ok or not message_id:  # §5.1.3: a system error, worth retrying
+                record.status, record.message_id = S.ESME_RSYSERR, None
+                conn.send(SubmitSmResp(sequence_number=seq, command_status=S.ESME_RSYSERR))
+                return
+            conn.send(SubmitSmResp(sequence_number=seq, message_id=message_id))
+            self._after(self.config.receipt_delay, record.system_id, pdus)
+
+        if self.journal is None or not pdus:
+            kept(True)
+        else:
+            self.journal.add(record.system_id, pdus, kept)
 
     # --- what the network sends back ------------------------------------------------------
 
     def new_message_id(self) -> str:
-        return format(next(self._ids), "x")
+        """The next message id, in hex. With a journal, ids are reserved on disk in blocks,
+        so that none is given twice across restarts: a receipt names its message by id."""
+        if self.journal is not None and (self._id_limit is None or self._next_id >= self._id_limit):
+            self._next_id, self._id_limit = self.journal.reserve_ids(self._next_id, _ID_BLOCK)
+        message_id, self._next_id = self._next_id, self._next_id + 1
+        return format(message_id, "x")
 
     def consequences(self, record: Submitted) -> list[DeliverSm]:
         """The receipt and handset reply (if any) that follow an accepted submit."""
@@ -253,6 +302,21 @@ class SmscSimulator:
         return pdus
 
     def schedule(self, delay: float, system_id: str, pdus: list[DeliverSm]) -> None:
+        """Deliver ``pdus`` to ``system_id`` after ``delay`` seconds (kept from now on)."""
+        self._keep(system_id, pdus)
+        self._after(delay, system_id, pdus)
+
+    def deliver(self, system_id: str, pdus: list[DeliverSm]) -> None:
+        """Queue deliver_sm for ``system_id`` and send what the receivers have room for."""
+        self._keep(system_id, pdus)
+        self._send(system_id, pdus)
+
+    def _keep(self, system_id: str, pdus: list[DeliverSm]) -> None:
+        if self.journal is not None and pdus:
+            self.journal.add(system_id, pdus)
+
+    def _after(self, delay: float, system_id: str, pdus: list[DeliverSm]) -> None:
+        """Send already kept ``pdus`` after ``delay`` seconds."""
         if not pdus:
             return
         loop = asyncio.get_running_loop()
@@ -260,15 +324,23 @@ class SmscSimulator:
 
         def fire() -> None:
             self._timers.pop(handle, None)
-            self.deliver(system_id, pdus)
+            self._send(system_id, pdus)
 
         handle = loop.call_later(delay, fire)
         self._timers[handle] = (system_id, pdus)
 
-    def deliver(self, system_id: str, pdus: list[DeliverSm]) -> None:
-        """Queue deliver_sm for ``system_id`` and send what the receivers have room for."""
+    def _send(self, system_id: str, pdus: list[DeliverSm]) -> None:
         self.queue.add(system_id, pdus)
         self._pump(system_id)
+
+    def on_answered(self, system_id: str, request: DeliverSm, sent: bytes, resp: Pdu) -> None:
+        """A deliver_sm (``sent`` as these bytes) was answered: done with, or (a temporary
+        error) sent again later."""
+        status = resp.command_status
+        if isinstance(resp, DeliverSmResp) and status != S.ESME_ROK and is_temporary(status):
+            self._after(self.config.retry_delay, system_id, [unsent(request)])
+        elif self.journal is not None:
+            self.journal.remove(system_id, sent)
 
     def unbind(self, system_id: str | None = None) -> None:
         """SMSC-initiated unbind (§4.2) of every bound session (of ``system_id``)."""
@@ -304,6 +376,7 @@ class SmscSimulator:
 
     def on_expired(self, conn: SmscConnection, pdu: Pdu) -> None:
         """A request of ours went unanswered: keep a deliver_sm for the next bind."""
+        conn.delivering.pop(pdu.sequence_number, None)
         if isinstance(pdu, DeliverSm) and conn.system_id is not None:
             self.queue.park(conn.system_id, pdu)
         elif pdu.name == "unbind":
