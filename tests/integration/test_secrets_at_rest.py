@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from smscloud import cli_postpaid
-from smscloud.carriers.smsc.runner import save_state
+from smscloud.carriers.smsc.runner import open_journal
 from smscloud.config import Settings
 from smscloud.seed import CREDENTIALS_FILE, seed_demo
 from smscloud.services import accounts
@@ -94,7 +94,7 @@ def test_every_file_the_platform_writes_is_private(tmp_path: Path, umask: int) -
             assert r.status_code == 303
         wait_for(lambda: any((data / "outbox").glob("*.eml")), "the approval email")
         # The simulator's undelivered receipts and an operator's exports.
-        save_state(data / "smsc-sim.state", [])
+        open_journal(data / "smsc-sim.state").close()
         export = cli_postpaid.actions(
             _parser().parse_args(["price", "export", "--out", str(data / "exports" / "p.csv")]),
             Settings(data_dir=data),
@@ -140,6 +140,6 @@ def test_smscloud_serve_keeps_its_data_private(
     running = names(data)
     assert {"smscloud.db", "smscloud.db-wal", "console-secret", CREDENTIALS_FILE} <= running
     assert loose_modes(data) == {}
-    serve.stop()  # the simulator keeps what it had not delivered in smsc-sim.state
-    assert "smsc-sim.state" in names(data)
+    assert {"smsc-sim.state", "smsc-sim.account"} <= running  # its journal and account
+    serve.stop()
     assert loose_modes(data) == {}
