@@ -506,6 +506,15 @@ replies = Table(
     ),
 )
 
+# Counters of the delivery path that /metrics reports for all workers together, kept in the
+# transactions that do what they count (such as a long message's part re-sent).
+delivery_counters = Table(
+    "delivery_counters",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False, default=0),
+)
+
 # Receipts that named no known message yet (a receipt can overtake the record of its own
 # submission, or arrive for a message another worker is still recording). Kept here, in the
 # same transaction that failed to match them, and matched again until they expire.
