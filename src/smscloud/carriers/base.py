@@ -82,10 +82,13 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    phone: str  # E.164 of the handset that replied
+    # E.164 of the handset that replied; an address that is no phone number (alphanumeric,
+    # a short code) is kept as the carrier wrote it, and matches no message.
+    phone: str
     text: str
     received_at: float
     destination: str = ""  # the number it was sent to (our sender + extend code)
+    carrier: str = ""  # the carrier it came through
 
 
 class ReportSink(Protocol):

@@ -11,16 +11,19 @@ from sqlalchemy import Connection, select
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 
-__all__ = ["COUNTERS", "PARTS_RESENT", "PARTS_RESUMED", "add", "load"]
+__all__ = ["COUNTERS", "PARTS_RESENT", "PARTS_RESUMED", "REPLIES_UNMATCHED", "add", "load"]
 
 # A part of a long message the carrier had taken, sent again (a second copy at the handset).
 PARTS_RESENT = "parts_resent"
 # A part of a long message the carrier had taken, skipped when the message was retried.
 PARTS_RESUMED = "parts_resumed"
+# A reply that matched no message sent, kept in unmatched_replies.
+REPLIES_UNMATCHED = "replies_unmatched"
 
 COUNTERS = {
     PARTS_RESENT: "parts of long messages the carrier had taken that were sent again",
     PARTS_RESUMED: "parts of long messages the carrier had taken, not sent again on a retry",
+    REPLIES_UNMATCHED: "replies that matched no message sent, kept for the operator",
 }
 
 

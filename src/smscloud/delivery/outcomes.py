@@ -467,9 +467,11 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
 
     The message answered is the latest one sent to that number; when the reply was addressed
     to a number ending in an extend code, the latest one sent with that extend code wins.
+    A reply that answers no message is kept in ``unmatched_replies`` for the operator.
     """
     a = s.applications
     rows: list[dict[str, Any]] = []
+    unmatched: list[Reply] = []
     opt_outs: dict[tuple[int, str], str] = {}
     for rep in replies:
         recent = conn.execute(
@@ -487,7 +489,8 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
             .limit(20)
         ).all()
         if not recent:
-            continue  # nobody sent to this number: not a reply to any tenant
+            unmatched.append(rep)  # nobody sent to this number: not a reply to any tenant
+            continue
         last = next(
             (r for r in recent if r.extend_code and rep.destination.endswith(r.extend_code)),
             recent[0],
@@ -513,6 +516,7 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
             opt_outs[(last.tenant_id, rep.phone)] = keyword
     if rows:
         conn.execute(insert(s.replies), rows)
+    keep_unmatched(conn, unmatched, now)
     if opt_outs:
         o = s.opt_outs
         known = {
@@ -529,6 +533,28 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
         if fresh:
             conn.execute(insert(o), fresh)
     return len(rows)
+
+
+def keep_unmatched(conn: Connection, replies: Sequence[Reply], now: float) -> None:
+    """Keep replies that answer no message, for the operator (never dropped)."""
+    if not replies:
+        return
+    conn.execute(
+        insert(s.unmatched_replies),
+        [
+            {
+                "carrier": rep.carrier[:32],
+                # An address is at most 20 characters (§4.4.1), "+" read in front of it.
+                "phone": rep.phone[:24],
+                "destination": rep.destination[:24],
+                "content": rep.text,
+                "received_at": rep.received_at,
+                "stored_at": now,
+            }
+            for rep in replies
+        ],
+    )
+    counters.add(conn, counters.REPLIES_UNMATCHED, len(replies))
 
 
 def in_flight(conn: Connection, carrier: str) -> list[InFlight]:

@@ -42,7 +42,7 @@ from smscloud.protocols.smpp import DeliverSm, SubmitSm, SubmitSmResp, is_tempor
 
 from .bind import Bind, NotBoundError, status_name
 from .config import BindMode, SmppConfig
-from .inbound import Reassembler, is_receipt, receipt_from
+from .inbound import Reassembler, is_receipt, receipt_from, reply_from
 from .outbound import BuildError, build_parts
 from .pacing import RateMeter, TokenBucket
 
@@ -286,7 +286,9 @@ class SmppCarrier:
             text = self._mo.add(pdu, time.monotonic())
             if text is None:
                 return 0
-            reply = Reply("+" + pdu.source_addr.lstrip("+"), text, now, pdu.destination_addr)
+            reply = reply_from(
+                pdu, text, now, carrier=self.name, nation_code=self.config.nation_code
+            )
             self._replies.append(reply)
         if not self._flush_scheduled:
             self._flush_scheduled = True
