@@ -44,6 +44,13 @@ def _limit(value: str) -> int | None:
     return n
 
 
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smscloud", description="A self-hosted SMS cloud.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -162,13 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=None)
     p.add_argument("--rate", type=float, default=None, help="submits/s for the carrier")
     p.add_argument("--source-addr", default=None)
-    p.add_argument(
-        "--setting",
-        action="append",
-        default=[],
-        metavar="KEY=JSON",
-        help='any other setting, e.g. bind_mode="pair" (repeatable)',
-    )
+    _carrier_country_and_settings(p)
+    p = cmd(car, "set", "change a carrier's settings; workers apply them when they start")
+    p.add_argument("--name", required=True)
+    _carrier_country_and_settings(p)
     cmd(car, "list", "list carriers")
     p = cmd(car, "remove", "remove a carrier")
     p.add_argument("--name", required=True)
@@ -186,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd(route, "remove", "remove a route")
     p.add_argument("id", type=int)
 
+    reply = admin.add_parser("reply", help="replies").add_subparsers(dest="op", required=True)
+    p = cmd(reply, "unmatched", "replies that matched no message sent, newest first")
+    p.add_argument("--limit", type=_positive, default=100)
+
     rev = admin.add_parser("review", help="review signatures and templates").add_subparsers(
         dest="op", required=True
     )
@@ -200,10 +208,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _carrier_country_and_settings(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--country",
+        dest="nation_code",
+        default=None,
+        metavar="CODE",
+        help="calling code of the carrier's country, for the national numbers it sends"
+        " (default 86)",
+    )
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help='any other setting, e.g. bind_mode="pair" (repeatable)',
+    )
+
+
 def _carrier_settings(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for flag in ("host", "port", "system_id", "password", "binds", "window", "rate", "source_addr"):
-        value = getattr(args, flag)
+    flags = ("host", "port", "system_id", "password", "binds", "window", "rate", "source_addr")
+    for flag in (*flags, "nation_code"):
+        value = getattr(args, flag, None)
         if value is not None:
             out[flag] = value
     for item in args.setting:
@@ -248,7 +275,11 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
         ("carrier", "add"): lambda c: carriers.add_carrier(
             c, args.name, args.kind, _carrier_settings(args)
         ),
+        ("carrier", "set"): lambda c: carriers.change_carrier(
+            c, args.name, _carrier_settings(args)
+        ),
         ("carrier", "list"): carriers.list_carriers,
+        ("reply", "unmatched"): lambda c: carriers.unmatched_replies(c, args.limit),
         ("carrier", "remove"): lambda c: carriers.remove_carrier(c, args.name),
         ("route", "add"): lambda c: carriers.add_route(
             c,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import Connection, select
@@ -18,6 +19,7 @@ from smscloud.carriers.base import (
     SubmitResult,
 )
 from smscloud.carriers.sandbox import SandboxCarrier
+from smscloud.delivery import outcomes
 from smscloud.delivery.dispatcher import Dispatcher
 from smscloud.domain.routing import Route, parse_carriers
 from smscloud.platform import Platform
@@ -288,3 +290,79 @@ def test_routes_fail_over_to_the_next_carrier_in_the_same_round(
     assert len(spare.seen) == 20
     assert used == 20
     assert taken_by == ["spare"]
+
+
+class TakesOnePartThenDrops(ScriptedCarrier):
+    """A long message's first attempt: part 1 taken, then a temporary failure. A retry that
+    hands part 1 back gets the other two; one that does not sends part 1 again."""
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        out = []
+        for sub in batch:
+            self.seen[sub.message_id] = self.seen.get(sub.message_id, 0) + 1
+            first = f"{self.name}-{sub.message_id}-1"
+            if self.seen[sub.message_id] == 1:
+                taken = ((1, first),)
+                out.append(SubmitResult(sub.message_id, None, "lost", taken=taken, parts=3))
+                continue
+            start = f"{self.name}-again" if sub.taken != ((1, first),) or sub.parts != 3 else first
+            ids = (start, f"{self.name}-{sub.message_id}-2", f"{self.name}-{sub.message_id}-3")
+            out.append(SubmitResult(sub.message_id, ids[0], part_ids=ids))
+        return out
+
+
+def test_a_carrier_holding_parts_keeps_the_message(tmp_path: Path, database_url: str) -> None:
+    """No failover to another carrier once parts are taken: the spare could not continue
+    the first carrier's concatenation, and the handset would get part 1 twice."""
+    first, spare = TakesOnePartThenDrops(busy=0), ScriptedCarrier(busy=0)
+    first.name, spare.name = "first", "spare"  # type: ignore[misc]
+    p = Platform(make_settings(tmp_path, database_url), carrier=first)
+    p.dispatcher = Dispatcher(p.db, {"first": first, "spare": spare}, poll_interval=0.02)
+    p.sender.on_accepted = p.dispatcher.notify
+    mp = s.message_parts
+
+    async def main() -> list[tuple[str, str, int]]:
+        await p.start()
+        try:
+            tenant, app, tpl = _setup(p)
+            await p.sender.send(SendRequest(tenant, app, ["+8613800138000"], tpl, "签名", ["1"]))
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                rows = p.db.read_sync(
+                    lambda c: c.execute(
+                        select(mp.c.carrier, mp.c.carrier_msg_id, mp.c.part_no).order_by(
+                            mp.c.part_no
+                        )
+                    ).all()
+                )
+                if len(rows) == 3:
+                    return [tuple(r) for r in rows]  # type: ignore[misc]
+                await asyncio.sleep(0.05)
+            raise AssertionError(rows)
+        finally:
+            await p.stop()
+
+    parts = asyncio.run(main())
+    assert spare.seen == {}
+    assert first.seen == {1: 2}
+    # Part 1 was handed back on the retry (not sent again), so it kept its id.
+    assert parts == [
+        ("first", "first-1-1", 1),
+        ("first", "first-1-2", 2),
+        ("first", "first-1-3", 3),
+    ]
+
+
+def test_only_the_carrier_holding_parts_is_tried_while_it_is_configured(tmp_path: Path) -> None:
+    first, spare = ScriptedCarrier(busy=0), ScriptedCarrier(busy=0)
+    p = Platform(make_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}"), carrier=first)
+    d = Dispatcher(p.db, {"first": first, "spare": spare})
+    fresh = outcomes.Claimed(1, "+8613800138000", "x", "", "", 2)
+    held = replace(fresh, held_by="spare", taken=((1, "s1"),), wire_parts=3)
+    gone = replace(held, held_by="removed")
+    try:
+        assert d.order(fresh) == ["first", "spare"]
+        assert d.order(held) == ["spare"]  # no failover: no one else can complete it
+        assert d.order(gone) == ["first", "spare"]  # sent whole elsewhere (and counted)
+    finally:
+        p.db.close()

@@ -160,3 +160,9 @@ def test_carrier_health_reaches_metrics(smpp_server: tuple[LiveServer, SmscSimul
         time.sleep(0.2)
     assert len(bound) == 1 and bound[0].endswith(" 1")  # one bind, bound
     assert 'smscloud_carrier_report_age_seconds{carrier="sim"' in text
+    # Counters of every worker, from the database: a long message's part is never sent twice.
+    lines = text.splitlines()
+    assert "# TYPE smscloud_parts_resent_total counter" in lines
+    assert "smscloud_parts_resent_total 0" in lines
+    assert "smscloud_parts_resumed_total 0" in lines
+    assert "smscloud_replies_unmatched_total 0" in lines

@@ -25,6 +25,7 @@ from smscloud.api.auth import authenticate
 from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
 from smscloud.console.app import console_routes
+from smscloud.delivery import counters
 from smscloud.delivery.outcomes import load_health, pending_counts
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
@@ -150,6 +151,11 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             f"smscloud_db_jobs_total {platform.db.jobs}",
         ]
         lines += carrier_metrics(health, time.time())
+        # Counters of every worker, kept in the database.
+        for name, value in (await platform.db.read(counters.load)).items():
+            lines.append(f"# HELP smscloud_{name}_total {counters.COUNTERS[name]}")
+            lines.append(f"# TYPE smscloud_{name}_total counter")
+            lines.append(f"smscloud_{name}_total {value}")
         # Counters of the dispatcher in this process (zero where delivery runs in a worker).
         for name in (
             "claimed",

@@ -14,6 +14,12 @@ Errors, as ``SubmitResult.error`` codes rather than exceptions, because a batch 
   dispatcher retries it later, possibly elsewhere.
 - ``permanent``: the carrier refused it (bad number, rejected content); the message ends
   REJECTED and its billed units are refunded, because the carrier never took it.
+
+A long message goes as several parts. When the carrier took some of them and then failed
+temporarily (a bind dropped between two parts), the result says which parts it holds
+(``SubmitResult.taken``); the dispatcher records them and the retry hands them back
+(``Submission.taken``), so only the parts not yet taken are sent, under the same
+concatenation reference: the handset never gets a part twice nor a message twice.
 """
 
 from __future__ import annotations
@@ -25,11 +31,18 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class Submission:
+    """One message to send. ``message_id`` also fixes a long message's concatenation
+    reference, so every attempt (in any worker) builds the very same parts."""
+
     message_id: int
     phone: str  # E.164
     text: str
     sender_id: str = ""
     extend_code: str = ""
+    # Parts this carrier took in an earlier attempt, as (part number from 1, carrier id),
+    # and how many parts the message was built as then; the carrier sends only the others.
+    taken: tuple[tuple[int, str], ...] = ()
+    parts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,10 @@ class SubmitResult:
     # Every part's id, in order, when a long message went as several parts; each part gets
     # its own receipt, and the message is final when all its parts are.
     part_ids: tuple[str, ...] = ()
+    # On a temporary failure of a long message: the parts the carrier holds all the same,
+    # as (part number from 1, carrier id), out of ``parts``. Kept for the retry.
+    taken: tuple[tuple[int, str], ...] = ()
+    parts: int = 0
 
 
 def canonical_id(carrier_msg_id: str) -> str:
@@ -71,10 +88,13 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    phone: str  # E.164 of the handset that replied
+    # E.164 of the handset that replied; an address that is no phone number (alphanumeric,
+    # a short code) is kept as the carrier wrote it, and matches no message.
+    phone: str
     text: str
     received_at: float
     destination: str = ""  # the number it was sent to (our sender + extend code)
+    carrier: str = ""  # the carrier it came through
 
 
 class ReportSink(Protocol):

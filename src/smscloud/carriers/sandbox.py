@@ -92,7 +92,7 @@ class SandboxCarrier:
             if outcome is not None:
                 self._later(due, Receipt(cid, outcome[0], outcome[1], due))
             if suffix == REPLY_SUFFIX:
-                self._later(due + self.delay, Reply(sub.phone, REPLY_TEXT, due))
+                self._later(due + self.delay, Reply(sub.phone, REPLY_TEXT, due, carrier=self.name))
         self._wake.set()
         return results
 

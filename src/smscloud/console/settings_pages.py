@@ -35,6 +35,7 @@ MAX_ALLOWLIST = 300
 MAX_FREQUENCY = 100_000
 MAX_DAILY = 1_000_000_000
 FREQ_FIELDS = ("freq_30s", "freq_hour", "freq_day", "freq_same_content_day")
+UNMATCHED_SHOWN = 50  # the latest replies that matched no message, on the carriers page
 
 i18n.STRINGS.update(
     {
@@ -120,6 +121,25 @@ i18n.STRINGS.update(
         "any": ("任意", "Any"),
         "priority": ("优先级", "Priority"),
         "add_route": ("添加路由", "Add a route"),
+        "carrier_nation_code": ("本国号码的国家码", "Country code of its national numbers"),
+        "carrier_nation_code_hint": (
+            "通道以国内格式（TON 2）上报的号码按此国家补全，如 86",
+            "Numbers it sends in national form (TON 2) are of this country, e.g. 86",
+        ),
+        "save": ("保存", "Save"),
+        "carrier_changed": (
+            "通道设置已保存，投递进程重启后生效。",
+            "Saved; delivery workers apply it when they restart.",
+        ),
+        "unmatched_replies": ("未匹配的上行短信", "Replies that matched no message"),
+        "unmatched_hint": (
+            "这些上行短信的号码没有收到过任何租户的短信，未归属任何应用。",
+            "No tenant has sent to these numbers: the replies belong to no application.",
+        ),
+        "no_unmatched": ("没有未匹配的上行短信。", "None."),
+        "reply_from": ("号码", "From"),
+        "reply_to": ("接收号码", "To"),
+        "reply_content": ("内容", "Text"),
         "carrier_added": ("通道已添加。", "Carrier added."),
         "carrier_removed": ("通道已删除。", "Carrier removed."),
         "route_added": ("路由已添加。", "Route added."),
@@ -439,6 +459,7 @@ class SettingsPages:
                 "carriers": carrier_service.list_carriers(conn),
                 "routes": carrier_service.list_routes(conn),
                 "health": health,
+                "unmatched": carrier_service.unmatched_replies(conn, UNMATCHED_SHOWN),
             }
 
         data = await self.console.platform.db.read(load)
@@ -453,15 +474,16 @@ class SettingsPages:
         if (guard := self._guard(request, OPERATOR)) is not None:
             return guard
         keys = ("name", "host", "port", "system_id", "password", "binds", "source_addr")
-        values = {k: _text(form, k) for k in keys}
+        values = {k: _text(form, k) for k in (*keys, "nation_code")}
         name = values["name"]
         settings: dict[str, Any] = {
             "host": values["host"],
             "system_id": values["system_id"],
             "password": values["password"],
         }
-        if values["source_addr"]:
-            settings["source_addr"] = values["source_addr"]
+        for key in ("source_addr", "nation_code"):
+            if values[key]:
+                settings[key] = values[key]
         try:
             for key in ("port", "binds"):
                 if values[key]:
@@ -482,6 +504,28 @@ class SettingsPages:
             error = f"{exc.code}: {exc.message}"
             return await self._carriers(request, 400, carrier_error=error, values=values)
         self.console.flash(request, "carrier_added", "ok")
+        return self.console.redirect("/admin/carriers")
+
+    async def change_country(self, request: Request, form: FormData) -> Response:
+        """The country of the national numbers a carrier sends (SmppConfig.nation_code)."""
+        if (guard := self._guard(request, OPERATOR)) is not None:
+            return guard
+        name = request.path_params["name"]
+        changes = {"nation_code": _text(form, "nation_code")}
+        operator = self._operator(request)
+
+        def change(conn: Connection) -> None:
+            carrier_service.change_carrier(conn, name, changes)
+            audit.record(conn, operator, "carrier.change", f"carrier:{name}", json.dumps(changes))
+
+        try:
+            await self.console.platform.db.write(change)
+        except RuleViolation as exc:
+            if exc.code == "ResourceNotFound":
+                return self.console.not_found(request)
+            error = f"{exc.code}: {exc.message}"
+            return await self._carriers(request, 400, carrier_error=error)
+        self.console.flash(request, "carrier_changed", "ok")
         return self.console.redirect("/admin/carriers")
 
     async def remove_carrier(self, request: Request, form: FormData) -> Response:
@@ -579,6 +623,7 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
         Route("/tenants/{tenant_id:int}/reactivate", post(pages.reactivate), methods=["POST"]),
         Route("/carriers", pages.carriers, methods=["GET"]),
         Route("/carriers", post(pages.add_carrier), methods=["POST"]),
+        Route("/carriers/{name}/country", post(pages.change_country), methods=["POST"]),
         Route("/carriers/{name}/remove", post(pages.remove_carrier), methods=["POST"]),
         Route("/carriers/routes", post(pages.add_route), methods=["POST"]),
         Route("/carriers/routes/{route_id:int}/remove", post(pages.remove_route), methods=["POST"]),

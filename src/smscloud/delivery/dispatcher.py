@@ -231,7 +231,16 @@ class Dispatcher:
         return len(claimed)
 
     def order(self, c: outcomes.Claimed) -> list[str]:
-        """The carriers to try for one message, primary first, among those running."""
+        """The carriers to try for one message, primary first, among those running.
+
+        A long message a carrier took some parts of stays with that carrier: no other can
+        complete its concatenation, and sending it whole elsewhere would show the handset
+        the parts it has twice. It fails over only if that carrier is no longer configured.
+        """
+        if c.held_by in self.carriers:
+            return [c.held_by]
+        if c.held_by:
+            log.warning("message %d: carrier %s holds parts but is gone", c.id, c.held_by)
         if not self.routes:
             return list(self.carriers)
         try:
@@ -269,15 +278,26 @@ class Dispatcher:
         while pending:
             groups: dict[str, list[Submission]] = defaultdict(list)
             for mid, c in pending.items():
-                groups[orders[mid][step[mid]]].append(
-                    Submission(c.id, c.phone, c.content, c.sender_id, c.extend_code)
+                name = orders[mid][step[mid]]
+                held = c.held_by == name
+                groups[name].append(
+                    Submission(
+                        c.id,
+                        c.phone,
+                        c.content,
+                        c.sender_id,
+                        c.extend_code,
+                        taken=c.taken if held else (),
+                        parts=c.wire_parts if held else 0,
+                    )
                 )
             names = list(groups)
             answers = await asyncio.gather(*(self.carriers[n].submit(groups[n]) for n in names))
             retry = {}
             for name, results in zip(names, answers, strict=True):
                 for r in results:
-                    temporary = r.carrier_msg_id is None and not r.permanent
+                    # A carrier that took some parts keeps the message (see ``order``).
+                    temporary = r.carrier_msg_id is None and not r.permanent and not r.taken
                     if temporary and step[r.message_id] + 1 < len(orders[r.message_id]):
                         step[r.message_id] += 1  # fail over to the next carrier
                         retry[r.message_id] = pending[r.message_id]

@@ -32,6 +32,7 @@ from smscloud.carriers.base import (
     SubmitResult,
     canonical_id,
 )
+from smscloud.delivery import counters
 from smscloud.services import accept_billing, ledger
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
@@ -69,6 +70,11 @@ class Claimed:
     attempts: int
     nation_code: str = ""
     sms_type: int = 0
+    wire_parts: int = 1
+    # A long message some of whose parts a carrier took in an earlier attempt: that carrier,
+    # and the parts as (part number, carrier id). Only that carrier can complete it.
+    held_by: str = ""
+    taken: tuple[tuple[int, str], ...] = ()
 
 
 def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> list[Claimed]:
@@ -97,9 +103,52 @@ def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> lis
             m.c.attempts,
             m.c.nation_code,
             m.c.sms_type,
+            m.c.wire_parts,
         )
-    )
-    return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+    ).all()
+    # Only a message tried before can hold parts: a first claim costs no extra query.
+    held = _held_parts(conn, [r.id for r in rows if r.attempts > 1])
+    claimed = []
+    for r in rows:
+        carrier, taken = held.get(r.id, ("", ()))
+        claimed.append(
+            Claimed(
+                id=r.id,
+                phone=r.phone,
+                content=r.content,
+                sender_id=r.sender_id,
+                extend_code=r.extend_code,
+                attempts=r.attempts,
+                nation_code=r.nation_code,
+                sms_type=r.sms_type,
+                wire_parts=r.wire_parts,
+                held_by=carrier,
+                taken=taken,
+            )
+        )
+    return sorted(claimed, key=lambda c: c.id)
+
+
+def _held_parts(
+    conn: Connection, ids: Sequence[int]
+) -> dict[int, tuple[str, tuple[tuple[int, str], ...]]]:
+    """The parts a carrier holds of each of ``ids``: {message: (carrier, ((no, id), ...))}."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(mp.c.message_id, mp.c.carrier, mp.c.part_no, mp.c.carrier_msg_id)
+        .where(mp.c.message_id.in_(list(ids)))
+        .order_by(mp.c.message_id, mp.c.part_no)
+    ).all()
+    by_message: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_message[row.message_id].append(row)
+    held = {}
+    for mid, parts in by_message.items():
+        carriers = {p.carrier for p in parts}
+        if len(carriers) == 1:  # rows of two carriers cannot be continued by either
+            held[mid] = (parts[0].carrier, tuple((p.part_no, p.carrier_msg_id) for p in parts))
+    return held
 
 
 def hand_back(conn: Connection, ids: Sequence[int], until: float) -> None:
@@ -173,7 +222,15 @@ def record_submits(
     max_attempts: int,
     attempts: dict[int, int],
 ) -> None:
-    """Store what the carrier said about each submission."""
+    """Store what the carrier said about each submission.
+
+    The parts of a long message are kept whether the carrier took all of them or, before a
+    temporary failure, only some (``SubmitResult.taken``): the retry sends only the others.
+    """
+    # Parts are recorded only for messages this claim still holds (a lease that ran out
+    # may have let another worker take and record the message meanwhile).
+    with_parts = [r for r in results if len(r.part_ids) > 1 or r.taken]
+    live = _still_sending(conn, [r.message_id for r in with_parts])
     run_many(
         conn,
         "UPDATE messages SET state = 'SUBMITTED', carrier = ?, carrier_msg_id = ?,"
@@ -185,7 +242,15 @@ def record_submits(
             if r.carrier_msg_id is not None
         ],
     )
-    _record_parts(conn, carrier, [r for r in results if len(r.part_ids) > 1])
+    parts: dict[int, dict[int, str]] = {}
+    for r in with_parts:
+        if r.message_id in live:
+            taken = enumerate(r.part_ids, start=1) if r.carrier_msg_id is not None else r.taken
+            parts[r.message_id] = {no: canonical_id(pid) for no, pid in taken}
+    _record_parts(conn, carrier, parts)
+    partial = [(r.parts, r.message_id) for r in results if r.taken and r.message_id in live]
+    if partial:
+        run_many(conn, "UPDATE messages SET wire_parts = ? WHERE id = ?", partial)
     retry = [
         r.message_id
         for r in results
@@ -222,22 +287,51 @@ def record_submits(
         refund(conn, [r.message_id for r in refused])
 
 
-def _record_parts(conn: Connection, carrier: str, results: Sequence[SubmitResult]) -> None:
-    """Keep every part of the long messages the carrier took, to match their receipts."""
-    if not results:
+def _still_sending(conn: Connection, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    q = select(m.c.id).where(m.c.id.in_(list(ids)), s.LEASED)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return set(conn.execute(q).scalars())
+
+
+def _record_parts(conn: Connection, carrier: str, parts: dict[int, dict[int, str]]) -> None:
+    """Keep the parts the carrier took of each message ({message: {part number: id}}).
+
+    A part already kept with the same id stays as it is, receipt and all: it was resumed, not
+    sent again. A kept part this attempt took anew (another id, another carrier) was sent
+    twice; it is replaced and counted in ``parts_resent``, which stays 0 while retries
+    resume rather than resend.
+    """
+    if not parts:
         return
-    # A message taken again after a crash replaces the parts of its earlier attempt.
-    conn.execute(delete(mp).where(mp.c.message_id.in_([r.message_id for r in results])))
+    held = conn.execute(
+        select(mp.c.message_id, mp.c.part_no, mp.c.carrier, mp.c.carrier_msg_id).where(
+            mp.c.message_id.in_(list(parts))
+        )
+    ).all()
+    kept: set[tuple[int, int]] = set()
+    stale: list[tuple[str, str]] = []
+    for row in held:
+        if row.carrier == carrier and parts[row.message_id].get(row.part_no) == row.carrier_msg_id:
+            kept.add((row.message_id, row.part_no))
+        else:
+            stale.append((row.carrier, row.carrier_msg_id))
+    run_many(conn, "DELETE FROM message_parts WHERE carrier = ? AND carrier_msg_id = ?", stale)
     run_many(
         conn,
         "INSERT INTO message_parts (carrier, carrier_msg_id, message_id, part_no, receipt_code)"
         " VALUES (?, ?, ?, ?, '')",
         [
-            (carrier, canonical_id(pid), r.message_id, n)
-            for r in results
-            for n, pid in enumerate(r.part_ids, start=1)
+            (carrier, pid, mid, no)
+            for mid, taken in parts.items()
+            for no, pid in sorted(taken.items())
+            if (mid, no) not in kept
         ],
     )
+    counters.add(conn, counters.PARTS_RESENT, len(stale))
+    counters.add(conn, counters.PARTS_RESUMED, len(kept))
 
 
 def _known(conn: Connection, column: Any, where: Any, ids: list[str]) -> dict[str, Any]:
@@ -373,9 +467,11 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
 
     The message answered is the latest one sent to that number; when the reply was addressed
     to a number ending in an extend code, the latest one sent with that extend code wins.
+    A reply that answers no message is kept in ``unmatched_replies`` for the operator.
     """
     a = s.applications
     rows: list[dict[str, Any]] = []
+    unmatched: list[Reply] = []
     opt_outs: dict[tuple[int, str], str] = {}
     for rep in replies:
         recent = conn.execute(
@@ -393,7 +489,8 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
             .limit(20)
         ).all()
         if not recent:
-            continue  # nobody sent to this number: not a reply to any tenant
+            unmatched.append(rep)  # nobody sent to this number: not a reply to any tenant
+            continue
         last = next(
             (r for r in recent if r.extend_code and rep.destination.endswith(r.extend_code)),
             recent[0],
@@ -419,6 +516,7 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
             opt_outs[(last.tenant_id, rep.phone)] = keyword
     if rows:
         conn.execute(insert(s.replies), rows)
+    keep_unmatched(conn, unmatched, now)
     if opt_outs:
         o = s.opt_outs
         known = {
@@ -435,6 +533,28 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
         if fresh:
             conn.execute(insert(o), fresh)
     return len(rows)
+
+
+def keep_unmatched(conn: Connection, replies: Sequence[Reply], now: float) -> None:
+    """Keep replies that answer no message, for the operator (never dropped)."""
+    if not replies:
+        return
+    conn.execute(
+        insert(s.unmatched_replies),
+        [
+            {
+                "carrier": rep.carrier[:32],
+                # An address is at most 20 characters (§4.4.1), "+" read in front of it.
+                "phone": rep.phone[:24],
+                "destination": rep.destination[:24],
+                "content": rep.text,
+                "received_at": rep.received_at,
+                "stored_at": now,
+            }
+            for rep in replies
+        ],
+    )
+    counters.add(conn, counters.REPLIES_UNMATCHED, len(replies))
 
 
 def in_flight(conn: Connection, carrier: str) -> list[InFlight]:

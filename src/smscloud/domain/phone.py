@@ -12,7 +12,7 @@ import phonenumbers
 
 from smscloud.domain.errors import RuleViolation
 
-__all__ = ["PhoneNumber", "describe_phone", "parse_phone"]
+__all__ = ["PhoneNumber", "describe_phone", "is_calling_code", "national_e164", "parse_phone"]
 
 INCORRECT_PHONE_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
 
@@ -21,6 +21,8 @@ UNKNOWN_ISO_CODE = "DEF"
 
 _SEPARATORS = re.compile(r"[\s\-]+")
 _DIGITS = re.compile(r"\+?[0-9]+")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_CALLING_CODE = re.compile(r"[1-9][0-9]{0,2}")  # ITU-T E.164: 1 to 3 digits, never 0 first
 _BARE_MAINLAND_MOBILE = re.compile(r"1[0-9]{10}")
 # The bulk of traffic: a mainland mobile in one of the forms SendSms accepts.
 _FAST_MAINLAND = re.compile(r"(?:\+86|0086|86)?(1[0-9]{10})")
@@ -106,6 +108,34 @@ def _parse_lenient(raw: str) -> PhoneNumber | None:
     if parsed is None or not phonenumbers.is_possible_number(parsed):
         return None
     return _build(parsed)
+
+
+def is_calling_code(code: str) -> bool:
+    """Whether ``code`` (digits, such as "86") is a country calling code in use (ITU-T E.164)."""
+    return _CALLING_CODE.fullmatch(code) is not None and (
+        int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+    )
+
+
+def national_e164(number: str, nation_code: str) -> tuple[str, bool] | None:
+    """``number`` (digits) read as a national number of the country ``nation_code``.
+
+    Returns (E.164, whether the number is valid there), or None when it cannot be read.
+    The country's national trunk prefix goes, as phonenumbers knows it (the 0 of British
+    and Chinese landline numbers), and a number that already starts with the calling code
+    keeps it once ("8613800138000" in China is +8613800138000).
+    """
+    if _ASCII_DIGITS.fullmatch(number) is None or not is_calling_code(nation_code):
+        return None
+    # Calling codes shared by several regions (1, 7, 44...) dial the same way in all of
+    # them, so the main region's rules read any of their numbers.
+    region = phonenumbers.region_code_for_country_code(int(nation_code))
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164, bool(phonenumbers.is_valid_number(parsed))
 
 
 @functools.cache

@@ -2,7 +2,8 @@
 
 A carrier row names a kind (``smpp`` or ``sandbox``) and its settings as JSON; for ``smpp`` the
 keys are the fields of :class:`smscloud.carriers.smpp.SmppConfig` (``host``, ``port``,
-``system_id``, ``password``, ``binds``, ``window``, ``rate``, ``bind_mode``, ``source_addr``...).
+``system_id``, ``password``, ``binds``, ``window``, ``rate``, ``bind_mode``, ``source_addr``,
+``nation_code``...).
 A route sends messages matching a country, a number prefix and a message type to an ordered,
 weighted list of carriers (:mod:`smscloud.domain.routing`).
 """
@@ -16,7 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from smscloud.carriers.base import Carrier
 from smscloud.carriers.sandbox import SandboxCarrier
@@ -50,6 +51,15 @@ def smpp_config(name: str, settings: Mapping[str, Any]) -> Any:
         raise RuleViolation("InvalidParameter", f"carrier {name}: {exc}") from None
 
 
+def _stored(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings as kept: a country code is digits in a string, however it was typed
+    (``--setting nation_code=44`` reads as a number)."""
+    out = dict(settings)
+    if isinstance(out.get("nation_code"), int) and not isinstance(out["nation_code"], bool):
+        out["nation_code"] = str(out["nation_code"])
+    return out
+
+
 def build_carrier(name: str, kind: str, settings: Mapping[str, Any]) -> Carrier:
     if kind == "smpp":
         from smscloud.carriers.smpp import SmppCarrier
@@ -68,6 +78,7 @@ def add_carrier(
     """Check the settings by building the carrier (nothing connects), then store it."""
     if not NAME.fullmatch(name):
         raise RuleViolation("InvalidParameter", "a carrier name is 1-32 of A-Z a-z 0-9 _ -")
+    settings = _stored(settings)
     build_carrier(name, kind, settings)
     if conn.execute(select(s.carriers.c.id).where(s.carriers.c.name == name)).first():
         raise RuleViolation("ResourceInUse", f"a carrier named {name} exists")
@@ -97,6 +108,23 @@ def list_carriers(conn: Connection) -> list[dict[str, Any]]:
         }
         for r in conn.execute(select(c).order_by(c.c.id))
     ]
+
+
+def change_carrier(conn: Connection, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Change some settings of a carrier (checked as ``add_carrier`` checks them).
+
+    Delivery workers read carriers when they start, so a change takes effect at their next
+    start, like a new carrier.
+    """
+    c = s.carriers
+    row = conn.execute(select(c.c.kind, c.c.settings).where(c.c.name == name)).first()
+    if row is None:
+        raise RuleViolation("ResourceNotFound", f"no carrier named {name}")
+    settings = _stored(json.loads(row.settings) | dict(changes))
+    build_carrier(name, row.kind, settings)
+    conn.execute(update(c).where(c.c.name == name).values(settings=json.dumps(settings)))
+    shown = {k: v for k, v in changes.items() if k != "password"}
+    return {"name": name, "changed": shown}
 
 
 def remove_carrier(conn: Connection, name: str) -> dict[str, Any]:
@@ -187,4 +215,21 @@ def load_routes(conn: Connection) -> list[Route]:
             priority=int(row.priority),
         )
         for row in conn.execute(select(r).order_by(r.c.id))
+    ]
+
+
+def unmatched_replies(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest replies that matched no message sent, newest first."""
+    u = s.unmatched_replies
+    rows = conn.execute(select(u).order_by(u.c.received_at.desc(), u.c.id.desc()).limit(limit))
+    return [
+        {
+            "id": r.id,
+            "received_at": r.received_at,
+            "carrier": r.carrier,
+            "phone": r.phone,
+            "destination": r.destination,
+            "content": r.content,
+        }
+        for r in rows
     ]

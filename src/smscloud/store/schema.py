@@ -531,6 +531,30 @@ replies = Table(
     ),
 )
 
+# Replies that matched no message sent: from a number no tenant has written to, or from an
+# address that is no phone number (a short code, a name). Kept for the operator to see.
+unmatched_replies = Table(
+    "unmatched_replies",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("carrier", String(32), nullable=False, default=""),
+    Column("phone", String(24), nullable=False),  # E.164 as read, or the address as written
+    Column("destination", String(24), nullable=False, default=""),
+    Column("content", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("stored_at", Float, nullable=False),
+    Index("ix_unmatched_replies_received_at", "received_at"),
+)
+
+# Counters of the delivery path that /metrics reports for all workers together, kept in the
+# transactions that do what they count (such as a long message's part re-sent).
+delivery_counters = Table(
+    "delivery_counters",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False, default=0),
+)
+
 # Receipts that named no known message yet (a receipt can overtake the record of its own
 # submission, or arrive for a message another worker is still recording). Kept here, in the
 # same transaction that failed to match them, and matched again until they expire.

@@ -6,6 +6,8 @@ import asyncio
 
 from smscloud.carriers.smsc import (
     BadCommandLength,
+    DropsAfterAccepting,
+    DropsAfterFirstPart,
     DropsMidWindow,
     NacksSubmits,
     NeverAnswers,
@@ -16,7 +18,15 @@ from smscloud.carriers.smsc import (
     ThrottlesEveryNth,
     UnbindsOnSubmit,
 )
-from smscloud.protocols.smpp import CommandStatus, GenericNack, Pdu, PduError, SubmitSmResp
+from smscloud.protocols.smpp import (
+    CommandStatus,
+    Concat,
+    GenericNack,
+    Pdu,
+    PduError,
+    SubmitSmResp,
+    split,
+)
 
 from .esme import Esme, run_async
 
@@ -146,5 +156,46 @@ async def test_queue_full_for_a_while() -> None:
             sent = [esme.submit("8613800000000") for _ in range(3)]
             statuses = [(await esme.response(p)).command_status for p in sent]
             assert statuses == [S.ESME_RMSGQFUL, S.ESME_RMSGQFUL, 0]
+        finally:
+            await esme.close()
+
+
+@run_async
+async def test_drops_after_answering_every_nth_accepted_submit() -> None:
+    async with DropsAfterAccepting(FAST, every=2) as sim:
+        esme = await Esme.connect(sim.port)
+        try:
+            await esme.bind("tx")
+            first, second = esme.submit("8613800000100"), esme.submit("8613800000101")
+            assert (await esme.response(first)).command_status == 0
+            assert (await esme.response(second)).command_status == 0  # answered, then closed
+            await asyncio.wait_for(esme.eof.wait(), 1)
+            assert sim.drops == 1
+        finally:
+            await esme.close()
+
+
+@run_async
+async def test_drops_after_the_first_part_of_a_long_message() -> None:
+    async with DropsAfterFirstPart(FAST) as sim:
+        parts = split("x" * 400, method=Concat.UDH8, reference=7)
+        esme = await Esme.connect(sim.port)
+        try:
+            await esme.bind("tx")
+            whole = esme.submit("8613800000100")
+            assert (await esme.response(whole)).command_status == 0  # not a part: kept open
+            first = esme.submit("8613800000100", parts[0].short_message, esm_class=0x40)
+            assert (await esme.response(first)).command_status == 0
+            await asyncio.wait_for(esme.eof.wait(), 1)
+        finally:
+            await esme.close()
+        esme = await Esme.connect(sim.port)
+        try:
+            await esme.bind("tx")
+            rest = [
+                esme.submit("8613800000100", p.short_message, esm_class=0x40) for p in parts[1:]
+            ]
+            assert [(await esme.response(p)).command_status for p in rest] == [0, 0]
+            assert sim.drops == 1
         finally:
             await esme.close()

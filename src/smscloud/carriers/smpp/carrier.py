@@ -11,8 +11,10 @@ is its own submit_sm; a message is taken when all its parts got ESME_ROK, and it
   session within ``bind_wait``: temporary (the dispatcher retries later);
 - any other status: permanent, with the status name as the error.
 
-A later part's failure fails the whole message although earlier parts were taken: the
-dispatcher's retry resends every part, which the handset may then show twice.
+A long message's parts go in order, all under one concatenation reference derived from the
+message id. When a part fails after earlier ones were taken, the result is a temporary
+failure that names the parts taken (``SubmitResult.taken``); the retry (``Submission.taken``)
+rebuilds the same parts and sends only those not taken, so the handset gets each part once.
 
 Receipts and MO messages may arrive on any bind that receives; they are handed to the sink
 in batches, one call per event-loop tick, and each deliver_sm is answered once the sink has
@@ -26,7 +28,6 @@ the previous is answered), so a crash between the parts loses them.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections import Counter
@@ -47,7 +48,7 @@ from smscloud.protocols.smpp import DeliverSm, SubmitSm, SubmitSmResp, is_tempor
 
 from .bind import Bind, NotBoundError, status_name
 from .config import BindMode, SmppConfig
-from .inbound import Reassembler, is_receipt, receipt_from
+from .inbound import Reassembler, is_receipt, receipt_from, reply_from
 from .outbound import BuildError, build_parts
 from .pacing import RateMeter, TokenBucket
 
@@ -88,7 +89,6 @@ class SmppCarrier:
         self._bucket = TokenBucket(config.rate, config.burst)
         self._meter = RateMeter()
         self._errors: Counter[str] = Counter()
-        self._refs = itertools.count(1)
         self._mo = Reassembler(config.mo_part_timeout)
         self._receipts: list[Receipt] = []
         self._replies: list[Reply] = []
@@ -190,20 +190,44 @@ class SmppCarrier:
 
     async def _submit_one(self, sub: Submission) -> SubmitResult:
         try:
-            parts = build_parts(sub, self.config, next(self._refs))
+            # The message id is the reference: a retry in any worker builds the same parts.
+            parts = build_parts(sub, self.config, sub.message_id)
         except BuildError as exc:
             self._errors["permanent"] += 1
             log.info("%s: message %d refused: %s", self.name, sub.message_id, exc)
             return SubmitResult(sub.message_id, None, exc.status.name, permanent=True)
-        ids: list[str] = []
-        for pdu in parts:  # in order: some SMSCs reassemble only parts that come in order
+        ids = self._resumable(sub, len(parts))
+        for no, pdu in enumerate(parts, start=1):
+            if no in ids:
+                continue  # the SMSC holds this part already
+            # In order: some SMSCs reassemble only parts that come in order.
             msg_id, error, permanent = await self._submit_part(pdu)
             if msg_id is None:
                 self._errors["permanent" if permanent else "temporary"] += 1
-                return SubmitResult(sub.message_id, None, error, permanent=permanent)
-            ids.append(msg_id)
-        part_ids = tuple(ids) if len(ids) > 1 else ()
-        return SubmitResult(sub.message_id, ids[0], part_ids=part_ids)
+                if permanent or not ids:
+                    return SubmitResult(sub.message_id, None, error, permanent=permanent)
+                taken = tuple(sorted(ids.items()))
+                return SubmitResult(sub.message_id, None, error, taken=taken, parts=len(parts))
+            ids[no] = msg_id
+        ordered = tuple(ids[no] for no in range(1, len(parts) + 1))
+        return SubmitResult(sub.message_id, ordered[0], part_ids=ordered if len(parts) > 1 else ())
+
+    def _resumable(self, sub: Submission, built: int) -> dict[int, str]:
+        """The parts of ``sub`` taken in an earlier attempt that this build can continue."""
+        if not sub.taken:
+            return {}
+        if sub.parts != built or any(not 1 <= no <= built for no, _ in sub.taken):
+            # Split differently than before (the carrier's settings changed): the old parts
+            # belong to another split and cannot be completed; the message goes whole.
+            log.warning(
+                "%s: message %d was %d parts and is now %d: sent whole again",
+                self.name,
+                sub.message_id,
+                sub.parts,
+                built,
+            )
+            return {}
+        return dict(sub.taken)
 
     async def _submit_part(self, pdu: SubmitSm) -> _Outcome:
         loop = asyncio.get_running_loop()
@@ -274,7 +298,9 @@ class SmppCarrier:
             text = self._mo.add(pdu, time.monotonic())
             if text is None:
                 return 0
-            reply = Reply("+" + pdu.source_addr.lstrip("+"), text, now, pdu.destination_addr)
+            reply = reply_from(
+                pdu, text, now, carrier=self.name, nation_code=self.config.nation_code
+            )
             self._replies.append(reply)
         return self._this_batch()
 

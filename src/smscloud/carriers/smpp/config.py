@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from smscloud.domain.phone import is_calling_code
 from smscloud.protocols.smpp import Concat
 
 __all__ = ["BindMode", "SmppConfig"]
@@ -52,9 +53,14 @@ class SmppConfig:
     registered_delivery: int = 1  # ask for a final receipt (§5.2.17)
     long_method: Concat = Concat.UDH8
     mo_part_timeout: float = 300.0  # incomplete concatenated MO parts are dropped after this
+    # The carrier's country calling code: the country of the national numbers it sends
+    # (source_addr_ton 2, §5.2.5). Default: mainland China, the platform's home.
+    nation_code: str = "86"
 
     def __post_init__(self) -> None:
         if self.binds < 1 or self.window < 1:
             raise ValueError("binds and window must be at least 1")
         if self.long_method is Concat.UDH16:
             raise ValueError("UDH16 is not offered: carriers expect UDH8, SAR or payload")
+        if not isinstance(self.nation_code, str) or not is_calling_code(self.nation_code):
+            raise ValueError(f"nation_code {self.nation_code!r} is not a country calling code")

@@ -8,6 +8,8 @@ Receipt states map to the seam as: DELIVRD -> DELIVERED, UNDELIV -> UNDELIVERED,
 EXPIRED, REJECTD -> REJECTED, and DELETED, ACCEPTD, UNKNOWN (or anything unrecognised) ->
 UNKNOWN; ENROUTE is not final (Table B-2) and is dropped. ``done_at`` is the arrival time:
 the receipt's "done date" is in the SMSC's unstated local time.
+
+An MO message's handset is read by the source address's TON/NPI (``addresses``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from smscloud.protocols.smpp.commands import DeliverSm
 from smscloud.protocols.smpp.receipt import MessageState, stat_word, state_from_stat
 from smscloud.protocols.smpp.udh import ESM_UDHI, Part, join
 
-__all__ = ["Reassembler", "is_receipt", "part_of", "receipt_from"]
+from .addresses import handset_number
+
+__all__ = ["Reassembler", "is_receipt", "part_of", "receipt_from", "reply_from"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,15 @@ def receipt_from(pdu: DeliverSm, now: float) -> base.Receipt | None:
         return None
     seam = _SEAM_STATES.get(state, base.UNKNOWN)
     return base.Receipt(base.canonical_id(msg_id), seam, code, now)
+
+
+def reply_from(
+    pdu: DeliverSm, text: str, received_at: float, *, carrier: str, nation_code: str
+) -> base.Reply:
+    """The seam Reply of a whole MO message (``text``) whose last part was ``pdu``; the
+    handset's number read by TON/NPI with ``nation_code`` as the carrier's country."""
+    phone = handset_number(pdu.source_addr, pdu.source_addr_ton, pdu.source_addr_npi, nation_code)
+    return base.Reply(phone, text, received_at, pdu.destination_addr, carrier)
 
 
 def part_of(pdu: DeliverSm) -> Part:

@@ -6,6 +6,8 @@ from .config import DEFAULT_ACCOUNTS, SmscConfig
 from .connection import SmscConnection
 from .misbehaviour import (
     BadCommandLength,
+    DropsAfterAccepting,
+    DropsAfterFirstPart,
     DropsMidWindow,
     NacksSubmits,
     NeverAnswers,
@@ -22,6 +24,8 @@ from .simulator import SmscSimulator, Submitted
 __all__ = [
     "DEFAULT_ACCOUNTS",
     "BadCommandLength",
+    "DropsAfterAccepting",
+    "DropsAfterFirstPart",
     "DropsMidWindow",
     "NacksSubmits",
     "NeverAnswers",

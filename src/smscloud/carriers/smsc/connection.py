@@ -47,6 +47,7 @@ class SmscConnection:
         self.recent: deque[float] = deque()  # times of accepted submits, for the cap
         self.submits = 0  # submit_sm received on this connection
         self.closed = False
+        self.writing = True  # False once ``stop_writing`` sent our end's FIN
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._last_error: PduError | None = None
@@ -61,7 +62,8 @@ class SmscConnection:
     @property
     def receives(self) -> bool:
         """Bound as receiver or transceiver: may be sent deliver_sm (§2.2)."""
-        return not self.closed and self.session.state in (State.BOUND_RX, State.BOUND_TRX)
+        bound = self.session.state in (State.BOUND_RX, State.BOUND_TRX)
+        return not self.closed and self.writing and bound
 
     @property
     def has_room(self) -> bool:
@@ -70,7 +72,10 @@ class SmscConnection:
     # --- output -----------------------------------------------------------------------
 
     def send(self, pdu: Pdu) -> Pdu:
-        """Write ``pdu`` (a request gets the next sequence number) and return it as sent."""
+        """Write ``pdu`` (a request gets the next sequence number) and return it as sent;
+        nothing is written once ``stop_writing`` was called."""
+        if not self.writing:
+            return pdu
         pdu = self.session.assign(pdu)
         data = self.session.send(pdu, self.now())
         self.writer.write(data)
@@ -89,6 +94,14 @@ class SmscConnection:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def stop_writing(self) -> None:
+        """Send our FIN after what is written, write nothing more, and read on until the
+        peer closes. Closing with unread input would send a RST instead (RFC 1122
+        §4.2.2.13), and a RST can destroy answers the peer has not read yet."""
+        self.writing = False
+        if self.writer.can_write_eof():
+            self.writer.write_eof()
 
     def shutdown(self, *, abort: bool = False) -> None:
         """Close the socket (``abort``: without flushing); ``run`` then cleans up."""

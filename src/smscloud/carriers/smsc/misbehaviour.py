@@ -13,9 +13,11 @@ from smscloud.protocols.smpp import (
     EnquireLink,
     GenericNack,
     Pdu,
+    SubmitSm,
     SubmitSmResp,
     Unbind,
 )
+from smscloud.protocols.smpp.udh import ESM_UDHI, Part, concat_of
 
 from .config import SmscConfig
 from .connection import SmscConnection
@@ -23,6 +25,8 @@ from .simulator import SmscSimulator, Submitted
 
 __all__ = [
     "BadCommandLength",
+    "DropsAfterAccepting",
+    "DropsAfterFirstPart",
     "DropsMidWindow",
     "NacksSubmits",
     "NeverAnswers",
@@ -31,6 +35,7 @@ __all__ = [
     "RefusesBinds",
     "ThrottlesEveryNth",
     "UnbindsOnSubmit",
+    "part_number",
 ]
 
 S = CommandStatus
@@ -134,3 +139,56 @@ class QueueFull(SmscSimulator):
         if self._seen <= self.count:
             return S.ESME_RMSGQFUL
         return super().submit_status(conn, record)
+
+
+def part_number(pdu: SubmitSm) -> int | None:
+    """Which part of a concatenated message ``pdu`` is (from 1); None for a whole message."""
+    part = Part(
+        short_message=pdu.short_message,
+        data_coding=pdu.data_coding,
+        esm_class=pdu.esm_class & ESM_UDHI,
+        tlvs=pdu.tlvs,
+    )
+    try:
+        info = concat_of(part)
+    except ValueError:
+        return None
+    return info[2] if info is not None else None
+
+
+class DropsAfterAccepting(SmscSimulator):
+    """Accepts submit_sm as usual, but right after answering every ``every``-th accepted
+    one (counted over the whole simulator) ends that connection: its FIN follows the answer,
+    so the ESME knows exactly what was taken and loses the bind. Submits that still arrive
+    on the closing connection are never answered (nor taken)."""
+
+    def __init__(self, config: SmscConfig | None = None, *, every: int = 5) -> None:
+        super().__init__(config)
+        self.every, self._accepted = every, 0
+        self.drops = 0
+        self._closing: set[SmscConnection] = set()
+
+    def drops_after(self, record: Submitted) -> bool:
+        self._accepted += 1
+        return self._accepted % self.every == 0
+
+    def answer_submit(self, conn: SmscConnection, record: Submitted, status: int) -> None:
+        if conn in self._closing:
+            return
+        super().answer_submit(conn, record, status)
+        if status == S.ESME_ROK and self.drops_after(record):
+            self.drops += 1
+            self._closing.add(conn)
+            conn.stop_writing()  # the ESME reads the answer, then the end of the stream
+
+    def on_closed(self, conn: SmscConnection) -> None:
+        self._closing.discard(conn)
+        super().on_closed(conn)
+
+
+class DropsAfterFirstPart(DropsAfterAccepting):
+    """Closes the connection right after accepting the first part of every concatenated
+    message: a bind lost between the parts of each long message."""
+
+    def drops_after(self, record: Submitted) -> bool:
+        return part_number(record.pdu) == 1

@@ -122,17 +122,21 @@ def mo_pdus(
     *,
     dest_ton: int = 1,
     dest_npi: int = 1,
+    source_ton: int = 1,
+    source_npi: int = 1,
 ) -> list[DeliverSm]:
     """A handset message as deliver_sm (esm_class 0, or 0x40 with a UDH per part).
 
     GSM text goes as data_coding 0, anything else as UCS-2 (8); long text is cut into
-    parts with an 8-bit concatenation reference (TS 23.040 §9.2.3.24.1).
+    parts with an 8-bit concatenation reference (TS 23.040 §9.2.3.24.1). The handset is
+    international (TON 1, NPI 1, §5.2.5-6) unless ``source_ton``/``source_npi`` say otherwise,
+    as an SMSC that writes national numbers does.
     """
     parts = split(text, method=Concat.UDH8, reference=reference % 256)
     return [
         DeliverSm(
-            source_addr_ton=1,  # international (§5.2.5): handsets are E.164
-            source_addr_npi=1,
+            source_addr_ton=source_ton,
+            source_addr_npi=source_npi,
             source_addr=source,
             dest_addr_ton=dest_ton,
             dest_addr_npi=dest_npi,

@@ -290,14 +290,23 @@ class SmscSimulator:
         return out
 
     def inject_mo(
-        self, source: str, destination: str, text: str, *, system_id: str | None = None
+        self,
+        source: str,
+        destination: str,
+        text: str,
+        *,
+        system_id: str | None = None,
+        source_ton: int = 1,
+        source_npi: int = 1,
     ) -> list[DeliverSm]:
         """Make handset ``source`` send ``text`` to ``destination`` now; returns the parts.
 
-        It goes to ``system_id`` (default: the first account) like any deliver_sm.
+        It goes to ``system_id`` (default: the first account) like any deliver_sm; the
+        handset's address has type ``source_ton`` in plan ``source_npi`` (§5.2.5-6).
         """
         target = system_id if system_id is not None else next(iter(self.config.accounts))
-        pdus = mo_pdus(source, destination, text, next(self._mo_ref))
+        ref = next(self._mo_ref)
+        pdus = mo_pdus(source, destination, text, ref, source_ton=source_ton, source_npi=source_npi)
         self.deliver(target, pdus)
         return pdus
 

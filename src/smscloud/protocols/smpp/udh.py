@@ -15,7 +15,7 @@ from enum import Enum
 from .gsm7 import DC_DEFAULT, DC_LATIN1, DC_UCS2, decode_text, encode_gsm, is_gsm, pack, unpack
 from .tlv import Tag
 
-__all__ = ["ESM_UDHI", "Concat", "Part", "join", "parse_udh", "split"]
+__all__ = ["ESM_UDHI", "Concat", "Part", "concat_of", "join", "parse_udh", "split"]
 
 ESM_UDHI = 0x40  # esm_class bit 6: short_message starts with a UDH (SMPP 3.4 §5.2.12)
 IEI_CONCAT_8, IEI_CONCAT_16 = 0x00, 0x08  # TS 23.040 §9.2.3.24.1 and §9.2.3.24.8
@@ -62,6 +62,18 @@ def _concat_from_ies(ies: Iterable[tuple[int, bytes]]) -> tuple[int, int, int] |
             return value[0], value[1], value[2]
         if iei == IEI_CONCAT_16 and len(value) == 4:
             return int.from_bytes(value[:2], "big"), value[2], value[3]
+    return None
+
+
+def concat_of(part: Part) -> tuple[int, int, int] | None:
+    """(reference, total, seqnum) of one part of a concatenated message, from its SAR TLVs
+    or its UDH; None for a whole message. ValueError if the UDH is malformed."""
+    tlvs = dict(part.tlvs)
+    if all(t in tlvs for t in _SAR_TAGS):
+        ref, total, seq = (int.from_bytes(tlvs[t], "big") for t in _SAR_TAGS)
+        return ref, total, seq
+    if part.esm_class & ESM_UDHI:
+        return _concat_from_ies(parse_udh(part.short_message)[0])
     return None
 
 
