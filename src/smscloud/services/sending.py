@@ -17,6 +17,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.integers import parse_int
 from smscloud.domain.phone import parse_phone
 from smscloud.domain.rights import (
     AccountType,
@@ -132,8 +133,8 @@ class SendService:
 
     async def approved_template(self, tenant_id: int, template_id: str) -> TemplateRec:
         """The tenant's approved template of this id, or the Tencent error."""
-        tid = int(template_id) if template_id.isdigit() else -1
-        tpl = await self.catalog.template(tid) if tid >= 0 else None
+        tid = parse_int(template_id)  # any other text names no template
+        tpl = await self.catalog.template(tid) if tid is not None else None
         if tpl is None or tpl.tenant_id != tenant_id or not tpl.approved:
             raise RuleViolation(
                 "FailedOperation.TemplateIncorrectOrUnapproved",

@@ -1,0 +1,111 @@
+"""Values a hostile or careless client may send, for property tests of every parser.
+
+``TRICKY`` holds strings that look like numbers to one reader and not to another
+(``"²".isdigit()`` is true but ``int("²")`` fails; ``int("١٢")`` is 12), NUL characters
+(which PostgreSQL text cannot hold) and integers just outside 64 bits (which neither SQLite
+nor PostgreSQL can bind). ``VALUES`` draws one of them half of the time, else any JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from tests.conftest import make_settings
+from tests.support import postgres
+from tests.support.inprocess import InProcess
+
+TRICKY: list[Any] = [
+    "²",
+    "١٢",
+    "０",
+    "-",
+    "--1",
+    "-0",
+    "+1",
+    " 1",
+    "1_000",
+    "1e3",
+    "0x10",
+    "NaN",
+    "inf",
+    "9" * 30,
+    "-" + "9" * 30,
+    "9" * 5000,
+    "\x00",
+    "a\x00b",
+    "",
+    " ",
+    "2021050113",
+    "²" * 10,
+    "9999123123",
+]
+BOUNDS: list[Any] = [2**63 - 1, 2**63, 2**64 - 1, -(2**63), -(2**63) - 1, 2**64, 10**30, -1, 0]
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from(TRICKY + BOUNDS)
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+VALUES = st.one_of(
+    st.sampled_from([*TRICKY, *BOUNDS, 1.5, True, [], {}, [None], [True], ["²"], [2**63]]), JSON
+)
+# Few examples per parameter (there are hundreds of parameters); no deadline, as the store's
+# speed is not what is tested; one store shared by all examples of a module.
+FEW = settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+class ErrorLog(logging.Handler):
+    """Collects the errors the application logs: a request that fails logs one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def take(self) -> list[str]:
+        out = [r.getMessage() for r in self.records]
+        self.records.clear()
+        return out
+
+
+def in_process(request: pytest.FixtureRequest, tmp: Path) -> Iterator[InProcess]:
+    """The application over SQLite or PostgreSQL (``request.param``), logging errors to
+    ``app.errors``."""
+    url = f"sqlite:///{tmp / 'inputs.db'}"
+    if request.param == "postgresql":
+        cluster: postgres.Cluster = request.getfixturevalue("pg_cluster")
+        name = "t_" + uuid.uuid4().hex[:12]
+        cluster.psql(f"CREATE DATABASE {name}")
+        url = cluster.url(name)
+    errors = ErrorLog()
+    logger = logging.getLogger("smscloud")
+    logger.addHandler(errors)
+    try:
+        with InProcess(make_settings(tmp, url)) as app:
+            app.errors = errors
+            yield app
+    finally:
+        logger.removeHandler(errors)
