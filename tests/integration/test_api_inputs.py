@@ -124,6 +124,11 @@ PARAMETERS = [
 ]
 
 
+# Whole bodies and odd headers test the readers' wiring; the one-parameter tests already
+# take every value to every column on PostgreSQL, whose types differ from SQLite's.
+SQLITE_ONLY = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -189,6 +194,7 @@ def call(
         }
     sent |= headers or {}
     raw = {k: v.encode("latin-1") for k, v in sent.items()}  # as bytes arrive on the wire
+    app.errors.take()  # what an earlier failing example left
 
     async def go() -> tuple[int, str, bytes]:
         async with app.client() as client:
@@ -243,6 +249,7 @@ def test_any_value_of_one_parameter(
     check(app, t, version, action, body, style)
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(("version", "action"), CASES)
 @FEW
 @given(data=st.data(), style=STYLES)
@@ -255,6 +262,7 @@ def test_any_whole_body(
     check(app, t, version, action, body, style)
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(("version", "action"), CASES[:1])
 @FEW
 @given(
@@ -266,5 +274,6 @@ def test_any_common_header(
     world: tuple[InProcess, Tenant], version: str, action: str, name: str, value: str
 ) -> None:
     app, t = world
-    assume(value.isprintable() or not any(c < " " or c == "\x7f" for c in value))
+    assume(not any(c < " " or c == "\x7f" for c in value))
+    assume(all(ord(c) < 256 for c in value))  # header bytes are read as Latin-1
     call(app, t, version, action, baseline(t, action), "json", headers={name: value})

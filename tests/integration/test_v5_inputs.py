@@ -65,6 +65,11 @@ FIELDS = [
 ]
 
 
+# Whole bodies and odd headers test the readers' wiring; the one-parameter tests already
+# take every value to every column on PostgreSQL, whose types differ from SQLite's.
+SQLITE_ONLY = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -92,6 +97,7 @@ def call(
     if isinstance(stamp, int) and not isinstance(stamp, bool) and "sig" not in body:
         body["sig"] = v5_sig(t.app_key, random, stamp, **_sig_subject(command, body))
     params = {"sdkappid": t.sdk_app_id, "random": random} | (query or {})
+    app.errors.take()  # what an earlier failing example left
 
     async def go() -> tuple[int, str, bytes]:
         async with app.client() as client:
@@ -125,6 +131,7 @@ def test_any_value_of_one_field(
     call(app, t, command, body)
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 @FEW
 @given(data=st.data())
@@ -135,6 +142,7 @@ def test_any_whole_body(world: tuple[InProcess, Tenant], command: str, data: st.
     call(app, t, command, body)
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("command", ["sendsms", "get_sign"])
 @FEW
 @given(name=st.sampled_from(["sdkappid", "random"]), value=st.sampled_from(TRICKY) | st.text())

@@ -87,20 +87,27 @@ class InProcess:
     def row_counts(self) -> dict[str, int]:
         """Rows in every table: what a refused request must leave as it was."""
 
-        def count(conn: Connection) -> dict[str, int]:
-            return {
-                name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-                for name, table in s.metadata.tables.items()
-            }
+        names = sorted(s.metadata.tables)
+        counts = [
+            select(func.count()).select_from(s.metadata.tables[n]).scalar_subquery() for n in names
+        ]
+
+        def count(conn: Connection) -> dict[str, int]:  # one round trip for every table
+            row = conn.execute(select(*counts)).one()
+            return {name: int(n) for name, n in zip(names, row, strict=True)}
 
         return self.query(count)
 
-    # -- console sessions --------------------------------------------------------------------
     def session_cookie(self, area: str, values: dict[str, Any]) -> tuple[str, str, str]:
-        """(cookie name, value, CSRF token) of a fresh signed-in session of ``area``
-        (``console`` or ``admin``), signed as Starlette's SessionMiddleware signs it."""
-        csrf = secrets.token_urlsafe(32)
-        session = values | {"seen": time.time(), "csrf": csrf}
-        data = base64.b64encode(json.dumps(session).encode())
-        signer = itsdangerous.TimestampSigner(f"{self.secret}:{area}")
-        return f"smscloud_{area}", signer.sign(data).decode(), csrf
+        return session_cookie(self.secret, area, values)
+
+
+def session_cookie(secret: str, area: str, values: dict[str, Any]) -> tuple[str, str, str]:
+    """(cookie name, value, CSRF token) of a fresh signed-in console session of ``area``
+    (``console`` or ``admin``), signed as Starlette's SessionMiddleware signs it with the
+    server's ``secret`` (``console.auth.load_secret``)."""
+    csrf = secrets.token_urlsafe(32)
+    session = values | {"seen": time.time(), "csrf": csrf}
+    data = base64.b64encode(json.dumps(session).encode())
+    signer = itsdangerous.TimestampSigner(f"{secret}:{area}")
+    return f"smscloud_{area}", signer.sign(data).decode(), csrf

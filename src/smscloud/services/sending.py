@@ -9,6 +9,7 @@ number's ``Code`` in ``SendStatusSet`` and the others are sent, as Tencent does 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -35,6 +36,8 @@ from smscloud.store.database import Database
 
 MAX_NUMBERS = 200
 MAX_SESSION_CONTEXT = 512
+EXTEND_CODE = re.compile(r"[0-9]{1,12}")  # ASCII digits: "²".isdigit() is true too
+MAX_SENDER_ID = 32  # what the store keeps of a Sender ID (§2.1 gives no limit)
 MARKETING_HOURS = (8, 22)  # §7.2: marketing only 08:00–22:00 local time
 
 ARREARS = "UnauthorizedOperation.ServiceSuspendDueToArrears"
@@ -160,8 +163,12 @@ class SendService:
             raise RuleViolation(
                 "InvalidParameterValue", "SessionContext must be shorter than 512 bytes."
             )
-        if req.extend_code and not (req.extend_code.isdigit() and len(req.extend_code) <= 12):
+        if req.extend_code and not EXTEND_CODE.fullmatch(req.extend_code):
             raise RuleViolation("InvalidParameterValue", "ExtendCode must be up to 12 digits.")
+        if len(req.sender_id) > MAX_SENDER_ID:
+            raise RuleViolation(
+                "InvalidParameterValue", f"SenderId must be at most {MAX_SENDER_ID} characters."
+            )
 
         candidates: list[Candidate] = []
         regions: set[bool] = set()
