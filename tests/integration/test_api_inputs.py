@@ -25,14 +25,24 @@ from smscloud.api.sms import ACTIONS
 from smscloud.protocols import tc3, v1sign
 from smscloud.protocols.params import flatten
 from smscloud.store import schema as s
-from tests.support.hostile import FEW, TRICKY, VALUES, in_process
+from tests.support.hostile import (
+    FEW,
+    NOTHING_KEPT,
+    TRICKY,
+    VALUES,
+    Kept,
+    World,
+    in_process,
+    restore,
+    world_of,
+)
 from tests.support.inprocess import HOST, InProcess
 from tests.support.live import Tenant
 
 PHONE = "+8613800138000"
 
 
-def baseline(t: Tenant, action: str) -> dict[str, Any]:
+def baseline(t: Tenant, action: str, kept: Kept = NOTHING_KEPT) -> dict[str, Any]:
     """A request of ``action`` (2021-01-11 names) that the tenant may make."""
     now = int(time.time())
     app = {"SmsSdkAppId": t.sdk_app_id}
@@ -50,7 +60,7 @@ def baseline(t: Tenant, action: str) -> dict[str, Any]:
     template = {
         "TemplateName": "t",
         "TemplateContent": "您的验证码是{1}",
-        "SmsType": 0,
+        "SmsType": 3,
         "International": 0,
         "Remark": "r",
     }
@@ -83,12 +93,17 @@ def baseline(t: Tenant, action: str) -> dict[str, Any]:
         "PullSmsReplyStatusByPhoneNumber": app | {"PhoneNumber": PHONE} | window,
         "DescribeSendRecordList": app | {"PhoneNumber": PHONE} | window,
         "AddSmsSign": sign,
-        "ModifySmsSign": sign | {"SignId": 1},
-        "DeleteSmsSign": {"SignId": 1},
-        "DescribeSmsSignList": {"International": 0, "SignIdSet": [1], "Limit": 10, "Offset": 0},
+        "ModifySmsSign": sign | {"SignId": kept.rejected_sign},
+        "DeleteSmsSign": {"SignId": 999},
+        "DescribeSmsSignList": {
+            "International": 0,
+            "SignIdSet": [kept.sign_id],
+            "Limit": 10,
+            "Offset": 0,
+        },
         "AddSmsTemplate": template,
-        "ModifySmsTemplate": template | {"TemplateId": int(t.template_id)},
-        "DeleteSmsTemplate": {"TemplateId": 2},
+        "ModifySmsTemplate": template | {"TemplateId": kept.rejected_template},
+        "DeleteSmsTemplate": {"TemplateId": 999},
         "DescribeSmsTemplateList": {
             "International": 0,
             "TemplateIdSet": [int(t.template_id)],
@@ -132,9 +147,9 @@ SQLITE_ONLY = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[InProcess, Tenant]]:
+) -> Iterator[World]:
     for app in in_process(request, tmp_path_factory.mktemp("api-inputs")):
-        yield app, app.tenant()
+        yield world_of(app)
 
 
 def call(
@@ -238,10 +253,11 @@ STYLES = st.sampled_from(["json", "json", "query", "form"])
 @FEW
 @given(value=VALUES | st.just(...), style=STYLES)
 def test_any_value_of_one_parameter(
-    world: tuple[InProcess, Tenant], version: str, action: str, name: str, value: Any, style: str
+    world: World, version: str, action: str, name: str, value: Any, style: str
 ) -> None:
-    app, t = world
-    body = baseline(t, action)
+    app, t, kept = world
+    restore(app, kept)
+    body = baseline(t, action, kept)
     if value is ...:
         del body[name]
     else:
@@ -254,10 +270,11 @@ def test_any_value_of_one_parameter(
 @FEW
 @given(data=st.data(), style=STYLES)
 def test_any_whole_body(
-    world: tuple[InProcess, Tenant], version: str, action: str, data: st.DataObject, style: str
+    world: World, version: str, action: str, data: st.DataObject, style: str
 ) -> None:
-    app, t = world
-    names = [*sorted(baseline(t, action)), "Other"]
+    app, t, kept = world
+    restore(app, kept)
+    names = [*sorted(baseline(t, action, kept)), "Other"]
     body = data.draw(st.dictionaries(st.sampled_from(names), VALUES, max_size=len(names)))
     check(app, t, version, action, body, style)
 
@@ -270,10 +287,48 @@ def test_any_whole_body(
     value=st.sampled_from(TRICKY) | st.text(st.characters(max_codepoint=255), max_size=30),
 )
 # Control characters never reach an application: the HTTP parser refuses them.
-def test_any_common_header(
-    world: tuple[InProcess, Tenant], version: str, action: str, name: str, value: str
-) -> None:
-    app, t = world
+def test_any_common_header(world: World, version: str, action: str, name: str, value: str) -> None:
+    app, t, kept = world
+    restore(app, kept)
     assume(not any(c < " " or c == "\x7f" for c in value))
     assume(all(ord(c) < 256 for c in value))  # header bytes are read as Latin-1
-    call(app, t, version, action, baseline(t, action), "json", headers={name: value})
+    call(app, t, version, action, baseline(t, action, kept), "json", headers={name: value})
+
+
+@pytest.mark.parametrize(
+    ("action", "change", "code"),
+    [
+        ("SendSms", {"TemplateId": "²"}, "FailedOperation.TemplateIncorrectOrUnapproved"),
+        ("SendSms", {"SenderId": "x" * 33}, "InvalidParameterValue"),
+        ("DeleteSmsSign", {"SignId": 2**63}, "InvalidParameterValue"),
+        ("ModifySmsTemplate", {"TemplateId": "²"}, "InvalidParameter"),
+        ("PullSmsSendStatus", {"Limit": "--1"}, "InvalidParameter"),
+        ("DescribeSmsSignList", {"SignIdSet": [-1]}, "InvalidParameterValue"),
+        ("AddSmsTemplate", {"TemplateName": "名" * 129}, "InvalidParameterValue"),
+        ("AddSmsSign", {"Remark": "a\x00b"}, "InvalidParameterValue"),
+    ],
+)
+def test_values_that_answered_internal_error(
+    world: World, action: str, change: dict[str, Any], code: str
+) -> None:
+    app, t, kept = world
+    restore(app, kept)
+    response = call(app, t, "2021-01-11", action, baseline(t, action, kept) | change, "json")
+    assert response["Error"]["Code"] == code
+
+
+def test_a_timestamp_of_unicode_digits_is_a_parameter_error(
+    world: World,
+) -> None:
+    app, t, kept = world
+    restore(app, kept)
+    body = baseline(t, "SendSms")
+    response = call(app, t, "2021-01-11", "SendSms", body, "json", {"X-TC-Timestamp": "²"})
+    assert response["Error"]["Code"] == "InvalidParameter"
+
+
+@pytest.mark.parametrize("action", ["SendSms", "SendMultiGlobalSms", "ModifySmsTemplate"])
+def test_a_baseline_is_accepted_so_examples_reach_the_rules(world: World, action: str) -> None:
+    app, t, kept = world
+    restore(app, kept)
+    assert "Error" not in call(app, t, "2021-01-11", action, baseline(t, action, kept), "json")

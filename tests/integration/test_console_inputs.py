@@ -27,7 +27,17 @@ from smscloud.console import app as console_app
 from smscloud.domain.recipients import Row
 from smscloud.services import accounts, passwords
 from smscloud.store import schema as s
-from tests.support.hostile import BOUNDS, FEW, LONG, TRICKY, in_process
+from tests.support.hostile import (
+    BOUNDS,
+    FEW,
+    LONG,
+    NOTHING_KEPT,
+    TRICKY,
+    Kept,
+    arrange_tenant,
+    in_process,
+    restore,
+)
 from tests.support.inprocess import InProcess
 from tests.support.live import Tenant
 
@@ -55,6 +65,7 @@ class World:
     operator: int
     other_tenant: int
     ids: dict[str, str]
+    kept: Kept = NOTHING_KEPT
 
 
 def forms(w: World) -> dict[str, tuple[str, Fields]]:
@@ -101,7 +112,10 @@ def forms(w: World) -> dict[str, tuple[str, Fields]]:
         "/console/signs/{item_id}/delete": ("console", {"{item_id}": "999"}),
         "/console/templates": ("console", template),
         "/console/templates/preview": ("console", template | {"sign": t.sign_name}),
-        "/console/templates/{item_id}": ("console", template | {"{item_id}": t.template_id}),
+        "/console/templates/{item_id}": (
+            "console",
+            template | {"{item_id}": str(w.kept.rejected_template)},
+        ),
         "/console/templates/{item_id}/delete": ("console", {"{item_id}": "999"}),
         "/console/packages/order": ("console", {"offer_id": "1"}),
         "/console/packages/alarm": (
@@ -237,7 +251,9 @@ def arrange(app: InProcess) -> World:
             start_at=None,
         )
     )
-    return World(app, t, uid, op, other, {"sign": "1", "task": str(draft.task_id)})
+    kept = arrange_tenant(app, t)
+    ids = {"sign": str(kept.rejected_sign), "task": str(draft.task_id)}
+    return World(app, t, uid, op, other, ids, kept)
 
 
 # Whole bodies and odd headers test the readers' wiring; the one-parameter tests already
@@ -286,6 +302,7 @@ def post(w: World, route: str, area: str, fields: Fields) -> tuple[int, str]:
 
 
 def check(w: World, route: str, area: str, fields: Fields) -> None:
+    restore(w.app, w.kept)
     before = w.app.row_counts()
     w.app.errors.take()  # what an earlier failing example left
     status, text = post(w, route, area, fields)
@@ -396,3 +413,18 @@ def test_every_upload_limit_is_a_post_route(world: World) -> None:
     sections = console_app.SECTIONS
     declared = [path for section in sections for path in getattr(section, "UPLOADS", {})]
     assert declared and set(declared) <= routes
+
+
+def test_a_speed_of_unicode_digits_is_a_message_on_the_form(world: World) -> None:
+    area, fields = forms(world)["/console/tasks"]
+    status, text = post(world, "/console/tasks", area, fields | {"rate": "²"})
+    assert status == 400 and "The speed must be one of 100, 500, 1000, 2000" in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/console/tasks/9223372036854775808/cancel", "/admin/tenants/99999999999999999999/suspend"],
+)
+def test_an_id_past_64_bits_is_no_page(world: World, path: str) -> None:
+    area = path.split("/")[1]
+    assert post(world, path, area, {})[0] == 404

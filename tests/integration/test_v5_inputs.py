@@ -22,14 +22,24 @@ from sqlalchemy import func, select
 from smscloud.api.v5 import COMMANDS, _sig_subject
 from smscloud.protocols.v5sig import v5_sig
 from smscloud.store import schema as s
-from tests.support.hostile import FEW, TRICKY, VALUES, in_process
+from tests.support.hostile import (
+    FEW,
+    NOTHING_KEPT,
+    TRICKY,
+    VALUES,
+    Kept,
+    World,
+    in_process,
+    restore,
+    world_of,
+)
 from tests.support.inprocess import InProcess
 from tests.support.live import Tenant
 
 MOBILE = {"nationcode": "86", "mobile": "13800138000"}
 
 
-def baseline(t: Tenant, command: str) -> dict[str, Any]:
+def baseline(t: Tenant, command: str, kept: Kept = NOTHING_KEPT) -> dict[str, Any]:
     """A body of ``command`` (without ``time`` and ``sig``) the application may send."""
     now = int(time.time())
     send = {"sign": t.sign_name, "tpl_id": int(t.template_id), "params": ["1234"], "ext": "e"}
@@ -48,13 +58,13 @@ def baseline(t: Tenant, command: str) -> dict[str, Any]:
         "pullsendstatus": dates,
         "pullcallbackstatus": dates,
         "add_template": template,
-        "mod_template": template | {"tpl_id": int(t.template_id)},
+        "mod_template": template | {"tpl_id": kept.rejected_template},
         "del_template": {"tpl_id": [999]},
         "get_template": {"tpl_page": {"max": 10, "offset": 0}},
         "add_sign": sign,
-        "mod_sign": sign | {"sign_id": 1},
+        "mod_sign": sign | {"sign_id": kept.rejected_sign},
         "del_sign": {"sign_id": [999]},
-        "get_sign": {"sign_id": [1]},
+        "get_sign": {"sign_id": [kept.sign_id]},
     }[command]
 
 
@@ -73,9 +83,9 @@ SQLITE_ONLY = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[InProcess, Tenant]]:
+) -> Iterator[World]:
     for app in in_process(request, tmp_path_factory.mktemp("v5-inputs")):
-        yield app, app.tenant()
+        yield world_of(app)
 
 
 def messages(app: InProcess) -> int:
@@ -119,11 +129,10 @@ def call(
 @pytest.mark.parametrize(("command", "name"), FIELDS)
 @FEW
 @given(value=VALUES | st.just(...))
-def test_any_value_of_one_field(
-    world: tuple[InProcess, Tenant], command: str, name: str, value: Any
-) -> None:
-    app, t = world
-    body = baseline(t, command) | {"time": int(time.time())}
+def test_any_value_of_one_field(world: World, command: str, name: str, value: Any) -> None:
+    app, t, kept = world
+    restore(app, kept)
+    body = baseline(t, command, kept) | {"time": int(time.time())}
     if value is ...:
         del body[name]
     else:
@@ -135,9 +144,10 @@ def test_any_value_of_one_field(
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 @FEW
 @given(data=st.data())
-def test_any_whole_body(world: tuple[InProcess, Tenant], command: str, data: st.DataObject) -> None:
-    app, t = world
-    names = [*sorted(baseline(t, command)), "other"]
+def test_any_whole_body(world: World, command: str, data: st.DataObject) -> None:
+    app, t, kept = world
+    restore(app, kept)
+    names = [*sorted(baseline(t, command, kept)), "other"]
     body = data.draw(st.dictionaries(st.sampled_from(names), VALUES, max_size=len(names)))
     call(app, t, command, body)
 
@@ -146,8 +156,33 @@ def test_any_whole_body(world: tuple[InProcess, Tenant], command: str, data: st.
 @pytest.mark.parametrize("command", ["sendsms", "get_sign"])
 @FEW
 @given(name=st.sampled_from(["sdkappid", "random"]), value=st.sampled_from(TRICKY) | st.text())
-def test_any_query_value(
-    world: tuple[InProcess, Tenant], command: str, name: str, value: str
+def test_any_query_value(world: World, command: str, name: str, value: str) -> None:
+    app, t, kept = world
+    restore(app, kept)
+    call(app, t, command, baseline(t, command, kept), {name: value})
+
+
+@pytest.mark.parametrize(
+    ("command", "change"),
+    [
+        ("mod_sign", {"sign_id": 2**63}),
+        ("mod_template", {"tpl_id": []}),
+        ("add_template", {"international": "²"}),
+        ("get_template", {"tpl_page": [1]}),
+        ("sendsms", {"tel": {"nationcode": "86", "mobile": "138\x00"}}),
+    ],
+)
+def test_values_that_crashed_a_command_are_result_1004(
+    world: World, command: str, change: dict[str, Any]
 ) -> None:
-    app, t = world
-    call(app, t, command, baseline(t, command), {name: value})
+    app, t, kept = world
+    restore(app, kept)
+    assert call(app, t, command, baseline(t, command, kept) | change)["result"] == 1004
+
+
+@pytest.mark.parametrize("command", ["sendsms", "sendisms", "sendmultisms2", "mod_sign"])
+def test_a_baseline_is_accepted_so_examples_reach_the_rules(world: World, command: str) -> None:
+    app, t, kept = world
+    restore(app, kept)
+    answer = call(app, t, command, baseline(t, command, kept))
+    assert answer["result"] in (0, 1023, 1024, 1025), answer  # sent, or a frequency limit

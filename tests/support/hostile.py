@@ -14,16 +14,20 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from sqlalchemy import Connection, select, update
 
+from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support import postgres
 from tests.support.inprocess import InProcess
+from tests.support.live import Tenant, approved_sign, approved_template
 
 TRICKY: list[Any] = [
     "²",
@@ -83,6 +87,58 @@ FEW = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a tenant's sends rely on, kept as it was whatever examples delete or modify, and a
+    rejected signature and template for examples to modify."""
+
+    sign_id: int
+    template_id: int
+    rejected_sign: int
+    rejected_template: int
+
+
+NOTHING_KEPT = Kept(1, 1, 1, 1)  # for listing parameter names before any store exists
+
+
+def arrange_tenant(app: InProcess, t: Tenant) -> Kept:
+    def make(conn: Connection) -> Kept:
+        sign = conn.execute(
+            select(s.signs.c.id).where(s.signs.c.tenant_id == t.id, s.signs.c.name == t.sign_name)
+        ).scalar_one()
+        rejected_sign = approved_sign(conn, t.id, "被拒签名")
+        rejected_template = approved_template(conn, t.id, "您的验证码是{1}。")
+        for table, row in ((s.signs, rejected_sign), (s.templates, rejected_template)):
+            conn.execute(update(table).where(table.c.id == row).values(status=-1))
+        return Kept(int(sign), int(t.template_id), rejected_sign, rejected_template)
+
+    return app.admin(make)
+
+
+class World(NamedTuple):
+    """A module's application, its tenant, and what that tenant's sends rely on."""
+
+    app: InProcess
+    tenant: Tenant
+    kept: Kept
+
+
+def world_of(app: InProcess) -> World:
+    t = app.tenant()
+    return World(app, t, arrange_tenant(app, t))
+
+
+def restore(app: InProcess, kept: Kept) -> None:
+    """Undo what an example may have done to the sign and template every send uses."""
+
+    def fix(conn: Connection) -> None:
+        for table, row in ((s.signs, kept.sign_id), (s.templates, kept.template_id)):
+            conn.execute(update(table).where(table.c.id == row).values(status=0, deleted=False))
+
+    app.admin(fix)
+    app.platform.catalog.forget()
 
 
 class ErrorLog(logging.Handler):
