@@ -332,3 +332,43 @@ def test_a_baseline_is_accepted_so_examples_reach_the_rules(world: World, action
     app, t, kept = world
     restore(app, kept)
     assert "Error" not in call(app, t, "2021-01-11", action, baseline(t, action, kept), "json")
+
+
+@SQLITE_ONLY
+def test_a_client_gone_before_its_body_ended_is_no_internal_error(world: World) -> None:
+    app = world.app
+    arriving = [
+        {"type": "http.request", "body": b'{"PhoneNumberSet": [', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", HOST.encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"1000"),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": (HOST, 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return arriving.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    app.errors.take()
+    app.run(app.app(scope, receive, send))
+    error = json.loads(sent[1]["body"])["Response"]["Error"]
+    assert error["Code"] == "FailedOperation.FailResolvePacket"
+    assert app.errors.take() == []  # a client going away is not a failure of ours

@@ -505,8 +505,7 @@ class NulGuard:
         self.console = console
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        if scope["type"] == "http" and has_nul(request):
+        if scope["type"] == "http" and has_nul(request := Request(scope, receive)):
             await self.console.refused(request, 400)(scope, receive, send)
         else:
             await self.app(scope, receive, send)
