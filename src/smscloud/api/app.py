@@ -11,9 +11,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from smscloud.api import (
     envelope,
@@ -24,7 +27,9 @@ from smscloud.api import (
 from smscloud.api.auth import authenticate
 from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
-from smscloud.console.app import console_routes
+from smscloud.api.v5_params import BAD_BODY
+from smscloud.body_limit import BodyLimit, BodyTooLargeError
+from smscloud.console.app import console_body_limit, console_routes
 from smscloud.delivery import counters
 from smscloud.delivery.outcomes import load_health, pending_counts
 from smscloud.domain.errors import RuleViolation
@@ -32,8 +37,40 @@ from smscloud.platform import Platform
 from smscloud.protocols.tc3 import SignatureError
 
 log = logging.getLogger(__name__)
-MAX_BODY = 10 * 1024 * 1024  # §1.2: 10 MB for JSON bodies
 SMS_VERSIONS = ("2021-01-11", "2019-07-11")
+# §1.2: a POST body of JSON (TC3) may be 10 MB, of a form (signature v1) 1 MB; a GET carries
+# its parameters in the query (32 KB for the whole request) and no body.
+JSON_BODY_MAX = 10 * 1024 * 1024
+FORM_BODY_MAX = 1024 * 1024
+GET_BODY_MAX = 32 * 1024
+# The reference gives v5 no limit; its largest body is a signature's proof image (5 MB, so
+# 6.7 MB in base64), which the API's 10 MB holds.
+V5_BODY_MAX = JSON_BODY_MAX
+OTHER_BODY_MAX = 64 * 1024  # health, metrics and static files read no body
+
+
+def body_limit(scope: Scope) -> int:
+    """The most a request to this route may carry: each surface's own limit."""
+    path = str(scope["path"])
+    if path == "/":
+        if scope["method"] != "POST":
+            return GET_BODY_MAX
+        media = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+        return FORM_BODY_MAX if media == "application/x-www-form-urlencoded" else JSON_BODY_MAX
+    if path.startswith("/v5/"):
+        return V5_BODY_MAX
+    if path.split("/")[1] in ("console", "admin"):
+        return console_body_limit(path)
+    return OTHER_BODY_MAX
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MB" if limit % (1024 * 1024) == 0 else f"{limit // 1024} KB"
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    """Any other route's answer to a body over its limit (the surfaces answer their own)."""
+    return PlainTextResponse("Request body too large\n", status_code=413)
 
 
 Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
@@ -81,7 +118,13 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             return await _handle(request, request_id)
         except (RuleViolation, SignatureError) as exc:
             return envelope.error(exc.code, exc.message, request_id)
-        except Exception:
+        except BodyTooLargeError as exc:  # §1.7
+            message = f"The request body exceeds {_size(exc.limit)}."
+            return envelope.error("RequestSizeLimitExceeded", message, request_id)
+        except ClientDisconnect:  # no one is left to read the answer
+            message = "The request body did not arrive in full."
+            return envelope.error("FailedOperation.FailResolvePacket", message, request_id)
+        except Exception:  # a bug: no request can cause one
             log.exception("request %s failed", request_id)
             return envelope.error(
                 "InternalError", "An internal error occurred; please try again.", request_id
@@ -91,12 +134,7 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
         method = request.method
         if method not in ("GET", "POST"):
             raise RuleViolation("UnsupportedProtocol", "Only GET and POST are supported.")
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            raise RuleViolation("RequestSizeLimitExceeded", "The request body exceeds 10 MB.")
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise RuleViolation("RequestSizeLimitExceeded", "The request body exceeds 10 MB.")
+        body = await request.body()  # at most body_limit() bytes: BodyLimit counts them
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
         call = await authenticate(
             platform.catalog,
@@ -126,9 +164,14 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
         return envelope.success(result, request_id)
 
     async def legacy_sms(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return envelope.JsonResponse({"result": 1004, "errmsg": "request body too large"})
+        try:
+            body = await request.body()
+        except BodyTooLargeError as exc:
+            errmsg = f"request body over {_size(exc.limit)}"
+            return envelope.JsonResponse({"result": BAD_BODY, "errmsg": errmsg})
+        except ClientDisconnect:
+            errmsg = "request body did not arrive in full"
+            return envelope.JsonResponse({"result": BAD_BODY, "errmsg": errmsg})
         query = dict(request.query_params)
         out = await v5.handle(platform, request.path_params["command"], query, body)
         return envelope.JsonResponse(out)
@@ -186,4 +229,9 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
         Route("/metrics", metrics),
         *console_routes(platform),
     ]
-    return Starlette(routes=routes, lifespan=lifespan or whole_platform)
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(BodyLimit, policy=body_limit)],
+        exception_handlers={BodyTooLargeError: _too_large},
+        lifespan=lifespan or whole_platform,
+    )

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.integers import parse_int
 from smscloud.protocols import tc3, v1sign
 from smscloud.protocols.params import COMMON_V1_PARAMS, unflatten
 from smscloud.services.catalog import Catalog
@@ -93,7 +94,8 @@ async def _tc3(
         raise RuleViolation("MissingParameter", "The request is missing `X-TC-Action`.")
     if not raw_ts:
         raise RuleViolation("MissingParameter", "The request is missing `X-TC-Timestamp`.")
-    if not raw_ts.isdigit():
+    timestamp = parse_int(raw_ts)
+    if timestamp is None:
         raise RuleViolation("InvalidParameter", "`X-TC-Timestamp` must be integer Unix seconds.")
     key = await _secret(catalog, auth.secret_id)
     tc3.verify(
@@ -103,7 +105,7 @@ async def _tc3(
         query=raw_query,
         headers=headers,
         body=body,
-        timestamp=int(raw_ts),
+        timestamp=timestamp,
         now=now,
         max_skew=max_skew,
     )

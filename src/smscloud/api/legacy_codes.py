@@ -12,6 +12,7 @@ LEGACY_RESULT: dict[str, int] = {
     "FailedOperation.JsonParseFail": 1004,
     "MissingParameter": 1004,
     "InvalidParameter": 1004,
+    "InvalidParameterValue": 1004,  # a value of the wrong range: the body is not per spec
     "UnauthorizedOperation.RequestPermissionDeny": 1006,
     "NotEnterpriseCertification": 1006,
     "FailedOperation.NotEnterpriseCertification": 1006,

@@ -8,13 +8,15 @@ numeric ``result`` (0 = success) and ``errmsg``; API 3.0 codes map to the legacy
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from smscloud.api.legacy_codes import legacy_result
+from smscloud.api.legacy_codes import OTHER_ERROR, legacy_result
+from smscloud.api.v5_params import BAD_BODY, Fields, V5Error
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import match_rendered
 from smscloud.protocols.v5sig import verify_v5
@@ -30,17 +32,12 @@ from smscloud.services.sending import SendRequest
 if TYPE_CHECKING:
     from smscloud.platform import Platform
 
+log = logging.getLogger(__name__)
 MAX_SKEW = 600  # §5.1: more than 10 minutes off -> 1021
 Body = dict[str, Any]
-Command = Callable[["Platform", AppRec, Body], Awaitable[Body]]
+Command = Callable[["Platform", AppRec, Fields], Awaitable[Body]]
 COMMANDS: dict[str, Command] = {}
-
-
-class V5Error(Exception):
-    def __init__(self, result: int, errmsg: str) -> None:
-        super().__init__(errmsg)
-        self.result = result
-        self.errmsg = errmsg
+__all__ = ["COMMANDS", "Body", "Command", "Fields", "V5Error", "command", "handle"]
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -66,66 +63,71 @@ def _sig_subject(name: str, body: Body) -> dict[str, Any]:
 async def handle(platform: Platform, name: str, query: dict[str, str], raw: bytes) -> Body:
     """Authenticate and run one command; always returns the JSON body to send."""
     try:
-        try:
-            body = orjson.loads(raw) if raw.strip() else {}
-        except orjson.JSONDecodeError:
-            raise V5Error(1004, "request body could not be parsed") from None
-        if not isinstance(body, dict):
-            raise V5Error(1004, "request body must be a JSON object")
-        app = await platform.catalog.app(query.get("sdkappid", ""))
-        if app is None:
-            raise V5Error(1019, "sdkappid does not exist")
-        if not app.active:
-            raise V5Error(1020, "sdkappid is disabled")
-        stamp = body.get("time")
-        if not isinstance(stamp, int) or abs(time.time() - stamp) > MAX_SKEW:
-            raise V5Error(1021, "request time is more than 10 minutes off")
-        sig = body.get("sig")
-        if not isinstance(sig, str) or not sig:
-            raise V5Error(1003, "sig is missing")
-        random = query.get("random", "")
-        if not verify_v5(sig, app.app_key, random, stamp, **_sig_subject(name, body)):
-            raise V5Error(1001, "sig verification failed")
-        handler = COMMANDS.get(name)
-        if handler is None:
-            raise V5Error(1011, f"REST interface {name} does not exist")
-        return {"result": 0, "errmsg": "OK"} | await handler(platform, app, body)
+        return await _handle(platform, name, Fields(query), raw)
     except RuleViolation as exc:
         return {"result": legacy_result(exc.code), "errmsg": exc.message}
     except V5Error as exc:
         return {"result": exc.result, "errmsg": exc.errmsg}
+    except Exception:  # a bug: no request can cause one, so say so and keep the details
+        log.exception("v5 command %s failed", name[:64])
+        return {"result": OTHER_ERROR, "errmsg": "internal error"}
+
+
+async def _handle(platform: Platform, name: str, query: Fields, raw: bytes) -> Body:
+    try:
+        body = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError:
+        raise V5Error(BAD_BODY, "request body could not be parsed") from None
+    if not isinstance(body, dict):
+        raise V5Error(BAD_BODY, "request body must be a JSON object")
+    app = await platform.catalog.app(query.text("sdkappid"))
+    if app is None:
+        raise V5Error(1019, "sdkappid does not exist")
+    if not app.active:
+        raise V5Error(1020, "sdkappid is disabled")
+    stamp = body.get("time")
+    if (
+        isinstance(stamp, bool)
+        or not isinstance(stamp, int)
+        or not abs(time.time() - stamp) <= MAX_SKEW
+    ):
+        raise V5Error(1021, "request time is more than 10 minutes off")
+    sig = body.get("sig")
+    if not isinstance(sig, str) or not sig:
+        raise V5Error(1003, "sig is missing")
+    random = query.text("random")
+    if not verify_v5(sig, app.app_key, random, stamp, **_sig_subject(name, body)):
+        raise V5Error(1001, "sig verification failed")
+    handler = COMMANDS.get(name)
+    if handler is None:
+        raise V5Error(1011, f"REST interface {name} does not exist")
+    return {"result": 0, "errmsg": "OK"} | await handler(platform, app, Fields(body))
 
 
 # -- sending ---------------------------------------------------------------------------------
-def _strs(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise V5Error(1004, "params must be an array")
-    return [str(v) for v in value]
-
-
 async def _resolve(
-    platform: Platform, app: AppRec, body: Body, intl: bool
+    platform: Platform, app: AppRec, body: Fields, intl: bool
 ) -> tuple[str, str, list[str]]:
     """(template id, sign, params) from template mode, or from content mode's final text."""
-    sign = str(body.get("sign") or "")
-    if "tpl_id" in body:
+    sign = body.text("sign")
+    if body.has("tpl_id"):
+        template_id = body.text("tpl_id")
+        params = body.texts("params")
         if not sign:
             sign = await default_sign(platform.db, app.tenant_id, int(intl))
-        return str(body["tpl_id"]), sign, _strs(body.get("params"))
-    msg = str(body.get("msg") or "")
+        return template_id, sign, params
+    msg = body.text("msg")
     if not msg:
-        raise V5Error(1004, "either tpl_id or msg is required")
+        raise V5Error(BAD_BODY, "either tpl_id or msg is required")
     text = msg
     if msg.startswith("【") and "】" in msg:  # content mode names its signature in the text
         sign, text = msg[1 : msg.index("】")], msg[msg.index("】") + 1 :]
     elif not sign:
         sign = await default_sign(platform.db, app.tenant_id, int(intl))
     for tid, content, international in await approved_templates(platform.db, app.tenant_id):
-        params = match_rendered(text, content) if international == int(intl) else None
-        if params is not None:
-            return str(tid), sign, params
+        found = match_rendered(text, content) if international == int(intl) else None
+        if found is not None:
+            return str(tid), sign, found
     raise V5Error(1014, "the content does not match any approved template")
 
 
@@ -139,8 +141,11 @@ def _outcome(c: Candidate, ext: str) -> Body:
     }
 
 
-async def _send(platform: Platform, app: AppRec, phones: list[str], body: Body) -> list[Candidate]:
+async def _send(
+    platform: Platform, app: AppRec, phones: list[str], body: Fields
+) -> list[Candidate]:
     intl = bool(phones) and not phones[0].startswith("+86")
+    session_context, extend_code = body.text("ext"), body.text("extend")
     tpl, sign, params = await _resolve(platform, app, body, intl)
     req = SendRequest(
         tenant_id=app.tenant_id,
@@ -149,61 +154,51 @@ async def _send(platform: Platform, app: AppRec, phones: list[str], body: Body) 
         template_id=tpl,
         sign_name=sign,
         params=params,
-        session_context=str(body.get("ext") or ""),
-        extend_code=str(body.get("extend") or ""),
+        session_context=session_context,
+        extend_code=extend_code,
     )
     return (await platform.sender.send(req))[1]
 
 
-def _number(tel: Any) -> str:
-    if not isinstance(tel, dict) or "mobile" not in tel:
-        raise V5Error(1004, "tel must be {nationcode, mobile}")
-    return f"+{tel.get('nationcode', '86')}{tel['mobile']}"
+def _number(tel: Fields) -> str:
+    """``+<nationcode><mobile>`` of a ``tel`` object (§5.2)."""
+    return f"+{tel.text('nationcode', '86')}{tel.text('mobile', required=True)}"
 
 
 @command("sendsms")
-async def sendsms(platform: Platform, app: AppRec, body: Body) -> Body:
-    out = (await _send(platform, app, [_number(body.get("tel"))], body))[0]
-    return _outcome(out, str(body.get("ext") or ""))
+async def sendsms(platform: Platform, app: AppRec, body: Fields) -> Body:
+    out = (await _send(platform, app, [_number(body.object("tel"))], body))[0]
+    return _outcome(out, body.text("ext"))
 
 
 @command("sendisms")
-async def sendisms(platform: Platform, app: AppRec, body: Body) -> Body:
-    out = (await _send(platform, app, [str(body.get("tel") or "")], body))[0]
-    return _outcome(out, str(body.get("ext") or "")) | {"nationcode": out.nation_code}
+async def sendisms(platform: Platform, app: AppRec, body: Fields) -> Body:
+    out = (await _send(platform, app, [body.text("tel")], body))[0]
+    return _outcome(out, body.text("ext")) | {"nationcode": out.nation_code}
 
 
 @command("sendmultisms2")
-async def sendmultisms2(platform: Platform, app: AppRec, body: Body) -> Body:
-    tels = body.get("tel")
-    if not isinstance(tels, list):
-        raise V5Error(1004, "tel must be an array")
+async def sendmultisms2(platform: Platform, app: AppRec, body: Fields) -> Body:
+    tels = body.objects("tel")
     outs = await _send(platform, app, [_number(t) for t in tels], body)
     detail = [
         {
             "result": legacy_result(c.code),
             "errmsg": "OK" if c.code == "Ok" else c.message,
-            "mobile": str(t.get("mobile", "")),
-            "nationcode": str(t.get("nationcode", "86")),
+            "mobile": t.text("mobile"),
+            "nationcode": t.text("nationcode", "86"),
             "sid": c.serial_no,
             "fee": c.fee,
         }
         for t, c in zip(tels, outs, strict=True)
     ]
-    return {"ext": str(body.get("ext") or ""), "detail": detail}
+    return {"ext": body.text("ext"), "detail": detail}
 
 
 # -- reports ---------------------------------------------------------------------------------
-def _int(body: Body, name: str, default: int | None = None) -> int:
-    value = body.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise V5Error(1004, f"{name} must be an integer")
-    return value
-
-
 @command("pullstatus")
-async def pullstatus(platform: Platform, app: AppRec, body: Body) -> Body:
-    kind, limit = _int(body, "type", 0), _int(body, "max", 100)
+async def pullstatus(platform: Platform, app: AppRec, body: Fields) -> Body:
+    kind, limit = body.integer("type", 0), body.integer("max", 100)
     tz = platform.settings.tz
     if kind == 0:
         items = await platform.reports.pull_status(app.id, limit)
@@ -214,10 +209,10 @@ async def pullstatus(platform: Platform, app: AppRec, body: Body) -> Body:
 
 
 @command("pullstatus4mobile")
-async def pullstatus4mobile(platform: Platform, app: AppRec, body: Body) -> Body:
-    kind, limit = _int(body, "type", 0), _int(body, "max", 100)
-    phone = f"+{body.get('nationcode', '86')}{body.get('mobile', '')}"
-    begin, end = _int(body, "begin_time"), _int(body, "end_time")
+async def pullstatus4mobile(platform: Platform, app: AppRec, body: Fields) -> Body:
+    kind, limit = body.integer("type", 0), body.integer("max", 100)
+    phone = f"+{body.text('nationcode', '86')}{body.text('mobile')}"
+    begin, end = body.integer("begin_time"), body.integer("end_time")
     if kind == 0:
         items = await platform.reports.status_by_phone(app.id, phone, begin, end, limit, 0)
         data = [push_status_item(i, platform.settings.tz) for i in items]
@@ -228,8 +223,8 @@ async def pullstatus4mobile(platform: Platform, app: AppRec, body: Body) -> Body
 
 
 @command("pullsendstatus")
-async def pullsendstatus(platform: Platform, app: AppRec, body: Body) -> Body:
-    begin, end = str(_int(body, "begin_date")), str(_int(body, "end_date"))
+async def pullsendstatus(platform: Platform, app: AppRec, body: Fields) -> Body:
+    begin, end = str(body.integer("begin_date")), str(body.integer("end_date"))
     st = await platform.statistics.send_statistics(app.id, begin, end)
     return {
         "data": {
@@ -241,8 +236,8 @@ async def pullsendstatus(platform: Platform, app: AppRec, body: Body) -> Body:
 
 
 @command("pullcallbackstatus")
-async def pullcallbackstatus(platform: Platform, app: AppRec, body: Body) -> Body:
-    begin, end = str(_int(body, "begin_date")), str(_int(body, "end_date"))
+async def pullcallbackstatus(platform: Platform, app: AppRec, body: Fields) -> Body:
+    begin, end = str(body.integer("begin_date")), str(body.integer("end_date"))
     st = await platform.statistics.callback_statistics(app.id, begin, end)
     return {
         "data": {

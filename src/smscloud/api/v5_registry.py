@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from smscloud.api.v5 import Body, V5Error, command
+from smscloud.api.v5 import Body, Fields, V5Error, command
 from smscloud.services.records import AppRec
 from smscloud.services.registry import SignApplication, TemplateApplication
 
@@ -31,25 +31,16 @@ def _clock(platform: Platform, ts: float | None) -> str:
     return datetime.fromtimestamp(ts, platform.settings.tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _ids(body: Body, name: str) -> list[int]:
-    value = body.get(name)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, int) for v in value):
-        return list(value)
-    raise V5Error(1004, f"{name} must be an array of ids")
-
-
-def _template(body: Body) -> TemplateApplication:
-    kind = body.get("type", 0)
+def _template(body: Fields) -> TemplateApplication:
+    kind = body.integer("type", 0)
     if kind not in V5_TO_SMS_TYPE:
         raise V5Error(1004, "type must be 0, 1 or 2")
     return TemplateApplication(
-        name=str(body.get("title") or "template"),
-        content=str(body.get("text") or ""),
+        name=body.text("title") or "template",
+        content=body.text("text"),
         sms_type=V5_TO_SMS_TYPE[kind],
-        international=int(body.get("international", 0)),
-        remark=str(body.get("remark") or ""),
+        international=body.integer("international", 0),
+        remark=body.text("remark"),
     )
 
 
@@ -68,37 +59,37 @@ def _template_item(platform: Platform, r: dict[str, Any]) -> Body:
 
 
 @command("add_template")
-async def add_template(platform: Platform, app: AppRec, body: Body) -> Body:
+async def add_template(platform: Platform, app: AppRec, body: Fields) -> Body:
     tid = await platform.registry.add_template(app.tenant_id, _template(body))
     rows = await platform.registry.describe_templates(app.tenant_id, international=None, ids=[tid])
     return _ok({"data": _template_item(platform, rows[0])})
 
 
 @command("mod_template")
-async def mod_template(platform: Platform, app: AppRec, body: Body) -> Body:
-    tid = _ids(body, "tpl_id")[0]
+async def mod_template(platform: Platform, app: AppRec, body: Fields) -> Body:
+    tid = body.first_id("tpl_id")
     await platform.registry.modify_template(app.tenant_id, tid, _template(body))
     rows = await platform.registry.describe_templates(app.tenant_id, international=None, ids=[tid])
     return _ok({"data": _template_item(platform, rows[0])})
 
 
 @command("del_template")
-async def del_template(platform: Platform, app: AppRec, body: Body) -> Body:
-    for tid in _ids(body, "tpl_id"):
+async def del_template(platform: Platform, app: AppRec, body: Fields) -> Body:
+    for tid in body.ids("tpl_id"):
         await platform.registry.delete_template(app.tenant_id, tid)
     return _ok()
 
 
 @command("get_template")
-async def get_template(platform: Platform, app: AppRec, body: Body) -> Body:
-    if "tpl_id" in body:
+async def get_template(platform: Platform, app: AppRec, body: Fields) -> Body:
+    if body.has("tpl_id"):
         rows = await platform.registry.describe_templates(
-            app.tenant_id, international=None, ids=_ids(body, "tpl_id")
+            app.tenant_id, international=None, ids=body.ids("tpl_id")
         )
         total = len(rows)
     else:
-        page = body.get("tpl_page") or {}
-        limit, offset = int(page.get("max", 50)), int(page.get("offset", 0))
+        page = body.object("tpl_page", optional=True)
+        limit, offset = page.integer("max", 50), page.integer("offset", 0)
         if not 0 < limit <= 50:
             raise V5Error(1004, "tpl_page.max must be 1 to 50")
         everything = await platform.registry.describe_templates(
@@ -109,16 +100,16 @@ async def get_template(platform: Platform, app: AppRec, body: Body) -> Body:
     return _ok({"total": total, "count": len(data), "data": data})
 
 
-def _sign(body: Body) -> SignApplication:
+def _sign(body: Fields) -> SignApplication:
     # v5 knows no sign or document types: a company signature with a business licence.
     return SignApplication(
-        name=str(body.get("text") or ""),
+        name=body.text("text"),
         sign_type=0,
         document_type=1,
-        international=int(body.get("international", 0)),
+        international=body.integer("international", 0),
         purpose=0,
-        proof_image=str(body.get("pic") or ""),
-        remark=str(body.get("remark") or ""),
+        proof_image=body.text("pic"),
+        remark=body.text("remark"),
     )
 
 
@@ -135,7 +126,7 @@ def _sign_item(platform: Platform, r: dict[str, Any]) -> Body:
 
 
 @command("add_sign")
-async def add_sign(platform: Platform, app: AppRec, body: Body) -> Body:
+async def add_sign(platform: Platform, app: AppRec, body: Fields) -> Body:
     sid = await platform.registry.add_sign(app.tenant_id, _sign(body))
     rows = await platform.registry.describe_signs(app.tenant_id, international=None, ids=[sid])
     item = _sign_item(platform, rows[0])
@@ -143,8 +134,8 @@ async def add_sign(platform: Platform, app: AppRec, body: Body) -> Body:
 
 
 @command("mod_sign")
-async def mod_sign(platform: Platform, app: AppRec, body: Body) -> Body:
-    sid = _ids(body, "sign_id")[0]
+async def mod_sign(platform: Platform, app: AppRec, body: Fields) -> Body:
+    sid = body.first_id("sign_id")
     await platform.registry.modify_sign(app.tenant_id, sid, _sign(body))
     rows = await platform.registry.describe_signs(app.tenant_id, international=None, ids=[sid])
     item = _sign_item(platform, rows[0])
@@ -152,16 +143,16 @@ async def mod_sign(platform: Platform, app: AppRec, body: Body) -> Body:
 
 
 @command("del_sign")
-async def del_sign(platform: Platform, app: AppRec, body: Body) -> Body:
-    for sid in _ids(body, "sign_id"):
+async def del_sign(platform: Platform, app: AppRec, body: Fields) -> Body:
+    for sid in body.ids("sign_id"):
         await platform.registry.delete_sign(app.tenant_id, sid)
     return _ok()
 
 
 @command("get_sign")
-async def get_sign(platform: Platform, app: AppRec, body: Body) -> Body:
+async def get_sign(platform: Platform, app: AppRec, body: Fields) -> Body:
     rows = await platform.registry.describe_signs(
-        app.tenant_id, international=None, ids=_ids(body, "sign_id")
+        app.tenant_id, international=None, ids=body.ids("sign_id")
     )
     data = [_sign_item(platform, r) for r in rows]
     return _ok({"count": len(data), "data": data})

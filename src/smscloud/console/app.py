@@ -17,11 +17,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Connection, func, insert, select, update
 from starlette.datastructures import FormData
+from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Mount, Route, Router, compile_path
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smscloud.console import (
     auth,
@@ -34,6 +36,7 @@ from smscloud.console import (
     settings_pages,
     task_pages,
 )
+from smscloud.console.forms import FORM_MAX, has_nul, read_form
 from smscloud.console.forms import text as _field
 from smscloud.console.session_guard import SessionGuard
 from smscloud.console.session_guard import signed_in as checked_session
@@ -48,6 +51,20 @@ FormHandler = Callable[[Request, FormData], Awaitable[Response]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PASSWORD = 1024
 TENANT, OPERATOR = console_sessions.TENANT, console_sessions.OPERATOR
+
+
+SECTIONS = (identity, registry_pages, billing_pages, records_pages, settings_pages, task_pages)
+# Routes taking files declare their own body limits (``UPLOADS``: full path -> bytes).
+_UPLOADS = [
+    (compile_path(path)[0], limit)
+    for section in SECTIONS
+    for path, limit in getattr(section, "UPLOADS", {}).items()
+]
+
+
+def console_body_limit(path: str) -> int:
+    """The most a request to this console path may carry: a form, or an upload's own."""
+    return next((limit for regex, limit in _UPLOADS if regex.match(path)), FORM_MAX)
 
 
 class EmailTakenError(Exception):
@@ -154,15 +171,29 @@ class Console:
 
     # -- guards -----------------------------------------------------------------------------
     def posted(self, handler: FormHandler) -> Handler:
-        """A POST handler, run only with the session's CSRF token (else a 403 page)."""
+        """A POST handler, run only with a readable form and the session's CSRF token (else
+        a 413, 400 or 403 page)."""
 
         async def run(request: Request) -> Response:
-            form = await request.form()
-            if not csrf.valid(request, form):
-                return self.render(request, "csrf.html", {"area": self._area(request)}, 403)
-            return await handler(request, form)
+            form = await read_form(request)
+            if form is None:
+                return self.refused(request, 413)
+            try:
+                if has_nul(request, form):
+                    return self.refused(request, 400)
+                if not csrf.valid(request, form):
+                    return self.render(request, "csrf.html", {"area": self._area(request)}, 403)
+                return await handler(request, form)
+            finally:
+                await form.close()  # the uploads' spooled files
 
         return run
+
+    def refused(self, request: Request, status: int) -> Response:
+        """The page for a request that cannot be read: too large (413) or holding NUL (400)."""
+        kind = "too_large" if status == 413 else "unreadable"
+        context = {"area": self._area(request), "title": f"{kind}_title", "body": f"{kind}_body"}
+        return self.render(request, "refused.html", context, status)
 
     @staticmethod
     def _area(request: Request) -> str:
@@ -511,6 +542,20 @@ class Console:
         return self.render(request, "admin/dashboard.html", context)
 
 
+class NulGuard:
+    """Refuses a request whose path or query holds NUL before any page sees it (400)."""
+
+    def __init__(self, app: ASGIApp, console: Console) -> None:
+        self.app = app
+        self.console = console
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and has_nul(request := Request(scope, receive)):
+            await self.console.refused(request, 400)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list[BaseRoute]:
     """The console's mounts, each area behind its own session middleware."""
     console = Console(platform, clock=clock)
@@ -535,21 +580,14 @@ def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list
         Route("/login", post(console.admin_login), methods=["POST"]),
         Route("/logout", post(console.logout), methods=["POST"]),
     ]
-    for section in (
-        identity,
-        registry_pages,
-        billing_pages,
-        records_pages,
-        settings_pages,
-        task_pages,
-    ):  # each: (tenant routes, operator routes)
+    for section in SECTIONS:  # each: (tenant routes, operator routes)
         tenant_more, admin_more = section.routes(console)
         tenant_routes += tenant_more
         admin_routes += admin_more
 
     def area(routes: list[BaseRoute], name: str, realm: str) -> SessionMiddleware:
         guarded = SessionGuard(
-            Router(routes=routes),
+            Router(routes=routes, middleware=[Middleware(NulGuard, console=console)]),
             db=platform.db,
             realm=realm,
             limits=console.session_limits,

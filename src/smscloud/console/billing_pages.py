@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from smscloud.billing.money import parse_yuan
 from smscloud.console import i18n
+from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
@@ -32,6 +33,7 @@ OPERATOR = "operator"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_CONTACTS = 20
 MAX_PRICE_CSV = 2 * 1024 * 1024
+UPLOADS = {"/admin/billing/prices": MAX_PRICE_CSV + FORM_MAX}
 ADMIN_ROWS = 200  # pending orders (oldest first) and bills (unpaid, then newest) shown
 
 i18n.STRINGS.update(
@@ -117,7 +119,8 @@ def _lines(text: str) -> list[str]:
 
 
 def _nonneg(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+    """A whole number of at most 12 digits (units, days, thresholds), or None."""
+    return whole(text, hi=10**12 - 1)
 
 
 def _package_kind(row: Any) -> str:
@@ -141,10 +144,8 @@ class BillingPages:
 
     @staticmethod
     def _id(request: Request) -> int | None:
-        try:
-            return int(request.path_params["item_id"])
-        except (KeyError, ValueError):
-            return None
+        item_id = request.path_params.get("item_id")  # the ``id`` convertor matched it
+        return item_id if isinstance(item_id, int) else None
 
     # -- tenant: packages -------------------------------------------------------------------
     async def _packages_page(
@@ -497,16 +498,16 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
         Route("/packages/order", post(pages.order), methods=["POST"]),
         Route("/packages/alarm", post(pages.alarm), methods=["POST"]),
         Route("/bills", pages.bills, methods=["GET"]),
-        Route("/bills/{item_id:int}.csv", pages.bill_csv, methods=["GET"]),
-        Route("/bills/{item_id:int}.pdf", pages.bill_pdf, methods=["GET"]),
+        Route("/bills/{item_id:id}.csv", pages.bill_csv, methods=["GET"]),
+        Route("/bills/{item_id:id}.pdf", pages.bill_pdf, methods=["GET"]),
     ]
     admin: list[BaseRoute] = [
         Route("/billing", pages.admin, methods=["GET"]),
         Route("/billing/offers", post(pages.add_offer), methods=["POST"]),
-        Route("/billing/offers/{item_id:int}/active", post(pages.set_active), methods=["POST"]),
-        Route("/billing/orders/{item_id:int}/pay", post(pages.pay_order), methods=["POST"]),
-        Route("/billing/orders/{item_id:int}/cancel", post(pages.cancel_order), methods=["POST"]),
-        Route("/billing/bills/{item_id:int}/pay", post(pages.pay_bill), methods=["POST"]),
+        Route("/billing/offers/{item_id:id}/active", post(pages.set_active), methods=["POST"]),
+        Route("/billing/orders/{item_id:id}/pay", post(pages.pay_order), methods=["POST"]),
+        Route("/billing/orders/{item_id:id}/cancel", post(pages.cancel_order), methods=["POST"]),
+        Route("/billing/bills/{item_id:id}/pay", post(pages.pay_bill), methods=["POST"]),
         Route("/billing/prices", post(pages.import_prices), methods=["POST"]),
         Route("/billing/prices.csv", pages.export_prices, methods=["GET"]),
     ]

@@ -146,6 +146,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "not_found": ("页面不存在", "Not found"),
     "not_found_body": ("您要找的内容不存在。", "What you are looking for does not exist."),
+    "unreadable_title": ("请求无法处理", "Request refused"),
+    "unreadable_body": (
+        "请求中含有无法保存的字符（NUL）。请检查填写的内容后重试。",
+        "The request holds a character that cannot be stored (NUL). Check what was entered "
+        "and try again.",
+    ),
+    "too_large_title": ("提交的内容过大", "Too large"),
+    "too_large_body": (
+        "提交的表单超过了此页面允许的大小，未被处理。",
+        "The form is larger than this page accepts; nothing was done.",
+    ),
     "lang_switch": ("English", "中文"),
 }
 

@@ -1,8 +1,8 @@
 """Identity verification: the tenant's application and the operator's review.
 
 The tenant's form carries a file, so its POST is read here rather than through
-``Console.posted``: the body is counted while it arrives and never buffered past the limit,
-then parsed, then the CSRF token checked like any other form.
+``Console.posted``: the body is bounded as it arrives (``UPLOADS``), and a form over the limit
+gets this page with its message; then the CSRF token is checked like any other form.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smscloud.console import csrf, i18n
-from smscloud.console.forms import limited_form
+from smscloud.console.forms import FORM_MAX, has_nul, read_form
 from smscloud.console.forms import text as _text
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.private_files import private_dir, write_private
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from smscloud.console.app import Console
 
 MAX_DOCUMENT = MAX_IMAGE_BYTES  # bytes of the image
-MAX_BODY = MAX_DOCUMENT + 64 * 1024  # the whole multipart body: the image and the fields
+MAX_BODY = MAX_DOCUMENT + FORM_MAX  # the whole multipart body: the image and the fields
+UPLOADS = {"/console/identity": MAX_BODY}
 DOCUMENT_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
 TENANT, OPERATOR = "tenant", "operator"
 
@@ -145,12 +146,14 @@ class IdentityPages:
     async def submit(self, request: Request) -> Response:
         if not self.console.signed_in(request, TENANT):
             return self.console.redirect("/console/login")
-        form = await limited_form(request, MAX_BODY)
+        form = await read_form(request, max_files=1, max_fields=16)
         if form is None:
             context = await self._tenant_context(request)
             context |= {"values": {}, "errors": {"document": "err_document_big"}}
             return self.console.render(request, "console/identity.html", context, 413)
         try:
+            if has_nul(request, form):
+                return self.console.refused(request, 400)
             if not csrf.valid(request, form):
                 return self.console.render(request, "csrf.html", {"area": "console"}, 403)
             return await self._submit(request, form)
@@ -280,8 +283,8 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     ]
     admin: list[BaseRoute] = [
         Route("/identities", pages.queue, methods=["GET"]),
-        Route("/identities/{identity_id:int}/document", pages.document, methods=["GET"]),
-        Route("/identities/{identity_id:int}/approve", post(pages.approve), methods=["POST"]),
-        Route("/identities/{identity_id:int}/reject", post(pages.reject), methods=["POST"]),
+        Route("/identities/{identity_id:id}/document", pages.document, methods=["GET"]),
+        Route("/identities/{identity_id:id}/approve", post(pages.approve), methods=["POST"]),
+        Route("/identities/{identity_id:id}/reject", post(pages.reject), methods=["POST"]),
     ]
     return tenant, admin

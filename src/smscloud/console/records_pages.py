@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
+from smscloud.console.forms import whole
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import describe_phone
 from smscloud.domain.segments import billed_parts
@@ -271,10 +272,15 @@ class RecordsPages:
             if not raw:
                 return None
             try:
-                return datetime.strptime(raw, LOCAL).replace(tzinfo=self.tz).timestamp()
+                when = datetime.strptime(raw, LOCAL).replace(tzinfo=self.tz)
             except ValueError:
+                when = None
+            # A time before the epoch (or at the calendar's end) has no record, and a day
+            # before it could not even be shown.
+            if when is None or not 1971 <= when.year <= 9998:
                 notes.append("rec_bad_time")
                 return None
+            return when.timestamp()
 
         end = parse("end")
         begin = parse("begin")
@@ -290,11 +296,8 @@ class RecordsPages:
         q = request.query_params
         phone = q.get("phone", "").strip()[:32]
         state = q.get("state", "").strip()
-        try:
-            page = max(0, int(q.get("page", "0")))
-        except ValueError:
-            page = 0
-        task = q.get("task", "").strip()
+        page = whole(q.get("page", "0")) or 0
+        task = whole(q.get("task", ""))
         return {
             "begin": begin,
             "end": end,
@@ -302,7 +305,7 @@ class RecordsPages:
             "phone": phone,
             "state": state if state in STATES else "",
             "page": min(page, 1000),
-            "task": int(task) if task.isdigit() and len(task) < 12 else None,
+            "task": task,
             "begin_local": datetime.fromtimestamp(begin, self.tz).strftime(LOCAL),
             "end_local": datetime.fromtimestamp(end, self.tz).strftime(LOCAL),
         }

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
+from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
@@ -126,11 +127,15 @@ DOCUMENT_NAMES = {
 }
 
 
+# A signature's form carries two images (the proof and the commission letter).
+MAX_BODY = 2 * MAX_IMAGE_BYTES + FORM_MAX
+UPLOADS = {"/console/signs": MAX_BODY, "/console/signs/{item_id:id}": MAX_BODY}
+
+
 def _int(form: FormData, name: str, default: int = -99) -> int:
-    try:
-        return int(_text(form, name))
-    except ValueError:
-        return default
+    """A number field; ``default`` (which no rule accepts) when it is not a whole number."""
+    number = whole(_text(form, name))
+    return default if number is None else number
 
 
 def _account(tenant: Any) -> AccountType:
@@ -159,11 +164,8 @@ class RegistryPages:
         )
 
     @staticmethod
-    def _item_id(request: Request) -> int | None:
-        try:
-            return int(request.path_params["item_id"])
-        except ValueError:
-            return None
+    def _item_id(request: Request) -> int:
+        return int(request.path_params["item_id"])  # the ``id`` convertor matched it
 
     def _rights(self, tenant: Any) -> dict[str, Any]:
         account = _account(tenant)
@@ -254,7 +256,7 @@ class RegistryPages:
         if tid is None:
             return self.c.to_login(request)
         item_id = self._item_id(request)
-        row = None if item_id is None else await self._own(s.signs, tid, item_id)
+        row = await self._own(s.signs, tid, item_id)
         if row is None:
             return self.c.not_found(request)
         return await self._signs_page(request, tid, editing=row)
@@ -272,7 +274,7 @@ class RegistryPages:
         editing = None
         if "item_id" in request.path_params:
             item_id = self._item_id(request)
-            editing = None if item_id is None else await self._own(s.signs, tid, item_id)
+            editing = await self._own(s.signs, tid, item_id)
             if editing is None:
                 return self.c.not_found(request)
         tenant = await self._tenant(tid)
@@ -338,7 +340,7 @@ class RegistryPages:
         if tid is None:
             return self.c.to_login(request)
         item_id = self._item_id(request)
-        row = None if item_id is None else await self._own(table, tid, item_id)
+        row = await self._own(table, tid, item_id)
         if row is None:
             return self.c.not_found(request)
         registry = self.platform.registry
@@ -422,7 +424,7 @@ class RegistryPages:
         if tid is None:
             return self.c.to_login(request)
         item_id = self._item_id(request)
-        row = None if item_id is None else await self._own(s.templates, tid, item_id)
+        row = await self._own(s.templates, tid, item_id)
         if row is None:
             return self.c.not_found(request)
         return await self._templates_page(request, tid, editing=row)
@@ -434,7 +436,7 @@ class RegistryPages:
         editing = None
         if "item_id" in request.path_params:
             item_id = self._item_id(request)
-            editing = None if item_id is None else await self._own(s.templates, tid, item_id)
+            editing = await self._own(s.templates, tid, item_id)
             if editing is None:
                 return self.c.not_found(request)
         tenant = await self._tenant(tid)
@@ -576,7 +578,7 @@ class RegistryPages:
             return self.c.redirect("/admin/login")
         kind = request.path_params["kind"]
         item_id = self._item_id(request)
-        if kind not in ("sign", "template") or item_id is None:
+        if kind not in ("sign", "template"):
             return self.c.not_found(request)
         decision = _text(form, "decision")
         reason = _text(form, "reason")[:500]
@@ -606,18 +608,18 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     tenant: list[BaseRoute] = [
         Route("/signs", pages.signs, methods=["GET"]),
         Route("/signs", post(pages.sign_save), methods=["POST"]),
-        Route("/signs/{item_id}", pages.sign_edit, methods=["GET"]),
-        Route("/signs/{item_id}", post(pages.sign_save), methods=["POST"]),
-        Route("/signs/{item_id}/delete", post(pages.sign_delete), methods=["POST"]),
+        Route("/signs/{item_id:id}", pages.sign_edit, methods=["GET"]),
+        Route("/signs/{item_id:id}", post(pages.sign_save), methods=["POST"]),
+        Route("/signs/{item_id:id}/delete", post(pages.sign_delete), methods=["POST"]),
         Route("/templates", pages.templates, methods=["GET"]),
         Route("/templates", post(pages.template_save), methods=["POST"]),
         Route("/templates/preview", post(pages.template_preview), methods=["POST"]),
-        Route("/templates/{item_id}", pages.template_edit, methods=["GET"]),
-        Route("/templates/{item_id}", post(pages.template_save), methods=["POST"]),
-        Route("/templates/{item_id}/delete", post(pages.template_delete), methods=["POST"]),
+        Route("/templates/{item_id:id}", pages.template_edit, methods=["GET"]),
+        Route("/templates/{item_id:id}", post(pages.template_save), methods=["POST"]),
+        Route("/templates/{item_id:id}/delete", post(pages.template_delete), methods=["POST"]),
     ]
     admin: list[BaseRoute] = [
         Route("/reviews", pages.reviews, methods=["GET"]),
-        Route("/reviews/{kind}/{item_id}", post(pages.decide), methods=["POST"]),
+        Route("/reviews/{kind}/{item_id:id}", post(pages.decide), methods=["POST"]),
     ]
     return tenant, admin

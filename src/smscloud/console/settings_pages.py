@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
 from smscloud.console.forms import text as _text
+from smscloud.console.forms import whole
 from smscloud.delivery.outcomes import load_health
 from smscloud.delivery.push_client import PushClient
 from smscloud.domain.errors import RuleViolation
@@ -159,9 +160,9 @@ def _count(raw: str, *, optional: bool) -> int | None:
     """A whole number from a form: None when empty (if optional); ValueError when bad."""
     if not raw and optional:
         return None
-    if not raw.isdigit():
+    value = whole(raw)
+    if value is None:
         raise ValueError(raw)
-    value = int(raw)
     if optional and value == 0:
         raise ValueError(raw)
     return value
@@ -487,9 +488,10 @@ class SettingsPages:
         try:
             for key in ("port", "binds"):
                 if values[key]:
-                    if not values[key].isdigit():
+                    number = whole(values[key], hi=65535)  # ports and binds are that small
+                    if number is None:
                         raise RuleViolation("InvalidParameter", f"{key} must be a whole number")
-                    settings[key] = int(values[key])
+                    settings[key] = number
             operator = self._operator(request)
 
             def add(conn: Connection) -> dict[str, Any]:
@@ -552,10 +554,10 @@ class SettingsPages:
         values = {k: _text(form, k) for k in keys}
         operator = self._operator(request)
         try:
-            raw_priority = values["priority"] or "0"
-            if not raw_priority.lstrip("-").isdigit():
+            # The column is a 32-bit INTEGER on PostgreSQL.
+            priority = whole(values["priority"] or "0", lo=-(2**31), hi=2**31 - 1)
+            if priority is None:
                 raise RuleViolation("InvalidParameter", "priority must be a whole number")
-            priority = int(raw_priority)
 
             def add(conn: Connection) -> dict[str, Any]:
                 route = carrier_service.add_route(
@@ -619,14 +621,14 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     ]
     admin: list[BaseRoute] = [
         Route("/tenants", pages.tenants, methods=["GET"]),
-        Route("/tenants/{tenant_id:int}/suspend", post(pages.suspend), methods=["POST"]),
-        Route("/tenants/{tenant_id:int}/reactivate", post(pages.reactivate), methods=["POST"]),
+        Route("/tenants/{tenant_id:id}/suspend", post(pages.suspend), methods=["POST"]),
+        Route("/tenants/{tenant_id:id}/reactivate", post(pages.reactivate), methods=["POST"]),
         Route("/carriers", pages.carriers, methods=["GET"]),
         Route("/carriers", post(pages.add_carrier), methods=["POST"]),
         Route("/carriers/{name}/country", post(pages.change_country), methods=["POST"]),
         Route("/carriers/{name}/remove", post(pages.remove_carrier), methods=["POST"]),
         Route("/carriers/routes", post(pages.add_route), methods=["POST"]),
-        Route("/carriers/routes/{route_id:int}/remove", post(pages.remove_route), methods=["POST"]),
+        Route("/carriers/routes/{route_id:id}/remove", post(pages.remove_route), methods=["POST"]),
         Route("/audit", pages.audit_log, methods=["GET"]),
     ]
     return tenant, admin

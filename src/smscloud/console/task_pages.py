@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smscloud.console import csrf, i18n
-from smscloud.console.forms import limited_form
+from smscloud.console.forms import FORM_MAX, has_nul, read_form, whole
 from smscloud.console.forms import text as _text
 from smscloud.console.records_pages import sending_choices
 from smscloud.domain import bulk
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from smscloud.console.app import Console
 
 LOCAL = "%Y-%m-%dT%H:%M"
-MAX_BODY = MAX_BYTES + 64 * 1024
+MAX_BODY = MAX_BYTES + FORM_MAX  # the list and the form's other fields
+UPLOADS = {"/console/tasks": MAX_BODY}
 SHOWN_PROBLEMS = 100  # rows with a problem listed on the preview
 SHOWN_SAMPLES = 3
 
@@ -290,14 +291,16 @@ class TaskPages:
         tid = self.c.tenant_id(request)
         if tid is None:
             return self.c.to_login(request)
-        raw = request.query_params.get("template", "")
+        template_id = whole(request.query_params.get("template", ""))
         tpl = s.templates
         row = None
-        if raw.isdigit() and len(raw) < 12:
+        if template_id is not None:
             row = await self.platform.db.read(
                 lambda c: c.execute(
                     select(tpl.c.id, tpl.c.content).where(
-                        tpl.c.id == int(raw), tpl.c.tenant_id == tid, tpl.c.deleted.is_(False)
+                        tpl.c.id == template_id,
+                        tpl.c.tenant_id == tid,
+                        tpl.c.deleted.is_(False),
                     )
                 ).first()
             )
@@ -322,10 +325,12 @@ class TaskPages:
         tid = self.c.tenant_id(request)
         if tid is None:
             return self.c.to_login(request)
-        form = await limited_form(request, MAX_BODY, max_fields=16)
+        form = await read_form(request, max_files=1, max_fields=16)
         if form is None:
             return await self._page(request, tid, {}, {"file": "tk_err_too_large"}, 413)
         try:
+            if has_nul(request, form):
+                return self.c.refused(request, 400)
             if not csrf.valid(request, form):
                 return self.c.render(request, "csrf.html", {"area": "console"}, 403)
             return await self._upload(request, tid, form)
@@ -357,7 +362,8 @@ class TaskPages:
         if errors:
             status = 413 if errors.get("file") == "tk_err_too_large" else 400
             return await self._page(request, tid, values, errors, status)
-        rate = int(values["rate"]) if values["rate"].isdigit() else send_tasks.DEFAULT_RATE
+        # Not a whole number: 0, which is no offered speed, so the task says which ones are.
+        rate = whole(values["rate"]) or 0 if values["rate"] else send_tasks.DEFAULT_RATE
         try:
             draft = await self.tasks.draft(
                 tid,
@@ -503,8 +509,8 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
         Route("/tasks", pages.upload, methods=["POST"]),
         Route("/tasks/rows", pages.rows, methods=["GET"]),
         Route("/tasks/sample.csv", pages.sample, methods=["GET"]),
-        Route("/tasks/{task_id:int}", pages.detail, methods=["GET"]),
-        Route("/tasks/{task_id:int}/progress", pages.progress, methods=["GET"]),
+        Route("/tasks/{task_id:id}", pages.detail, methods=["GET"]),
+        Route("/tasks/{task_id:id}/progress", pages.progress, methods=["GET"]),
     ]
     for name, done in (
         ("confirm", "tk_confirmed"),
@@ -515,7 +521,7 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     ):
         tenant.append(
             Route(
-                f"/tasks/{{task_id:int}}/{name}", post(pages._action(name, done)), methods=["POST"]
+                f"/tasks/{{task_id:id}}/{name}", post(pages._action(name, done)), methods=["POST"]
             )
         )
     return tenant, []

@@ -28,6 +28,8 @@ from smscloud.store.database import inserted_id
 
 KINDS = ("smpp", "sandbox")
 NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_COUNTRY = re.compile(r"[0-9]{0,8}")
+_PREFIX = re.compile(r"[0-9]{0,16}")
 SMS_TYPES = {"marketing": 1, "notification": 2, "verification": 3}
 
 
@@ -154,8 +156,11 @@ def add_route(
         parse_carriers(carriers)
     except ValueError as exc:
         raise RuleViolation("InvalidParameter", str(exc)) from None
-    if (nation_code and not nation_code.isdigit()) or (prefix and not prefix.isdigit()):
-        raise RuleViolation("InvalidParameter", "country and prefix are digits")
+    # ASCII digits that fit their columns ("²".isdigit() is true, too).
+    if not (_COUNTRY.fullmatch(nation_code) and _PREFIX.fullmatch(prefix)):
+        raise RuleViolation(
+            "InvalidParameter", "the country is up to 8 digits, the prefix up to 16 digits"
+        )
     if sms_type is not None and sms_type not in SMS_TYPES:
         raise RuleViolation("InvalidParameter", f"type must be one of {sorted(SMS_TYPES)}")
     rid = inserted_id(

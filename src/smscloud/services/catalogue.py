@@ -40,6 +40,8 @@ PAYMENT = "payment"  # ledger kind: money received for an order (units 0, amount
 PENDING, PAID, CANCELLED = "pending", "paid", "cancelled"
 NAME_MAX = 64
 VALIDITY_MAX_DAYS = 3660
+# Micro-yuan (a billion yuan): any sum of orders and bills stays far inside 64 bits.
+PRICE_MAX = 10**9 * 1_000_000
 
 
 def _int(value: Any, what: str) -> int:
@@ -111,6 +113,8 @@ def add_offer(
         raise RuleViolation("InvalidParameterValue", "units must be positive")
     if _int(price, "price") < 0:
         raise RuleViolation("InvalidParameterValue", "the price cannot be negative")
+    if price > PRICE_MAX:
+        raise RuleViolation("InvalidParameterValue", "the price must be under a billion yuan")
     if not 1 <= _int(validity_days, "validity_days") <= VALIDITY_MAX_DAYS:
         raise RuleViolation(
             "InvalidParameterValue",

@@ -9,6 +9,7 @@ number's ``Code`` in ``SendStatusSet`` and the others are sent, as Tencent does 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.integers import parse_int
 from smscloud.domain.phone import parse_phone
 from smscloud.domain.rights import (
     AccountType,
@@ -34,6 +36,8 @@ from smscloud.store.database import Database
 
 MAX_NUMBERS = 200
 MAX_SESSION_CONTEXT = 512
+EXTEND_CODE = re.compile(r"[0-9]{1,12}")  # ASCII digits: "²".isdigit() is true too
+MAX_SENDER_ID = 32  # what the store keeps of a Sender ID (§2.1 gives no limit)
 MARKETING_HOURS = (8, 22)  # §7.2: marketing only 08:00–22:00 local time
 
 ARREARS = "UnauthorizedOperation.ServiceSuspendDueToArrears"
@@ -132,8 +136,8 @@ class SendService:
 
     async def approved_template(self, tenant_id: int, template_id: str) -> TemplateRec:
         """The tenant's approved template of this id, or the Tencent error."""
-        tid = int(template_id) if template_id.isdigit() else -1
-        tpl = await self.catalog.template(tid) if tid >= 0 else None
+        tid = parse_int(template_id)  # any other text names no template
+        tpl = await self.catalog.template(tid) if tid is not None else None
         if tpl is None or tpl.tenant_id != tenant_id or not tpl.approved:
             raise RuleViolation(
                 "FailedOperation.TemplateIncorrectOrUnapproved",
@@ -159,8 +163,12 @@ class SendService:
             raise RuleViolation(
                 "InvalidParameterValue", "SessionContext must be shorter than 512 bytes."
             )
-        if req.extend_code and not (req.extend_code.isdigit() and len(req.extend_code) <= 12):
+        if req.extend_code and not EXTEND_CODE.fullmatch(req.extend_code):
             raise RuleViolation("InvalidParameterValue", "ExtendCode must be up to 12 digits.")
+        if len(req.sender_id) > MAX_SENDER_ID:
+            raise RuleViolation(
+                "InvalidParameterValue", f"SenderId must be at most {MAX_SENDER_ID} characters."
+            )
 
         candidates: list[Candidate] = []
         regions: set[bool] = set()

@@ -45,6 +45,9 @@ async def approved_templates(db: Database, tenant_id: int) -> list[tuple[int, st
     return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
+NAME_MAX = 128  # what the store keeps of a template's name
+
+
 class TemplateRegistry(RegistryBase):
     """Templates of a tenant."""
 
@@ -63,6 +66,10 @@ class TemplateRegistry(RegistryBase):
             )
         if not app.name.strip():
             raise RuleViolation("MissingParameter", "TemplateName must not be empty.")
+        if len(app.name) > NAME_MAX:
+            raise RuleViolation(
+                "InvalidParameterValue", f"TemplateName must be at most {NAME_MAX} characters."
+            )
         findings = lint_template(app.content, sms_type, international=bool(app.international))
         if findings:
             raise RuleViolation(findings[0].code, "; ".join(f.message for f in findings))
