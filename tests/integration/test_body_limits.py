@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from smscloud.console.auth import load_secret
+from smscloud.store import schema as s
 from tests.conftest import make_settings
-from tests.support.inprocess import session_cookie
+from tests.support.inprocess import signed_in_cookie
 from tests.support.live import LiveServer, free_port
 from tests.support.process import ServeProcess
 
@@ -121,10 +123,19 @@ class Surface:
 
 def surfaces(live: LiveServer) -> list[Surface]:
     t = live.tenant()
-    cookie, value, _ = session_cookie(
+    email = f"t{t.id}@example.com"
+    uid = live.admin(
+        lambda c: c.execute(
+            insert(s.tenant_users).values(
+                tenant_id=t.id, email=email, password_hash="-", created_at=1.0
+            )
+        ).inserted_primary_key[0]
+    )
+    cookie, value, _ = signed_in_cookie(
+        live.admin,
         load_secret(Path(live.settings.data_dir)),
         "console",
-        {"realm": "tenant", "uid": 1, "tid": t.id, "email": "x@example.com"},
+        {"realm": "tenant", "uid": uid, "tid": t.id, "email": email},
     )
     file_part = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="list.csv"\r\n'
