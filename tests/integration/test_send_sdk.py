@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -11,6 +13,8 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.sms.v20210111 import models
 
 from smscloud.store import schema as s
+from tests.conftest import make_settings
+from tests.support.clocks import SHANGHAI, ManualClock
 from tests.support.live import LiveServer, Tenant, approved_template
 
 SERIAL = re.compile(r"^5000:\d{28}$")
@@ -176,6 +180,24 @@ def test_request_level_errors(server: LiveServer) -> None:
     )
     assert call(TemplateId=str(pending)) == "FailedOperation.TemplateIncorrectOrUnapproved"
     assert package_used(server, t) == 0
+
+
+def test_marketing_is_sent_only_from_eight_to_ten_at_night(
+    tmp_path: Path, database_url: str
+) -> None:
+    # §7.2: marketing SMS only 08:00-22:00 Beijing time, read from the platform's clock.
+    clock = ManualClock(datetime(2026, 3, 2, 7, 59, 59, tzinfo=SHANGHAI))
+    with LiveServer(make_settings(tmp_path, database_url), clock=clock) as live:
+        t = live.tenant(template="新品上市{1}，拒收请回复R", sms_type=1)
+        codes = []
+        for number, at in enumerate(["07:59:59", "08:00:00", "21:59:59", "22:00:00", "23:30:00"]):
+            clock.now = datetime.fromisoformat(f"2026-03-02T{at}+08:00").timestamp()
+            codes.append(send(live, t, [f"+86138001380{number:02d}"], ["A"])[0].Code)
+        late = "FailedOperation.MarketingSendTimeConstraint"
+        assert codes == [late, "Ok", "Ok", late, late]
+        # Notifications and codes are not marketing: they go at night too.
+        code = live.tenant(template="您的验证码是{1}。")
+        assert send(live, code, ["+8613800138000"], ["1"])[0].Code == "Ok"
 
 
 def test_individual_may_not_send_marketing(server: LiveServer) -> None:

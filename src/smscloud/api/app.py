@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,6 +23,7 @@ from smscloud.api import (
 from smscloud.api.auth import authenticate
 from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
+from smscloud.clock import system_clock
 from smscloud.console.app import console_routes
 from smscloud.delivery.outcomes import load_health, pending_counts
 from smscloud.domain.errors import RuleViolation
@@ -103,7 +103,9 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             raw_query=request.scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=body,
-            now=time.time(),
+            # The client signed with its own clock: the request's age is measured by the
+            # machine's clock, not the platform's.
+            now=system_clock(),
             max_skew=platform.settings.timestamp_skew,
         )
         if call.version not in SMS_VERSIONS:
@@ -149,7 +151,7 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             "# TYPE smscloud_db_jobs_total counter",
             f"smscloud_db_jobs_total {platform.db.jobs}",
         ]
-        lines += carrier_metrics(health, time.time())
+        lines += carrier_metrics(health, platform.clock())
         # Counters of the dispatcher in this process (zero where delivery runs in a worker).
         for name in (
             "claimed",

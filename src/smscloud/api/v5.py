@@ -8,13 +8,13 @@ numeric ``result`` (0 = success) and ``errmsg``; API 3.0 codes map to the legacy
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from smscloud.api.legacy_codes import legacy_result
+from smscloud.clock import system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import match_rendered
 from smscloud.protocols.v5sig import verify_v5
@@ -78,7 +78,9 @@ async def handle(platform: Platform, name: str, query: dict[str, str], raw: byte
         if not app.active:
             raise V5Error(1020, "sdkappid is disabled")
         stamp = body.get("time")
-        if not isinstance(stamp, int) or abs(time.time() - stamp) > MAX_SKEW:
+        # The caller's clock against the machine's, not the platform's: a request's age is
+        # a fact of the outside world.
+        if not isinstance(stamp, int) or abs(system_clock() - stamp) > MAX_SKEW:
             raise V5Error(1021, "request time is more than 10 minutes off")
         sig = body.get("sig")
         if not isinstance(sig, str) or not sig:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import time
 from collections import deque
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smscloud.clock import Clock, system_clock
 from smscloud.services import passwords
 
-Clock = Callable[[], float]
 IDLE_SECONDS = 2 * 3600  # a session unused this long is over
 MAX_FAILURES = 5  # failed logins per email and IP ...
 FAILURE_WINDOW = 15 * 60  # ... within this many seconds, then refused until they age out
@@ -71,7 +70,7 @@ class RateLimiter:
 
     limit: int = MAX_FAILURES
     window: float = FAILURE_WINDOW
-    clock: Clock = time.time
+    clock: Clock = system_clock
     _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import httpx
 import orjson
 from sqlalchemy import Connection, select, update
 
+from smscloud.clock import Clock, system_clock
 from smscloud.delivery.rounds import run_rounds, stop_task
 from smscloud.services.reports import RECEIPT_TEXT
 from smscloud.store import schema as s
@@ -164,9 +164,11 @@ class CallbackPusher:
         timeout: float = 5.0,
         retry_s: float = 5.0,
         client: httpx.AsyncClient | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.db = db
         self.tz = tz
+        self.clock = clock
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.retry_s = retry_s
@@ -194,7 +196,7 @@ class CallbackPusher:
 
     async def push_once(self) -> int:
         """One round: claim, push, record; returns how many reports were attempted."""
-        now = time.time()
+        now = self.clock()
         if not await self.db.read(lambda c: has_due(c, now)):
             return 0
         pushes = await self.db.write(lambda c: claim(c, now, 500, self.tz))
@@ -220,7 +222,7 @@ class CallbackPusher:
         ]
         self.pushed += len(done)
         self.failed += len(failed)
-        finished = time.time()
+        finished = self.clock()
         await self.db.write(lambda c: record(c, done, failed, finished, self.retry_s))
         return len(pushes)
 

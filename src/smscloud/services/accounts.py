@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import secrets
 import string
-import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from smscloud.clock import system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
 from smscloud.services import ledger
@@ -39,10 +39,11 @@ def create_tenant(
     *,
     verified: bool = False,
     sms_active: bool = True,
+    now: float | None = None,
 ) -> dict[str, Any]:
     if account_type not in ("individual", "enterprise"):
         raise RuleViolation("InvalidParameter", "type must be individual or enterprise")
-    now = time.time()
+    now = system_clock() if now is None else now
     tid = inserted_id(
         conn.execute(
             insert(s.tenants).values(
@@ -113,7 +114,7 @@ def set_daily_limits(
     }
 
 
-def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:
+def create_key(conn: Connection, tenant_id: int, *, now: float | None = None) -> dict[str, Any]:
     """A new SecretId/SecretKey pair in Tencent's shapes (AKID + 32, 32 characters)."""
     _tenant_exists(conn, tenant_id)
     secret_id = "AKID" + _token(32)
@@ -124,7 +125,7 @@ def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:
             tenant_id=tenant_id,
             secret_key=secret_key,
             status="active",
-            created_at=time.time(),
+            created_at=system_clock() if now is None else now,
         )
     )
     return {"tenant_id": tenant_id, "secret_id": secret_id, "secret_key": secret_key}
@@ -138,7 +139,9 @@ def check_callback_url(url: str) -> str:
     return url
 
 
-def create_app(conn: Connection, tenant_id: int, name: str, **settings: Any) -> dict[str, Any]:
+def create_app(
+    conn: Connection, tenant_id: int, name: str, *, now: float | None = None, **settings: Any
+) -> dict[str, Any]:
     """A new application with its SdkAppId and AppKey."""
     _tenant_exists(conn, tenant_id)
     for key in ("status_callback_url", "reply_callback_url"):
@@ -153,7 +156,7 @@ def create_app(conn: Connection, tenant_id: int, name: str, **settings: Any) -> 
         "name": name,
         "app_key": app_key,
         "status": "active",
-        "created_at": time.time(),
+        "created_at": system_clock() if now is None else now,
     } | settings
     app_id = inserted_id(conn.execute(insert(a).values(**values)))
     return {
@@ -174,6 +177,7 @@ def grant_package(
     package_type: int = 0,
     tz: ZoneInfo | None = None,
     source: str = "",
+    now: float | None = None,
 ) -> dict[str, Any]:
     """Add a prepaid package; it expires at the end of ``expires`` (default: in 12 months).
 
@@ -182,7 +186,7 @@ def grant_package(
     _tenant_exists(conn, tenant_id)
     if units <= 0:
         raise RuleViolation("InvalidParameterValue", "units must be positive")
-    now = time.time()
+    now = system_clock() if now is None else now
     zone = tz or ZoneInfo("Asia/Shanghai")
     if expires is None:
         expires = (datetime.fromtimestamp(now, zone) + timedelta(days=365)).date()
@@ -211,7 +215,9 @@ def grant_package(
     return {"id": int(pid), "tenant_id": tenant_id, "units": units, "expires_at": int(expires_at)}
 
 
-def refund_package(conn: Connection, package_id: int) -> dict[str, Any]:
+def refund_package(
+    conn: Connection, package_id: int, *, now: float | None = None
+) -> dict[str, Any]:
     """An operator refunds what is left of a package: it ends now, holding what it used."""
     p = s.packages
     row = conn.execute(select(p).where(p.c.id == package_id)).first()
@@ -220,7 +226,7 @@ def refund_package(conn: Connection, package_id: int) -> dict[str, Any]:
     left = int(row.amount) - int(row.used)
     if left <= 0:
         raise RuleViolation("FailedOperation", f"package {package_id} has nothing left to refund")
-    now = time.time()
+    now = system_clock() if now is None else now
     conn.execute(update(p).where(p.c.id == package_id).values(amount=row.used, expires_at=now))
     ledger.package_entries(
         conn, ledger.PACKAGE_REFUND, {package_id: -left}, {package_id: row.tenant_id}, now
@@ -228,16 +234,20 @@ def refund_package(conn: Connection, package_id: int) -> dict[str, Any]:
     return {"id": package_id, "tenant_id": int(row.tenant_id), "refunded_units": left}
 
 
-def create_operator(conn: Connection, username: str, password: str) -> dict[str, Any]:
+def create_operator(
+    conn: Connection, username: str, password: str, *, now: float | None = None
+) -> dict[str, Any]:
     conn.execute(
         insert(s.operators).values(
-            username=username, password_hash=hash_password(password), created_at=time.time()
+            username=username,
+            password_hash=hash_password(password),
+            created_at=system_clock() if now is None else now,
         )
     )
     return {"username": username}
 
 
-def add_operator(conn: Connection, username: str) -> dict[str, Any]:
+def add_operator(conn: Connection, username: str, *, now: float | None = None) -> dict[str, Any]:
     """A new operator account with a random password (returned, shown once)."""
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", username):
@@ -246,12 +256,12 @@ def add_operator(conn: Connection, username: str) -> dict[str, Any]:
     if conn.execute(select(o.c.id).where(o.c.username == username)).first() is not None:
         raise RuleViolation("ResourceInUse", f"an operator named {username!r} exists")
     password = new_password()
-    create_operator(conn, username, password)
+    create_operator(conn, username, password, now=now)
     return {"username": username, "password": password}
 
 
 def create_tenant_user(
-    conn: Connection, tenant_id: int, email: str, password: str
+    conn: Connection, tenant_id: int, email: str, password: str, *, now: float | None = None
 ) -> dict[str, Any]:
     _tenant_exists(conn, tenant_id)
     conn.execute(
@@ -259,7 +269,7 @@ def create_tenant_user(
             tenant_id=tenant_id,
             email=email,
             password_hash=hash_password(password),
-            created_at=time.time(),
+            created_at=system_clock() if now is None else now,
         )
     )
     return {"tenant_id": tenant_id, "email": email}

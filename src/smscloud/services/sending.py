@@ -9,13 +9,13 @@ number's ``Code`` in ``SendStatusSet`` and the others are sent, as Tencent does 
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
 from smscloud.domain.rights import (
@@ -96,7 +96,7 @@ class SendService:
         db: Database,
         catalog: Catalog,
         tz: ZoneInfo,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = system_clock,
         on_accepted: Callable[[], None] | None = None,
         free_units: int = 0,
     ) -> None:
