@@ -112,7 +112,7 @@ def test_wrong_parameter_count_is_per_number(server: LiveServer) -> None:
 
 
 def test_frequency_limits_per_number(server: LiveServer) -> None:
-    t = server.tenant(template="您的验证码是{1}。")
+    t = server.tenant(template="您的验证码是{1}。", freq_hour=5)  # an hourly limit chosen
     assert send(server, t, ["+8613800138000"], ["1"])[0].Code == "Ok"
     again = send(server, t, ["+8613800138000", "+8613800138009"], ["1"])
     assert [o.Code for o in again] == ["LimitExceeded.PhoneNumberThirtySecondLimit", "Ok"]
@@ -121,6 +121,19 @@ def test_frequency_limits_per_number(server: LiveServer) -> None:
     sixth = send(server, t, ["+8613800138000"], ["6"])[0]
     assert sixth.Code == "LimitExceeded.PhoneNumberOneHourLimit"
     assert package_used(server, t) == 6
+
+
+def test_default_frequency_policy_is_tencents(daytime_server: LiveServer) -> None:
+    # §7.4: once per 30 s for the same content and 10 per natural day; no hourly limit.
+    live = daytime_server
+    t = live.tenant(template="您的验证码是{1}。")
+    codes = [send(live, t, ["+8613800138000"], [str(i)])[0].Code for i in range(10)]
+    assert codes == ["Ok"] * 10
+    again = send(live, t, ["+8613800138000", "+8613800138001"], ["9"])
+    assert [o.Code for o in again] == ["LimitExceeded.PhoneNumberThirtySecondLimit", "Ok"]
+    eleventh = send(live, t, ["+8613800138000"], ["10"])[0]
+    assert eleventh.Code == "LimitExceeded.PhoneNumberDailyLimit"
+    assert package_used(live, t) == 11
 
 
 def test_frequency_limits_can_be_switched_off(server: LiveServer) -> None:
