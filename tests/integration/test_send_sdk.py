@@ -142,6 +142,20 @@ def test_frequency_limits_can_be_switched_off(server: LiveServer) -> None:
     assert codes == ["Ok"] * 12
 
 
+def test_a_malformed_number_is_answered_as_one_whatever_the_region(server: LiveServer) -> None:
+    # No number readable: the template says the region, so no rule of the other region (a
+    # mainland signature here) answers for the number.
+    intl = server.tenant(template="Your code is {1}", international=1, sign=None)
+    out = send(server, intl, ["+601"], ["1234"], SignName="")
+    assert [(o.Code, o.Fee, o.SerialNo) for o in out] == [
+        ("InvalidParameterValue.IncorrectPhoneNumber", 0, "")
+    ]
+    mainland = server.tenant()
+    out = send(server, mainland, ["123"])
+    assert [o.Code for o in out] == ["InvalidParameterValue.IncorrectPhoneNumber"]
+    assert package_used(server, mainland) == 0
+
+
 def test_insufficient_package_refuses_the_excess_per_number(server: LiveServer) -> None:
     t = server.tenant(units=3)
     phones = [f"+861380013800{i}" for i in range(5)]

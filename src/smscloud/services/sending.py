@@ -177,9 +177,11 @@ class SendService:
                 "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
                 "Mainland China and international numbers cannot be mixed in one request.",
             )
-        international = regions == {False}
-
         tpl = await self.approved_template(req.tenant_id, req.template_id)
+        # The numbers say which region a send is for; when none of them could be read, the
+        # template does, so a malformed number is answered as one (IncorrectPhoneNumber) and
+        # not by the rules of a region it was never meant for.
+        international = regions == {False} or (not regions and tpl.international == 1)
         sms_type, sign_name = await self.check_rights(
             tenant, tpl, international, req.sign_name, has_numbers=bool(regions)
         )
