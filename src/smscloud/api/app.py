@@ -119,9 +119,14 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
         legacy = call.version == "2019-07-11"
         if legacy:
             data = sms2019.request(call.action, data)
-        result = await handler(
-            platform, call.key.tenant_id, Params(data, lenient=call.lenient), request_id
-        )
+        try:
+            result = await handler(
+                platform, call.key.tenant_id, Params(data, lenient=call.lenient), request_id
+            )
+        except RuleViolation as exc:
+            if legacy:
+                raise sms2019.error(call.action, exc) from None
+            raise
         if legacy:
             result = sms2019.response(call.action, result, platform.settings.tz)
         return envelope.success(result, request_id)
