@@ -12,6 +12,7 @@ import pytest
 from smscloud.config import Settings
 from smscloud.domain.addresses import AllowedNetworks
 from tests.support import postgres
+from tests.support.clocks import DAYTIME, running_from
 from tests.support.live import LiveServer, free_port
 from tests.support.process import ServeProcess
 
@@ -75,4 +76,12 @@ def processes() -> Iterator[Callable[..., ServeProcess]]:
 @pytest.fixture
 def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     with LiveServer(make_settings(tmp_path, database_url)) as live:
+        yield live
+
+
+@pytest.fixture
+def daytime_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    """A live server whose clock reads a weekday morning in Shanghai, whatever the machine's:
+    for tests of rules that read the time (marketing hours, natural days)."""
+    with LiveServer(make_settings(tmp_path, database_url), clock=running_from(DAYTIME)) as live:
         yield live

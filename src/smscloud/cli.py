@@ -136,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True, type=int)
     p.add_argument("--name", required=True)
     p.add_argument("--freq-30s", type=_limit, default=1, help="same number+content per 30 s")
-    p.add_argument("--freq-hour", type=_limit, default=5, help="same number per hour")
+    p.add_argument(
+        "--freq-hour", type=_limit, default=None, help="same number per hour (default: off)"
+    )
     p.add_argument("--freq-day", type=_limit, default=10, help="same number per natural day")
     p.add_argument("--freq-same-content-day", type=_limit, default=None)
     p.add_argument("--status-callback", default="", metavar="URL", help="status report push URL")

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from sqlalchemy import Connection
 
 from smscloud.billing.money import format_yuan_exact
 from smscloud.billing.prices import CSV_HEADER, to_csv
+from smscloud.clock import system_clock
 from smscloud.config import Settings
 from smscloud.domain.errors import RuleViolation
 from smscloud.private_files import write_private
@@ -105,9 +105,9 @@ def actions(
         ("price", "import"): lambda c: postpaid.import_prices(c, _read(args.file)),
         ("price", "export"): lambda c: _export_prices(c, args.out),
         ("bill", "close"): lambda c: postpaid.close_month(
-            c, args.month, settings.tz, time.time(), args.due_days
+            c, args.month, settings.tz, system_clock(), args.due_days
         ),
         ("bill", "list"): lambda c: postpaid.list_bills(c, args.tenant),
-        ("bill", "pay"): lambda c: postpaid.pay_bill(c, args.id, time.time()),
+        ("bill", "pay"): lambda c: postpaid.pay_bill(c, args.id, system_clock()),
         ("bill", "export"): lambda c: _export_bill(c, args.id, args.format, args.out, settings),
     }

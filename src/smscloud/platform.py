@@ -9,6 +9,7 @@ from smscloud.carriers.sandbox import SandboxCarrier
 from smscloud.carriers.smpp import SmppCarrier
 from smscloud.carriers.smpp.config import SmppConfig
 from smscloud.carriers.smsc.config import DEFAULT_ACCOUNTS, parse_account
+from smscloud.clock import Clock, system_clock
 from smscloud.config import Settings
 from smscloud.delivery.callbacks import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
@@ -37,17 +38,24 @@ def simulator_account(settings: Settings) -> tuple[str, str]:
 
 
 class Platform:
-    """The services of one process; ``start`` migrates the store and starts delivery."""
+    """The services of one process; ``start`` migrates the store and starts delivery.
 
-    def __init__(self, settings: Settings, *, carrier: Carrier | None = None) -> None:
+    ``clock`` is the one source of "now" for everything the process runs (see
+    :mod:`smscloud.clock`); a test hands in its own to set the platform at any moment.
+    """
+
+    def __init__(
+        self, settings: Settings, *, carrier: Carrier | None = None, clock: Clock = system_clock
+    ) -> None:
         self.settings = settings
         private_dir(settings.data_dir)  # secrets live there: the service's user only
+        self.clock = clock
         self.db = Database(
             settings.resolved_database_url,
             commit_window_ms=settings.commit_window_ms,
             commit_max_jobs=settings.commit_max_jobs,
         )
-        self.catalog = Catalog(self.db)
+        self.catalog = Catalog(self.db, now=clock)
         # A carrier handed in (tests) is the only one; otherwise the operator's carriers are
         # loaded when delivery starts, and the built-in sandbox serves when there are none.
         self._fixed_carrier = carrier is not None
@@ -60,40 +68,46 @@ class Platform:
             lease_seconds=settings.lease_seconds,
             receipt_timeout=settings.receipt_timeout,
             poll_interval=settings.dispatch_poll_ms / 1000.0,
+            clock=clock,
         )
         self.callbacks = CallbackPusher(
             self.db,
             settings.tz,
             retry_s=settings.callback_retry_s,
             allowed=settings.callback_allowed_networks,
+            clock=clock,
         )
         self.mailer = mailer_from_settings(
             settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"
         )
-        self.notifier = Notifier(self.db, self.mailer)
+        self.notifier = Notifier(self.db, self.mailer, clock=clock)
         self.sender = SendService(
             self.db,
             self.catalog,
             settings.tz,
+            clock=clock,
             on_accepted=self.dispatcher.notify,
             free_units=settings.free_monthly_units,
         )
-        self.tasks = TaskService(self.db, self.sender)
+        self.tasks = TaskService(self.db, self.sender, clock=clock)
         self.feeder = TaskFeeder(
             self.db,
             settings.tz,
             free_units=settings.free_monthly_units,
             on_accepted=self.dispatcher.notify,
+            clock=clock,
         )
-        self.registry = Registry(self.db, self.catalog)
-        self.reports = Reports(self.db, settings.tz)
+        self.registry = Registry(self.db, self.catalog, clock=clock)
+        self.reports = Reports(self.db, settings.tz, clock=clock)
         self.statistics = Statistics(self.db, settings.tz)
         self.ready = False
         self._delivering = False
 
     def _sandbox(self) -> Carrier:
         return SandboxCarrier(
-            delay=self.settings.simulator_delay_ms / 1000.0, rate=self.settings.simulator_rate
+            delay=self.settings.simulator_delay_ms / 1000.0,
+            rate=self.settings.simulator_rate,
+            clock=self.clock,
         )
 
     def _builtin(self) -> dict[str, Carrier]:

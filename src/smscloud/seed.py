@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import phonenumbers
 from sqlalchemy import Connection, func, insert, select
 
 from smscloud.billing.prices import SMS_INTL
+from smscloud.clock import system_clock
 from smscloud.private_files import write_private
 from smscloud.services import accounts
 from smscloud.store import schema as s
@@ -49,7 +49,7 @@ def seed_prices(conn: Connection, unit_price: int = DEMO_INTL_PRICE) -> int:
 
 def approved_sign(conn: Connection, tenant_id: int, name: str) -> int:
     """A Mainland China signature, approved (for the demo and benchmarks)."""
-    now = time.time()
+    now = system_clock()
     return inserted_id(
         conn.execute(
             insert(s.signs).values(
@@ -73,7 +73,7 @@ def approved_template(
     conn: Connection, tenant_id: int, name: str, content: str, *, sms_type: int
 ) -> int:
     """A Mainland China template, approved (for the demo and benchmarks)."""
-    now = time.time()
+    now = system_clock()
     return inserted_id(
         conn.execute(
             insert(s.templates).values(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.sms.v20190711 import models as models_2019
 from tencentcloud.sms.v20210111 import models
 
 from tests.support.live import LiveServer
@@ -15,8 +16,8 @@ from tests.support.live import LiveServer
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
 
 
-def call(client: Any, action: str, body: dict[str, Any]) -> Any:
-    req = getattr(models, f"{action}Request")()
+def call(client: Any, action: str, body: dict[str, Any], mod: Any = models) -> Any:
+    req = getattr(mod, f"{action}Request")()
     req.from_json_string(json.dumps(body))
     return getattr(client, action)(req)
 
@@ -104,6 +105,31 @@ def test_sign_lifecycle(server: LiveServer) -> None:
 def test_sign_validation(server: LiveServer, body: dict[str, Any], code: str) -> None:
     t = server.tenant(sign=None, template=None)
     assert code_of(server.client(t), "AddSmsSign", body) == code
+
+
+def test_version_2019_07_11_errors_name_its_own_fields(server: LiveServer) -> None:
+    # §2.22: 2019-07-11 says UsedMethod where 2021-01-11 says SignPurpose, and has its own code.
+    t = server.tenant(sign=None, template=None)
+    c = server.client_2019(t)
+    body = sign_body("新公司")
+    body["UsedMethod"] = body.pop("SignPurpose")
+
+    def error(fields: dict[str, Any]) -> TencentCloudSDKException:
+        with pytest.raises(TencentCloudSDKException) as info:
+            call(c, "AddSmsSign", fields, models_2019)
+        return info.value
+
+    bad = error(body | {"UsedMethod": 5})
+    assert bad.code == "InvalidParameterValue.InvalidUsedMethod"
+    assert "UsedMethod" in bad.message and "SignPurpose" not in bad.message
+    missing = error({k: v for k, v in body.items() if k != "UsedMethod"})
+    assert missing.code == "MissingParameter"
+    assert "`UsedMethod`" in missing.message and "SignPurpose" not in missing.message
+    sign_id = call(c, "AddSmsSign", body, models_2019).AddSignStatus.SignId
+    modify = body | {"SignId": sign_id, "UsedMethod": 2}
+    with pytest.raises(TencentCloudSDKException) as info:
+        call(c, "ModifySmsSign", modify, models_2019)
+    assert info.value.code == "InvalidParameterValue.InvalidUsedMethod"
 
 
 def test_template_lifecycle_and_send_after_approval(server: LiveServer) -> None:

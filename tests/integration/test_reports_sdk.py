@@ -207,6 +207,7 @@ def test_send_multi_global(server: LiveServer) -> None:
                     "TemplateId": t.template_id,
                     "TemplateParamSet": [],
                 },
+                {"PhoneNumber": "+601", "TemplateId": t.template_id, "TemplateParamSet": ["33"]},
             ],
         },
     ).SendMultiStatusSet
@@ -214,8 +215,10 @@ def test_send_multi_global(server: LiveServer) -> None:
         "Ok",
         "FailedOperation.TemplateIncorrectOrUnapproved",
         "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+        "InvalidParameterValue.IncorrectPhoneNumber",
     ]
     assert out[0].IsoCode == "MY" and out[0].Fee == 1
+    assert (out[3].PhoneNumber, out[3].Fee, out[3].SerialNo) == ("+601", 0, "")
     with pytest.raises(TencentCloudSDKException) as info:
         call(
             c,

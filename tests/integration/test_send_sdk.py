@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -11,6 +13,8 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.sms.v20210111 import models
 
 from smscloud.store import schema as s
+from tests.conftest import make_settings
+from tests.support.clocks import SHANGHAI, ManualClock
 from tests.support.live import LiveServer, Tenant, approved_template
 
 SERIAL = re.compile(r"^5000:\d{28}$")
@@ -108,7 +112,7 @@ def test_wrong_parameter_count_is_per_number(server: LiveServer) -> None:
 
 
 def test_frequency_limits_per_number(server: LiveServer) -> None:
-    t = server.tenant(template="您的验证码是{1}。")
+    t = server.tenant(template="您的验证码是{1}。", freq_hour=5)  # an hourly limit chosen
     assert send(server, t, ["+8613800138000"], ["1"])[0].Code == "Ok"
     again = send(server, t, ["+8613800138000", "+8613800138009"], ["1"])
     assert [o.Code for o in again] == ["LimitExceeded.PhoneNumberThirtySecondLimit", "Ok"]
@@ -119,10 +123,37 @@ def test_frequency_limits_per_number(server: LiveServer) -> None:
     assert package_used(server, t) == 6
 
 
+def test_default_frequency_policy_is_tencents(daytime_server: LiveServer) -> None:
+    # §7.4: once per 30 s for the same content and 10 per natural day; no hourly limit.
+    live = daytime_server
+    t = live.tenant(template="您的验证码是{1}。")
+    codes = [send(live, t, ["+8613800138000"], [str(i)])[0].Code for i in range(10)]
+    assert codes == ["Ok"] * 10
+    again = send(live, t, ["+8613800138000", "+8613800138001"], ["9"])
+    assert [o.Code for o in again] == ["LimitExceeded.PhoneNumberThirtySecondLimit", "Ok"]
+    eleventh = send(live, t, ["+8613800138000"], ["10"])[0]
+    assert eleventh.Code == "LimitExceeded.PhoneNumberDailyLimit"
+    assert package_used(live, t) == 11
+
+
 def test_frequency_limits_can_be_switched_off(server: LiveServer) -> None:
     t = server.tenant(freq_30s=None, freq_hour=None, freq_day=None)
     codes = [send(server, t, ["+8613800138000"])[0].Code for _ in range(12)]
     assert codes == ["Ok"] * 12
+
+
+def test_a_malformed_number_is_answered_as_one_whatever_the_region(server: LiveServer) -> None:
+    # No number readable: the template says the region, so no rule of the other region (a
+    # mainland signature here) answers for the number.
+    intl = server.tenant(template="Your code is {1}", international=1, sign=None)
+    out = send(server, intl, ["+601"], ["1234"], SignName="")
+    assert [(o.Code, o.Fee, o.SerialNo) for o in out] == [
+        ("InvalidParameterValue.IncorrectPhoneNumber", 0, "")
+    ]
+    mainland = server.tenant()
+    out = send(server, mainland, ["123"])
+    assert [o.Code for o in out] == ["InvalidParameterValue.IncorrectPhoneNumber"]
+    assert package_used(server, mainland) == 0
 
 
 def test_insufficient_package_refuses_the_excess_per_number(server: LiveServer) -> None:
@@ -176,6 +207,24 @@ def test_request_level_errors(server: LiveServer) -> None:
     )
     assert call(TemplateId=str(pending)) == "FailedOperation.TemplateIncorrectOrUnapproved"
     assert package_used(server, t) == 0
+
+
+def test_marketing_is_sent_only_from_eight_to_ten_at_night(
+    tmp_path: Path, database_url: str
+) -> None:
+    # §7.2: marketing SMS only 08:00-22:00 Beijing time, read from the platform's clock.
+    clock = ManualClock(datetime(2026, 3, 2, 7, 59, 59, tzinfo=SHANGHAI))
+    with LiveServer(make_settings(tmp_path, database_url), clock=clock) as live:
+        t = live.tenant(template="新品上市{1}，拒收请回复R", sms_type=1)
+        codes = []
+        for number, at in enumerate(["07:59:59", "08:00:00", "21:59:59", "22:00:00", "23:30:00"]):
+            clock.now = datetime.fromisoformat(f"2026-03-02T{at}+08:00").timestamp()
+            codes.append(send(live, t, [f"+86138001380{number:02d}"], ["A"])[0].Code)
+        late = "FailedOperation.MarketingSendTimeConstraint"
+        assert codes == [late, "Ok", "Ok", late, late]
+        # Notifications and codes are not marketing: they go at night too.
+        code = live.tenant(template="您的验证码是{1}。")
+        assert send(live, code, ["+8613800138000"], ["1"])[0].Code == "Ok"
 
 
 def test_individual_may_not_send_marketing(server: LiveServer) -> None:

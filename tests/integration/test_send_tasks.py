@@ -262,7 +262,8 @@ async def test_an_empty_package_holds_the_task_until_units_are_added(
     assert await numbers(platform, task_id) == {bulk.ACCEPTED: 120, bulk.WAITING: 80}
     assert "REFUSED" not in await message_states(platform, task_id)
 
-    await platform.db.write(lambda c: accounts.grant_package(c, sh.tenant_id, 100))
+    # Granted at the task's time: the feeder judges the package by that clock, not the machine's.
+    await platform.db.write(lambda c: accounts.grant_package(c, sh.tenant_id, 100, now=clock.now))
     await platform.tasks.resume(sh.tenant_id, task_id)
     clock.now += 1
     assert await feed.feed_round() == 80

@@ -36,6 +36,31 @@ def test_migrations_build_exactly_the_declared_schema(database_url: str) -> None
         db.close()
 
 
+def test_upgrade_leaves_the_hourly_limit_off_where_it_was_the_old_default(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        upgrade(db.engine, "0013")
+
+        def apps(conn: Connection) -> list[int]:
+            t = accounts.create_tenant(conn, "T", "enterprise")
+            return [
+                accounts.create_app(conn, t["id"], str(hour), freq_hour=hour)["id"]
+                for hour in (5, 3, None)
+            ]
+
+        ids = db.write_sync(apps)
+        upgrade(db.engine)
+        a = s.applications
+        hours = db.read_sync(
+            lambda c: c.execute(select(a.c.id, a.c.freq_hour).where(a.c.id.in_(ids))).all()
+        )
+        assert sorted(hours) == sorted(zip(ids, [None, 3, None], strict=True))
+    finally:
+        db.close()
+
+
 def test_a_failing_job_does_not_take_its_batch_down(database_url: str) -> None:
     db = Database(database_url, commit_window_ms=50)
     upgrade(db.engine)

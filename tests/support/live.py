@@ -23,6 +23,7 @@ from tencentcloud.sms.v20190711 import sms_client as sms_client_2019
 from tencentcloud.sms.v20210111 import sms_client
 
 from smscloud.api.app import create_app
+from smscloud.clock import Clock, system_clock
 from smscloud.config import Settings
 from smscloud.platform import Platform
 from smscloud.seed import seed_prices
@@ -55,9 +56,9 @@ class Tenant:
 class LiveServer:
     """Starts on ``__enter__``, stops on ``__exit__``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
-        self.platform = Platform(settings)
+        self.platform = Platform(settings, clock=clock)
         self.endpoint = f"{settings.host}:{settings.port}"
         self._server = uvicorn.Server(
             uvicorn.Config(
@@ -74,9 +75,9 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
-        deadline = time.time() + 30
+        deadline = time.monotonic() + 30
         while not (self._server.started and self.platform.ready):
-            if not self._thread.is_alive() or time.time() > deadline:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("server did not start")
             time.sleep(0.02)
         self.admin(seed_prices)  # international numbers need a price to be sent to
@@ -115,36 +116,40 @@ class LiveServer:
         **app_settings: Any,
     ) -> Tenant:
         """A verified tenant with a key, an application, a package, and approved sign/template."""
+        now = self.platform.clock()  # the platform's time, whatever the machine's
 
         def make(conn: Connection) -> Tenant:
-            t = accounts.create_tenant(conn, f"T{time.time_ns()}", account_type, verified=verified)
-            key = accounts.create_key(conn, t["id"])
+            name = f"T{time.time_ns()}"
+            t = accounts.create_tenant(conn, name, account_type, verified=verified, now=now)
+            key = accounts.create_key(conn, t["id"], now=now)
             app = accounts.create_app(
                 conn,
                 t["id"],
                 "app",
                 allowed_networks=self.settings.callback_allowed_networks,
+                now=now,
                 **app_settings,
             )
             if units:
-                accounts.grant_package(conn, t["id"], units)
+                accounts.grant_package(conn, t["id"], units, now=now)
             tenant = Tenant(
                 t["id"], key["secret_id"], key["secret_key"], app["sdk_app_id"], app["id"]
             )
             tenant.app_key = app["app_key"]
             if sign is not None:
                 tenant.sign_name = sign
-                approved_sign(conn, t["id"], sign, international)
+                approved_sign(conn, t["id"], sign, international, now=now)
             if template is not None:
                 tenant.template_id = str(
-                    approved_template(conn, t["id"], template, sms_type, international)
+                    approved_template(conn, t["id"], template, sms_type, international, now=now)
                 )
             return tenant
 
         return self.admin(make)
 
     def approve(self, kind: str, item_id: int) -> None:
-        self.admin(lambda c: review.decide(c, kind, item_id, approve=True))  # type: ignore[arg-type]
+        now = self.platform.clock()
+        self.admin(lambda c: review.decide(c, kind, item_id, approve=True, now=now))  # type: ignore[arg-type]
 
     # -- SDK clients -----------------------------------------------------------------------
     def client(
@@ -180,18 +185,20 @@ class LiveServer:
 
     def wait_final(self, serials: Iterable[str], timeout: float = 20.0) -> dict[str, str]:
         wanted = list(serials)
-        deadline = time.time() + timeout
+        deadline = time.monotonic() + timeout
         while True:
             states = self.states(wanted)
             if len(states) == len(wanted) and all(v in FINAL for v in states.values()):
                 return states
-            if time.time() > deadline:
+            if time.monotonic() > deadline:
                 raise AssertionError(f"not final in {timeout}s: {states}")
             time.sleep(0.05)
 
 
-def approved_sign(conn: Connection, tenant_id: int, name: str, international: int = 0) -> int:
-    now = time.time()
+def approved_sign(
+    conn: Connection, tenant_id: int, name: str, international: int = 0, *, now: float | None = None
+) -> int:
+    now = time.time() if now is None else now
     return inserted_id(
         conn.execute(
             insert(s.signs).values(
@@ -212,9 +219,15 @@ def approved_sign(conn: Connection, tenant_id: int, name: str, international: in
 
 
 def approved_template(
-    conn: Connection, tenant_id: int, content: str, sms_type: int = 3, international: int = 0
+    conn: Connection,
+    tenant_id: int,
+    content: str,
+    sms_type: int = 3,
+    international: int = 0,
+    *,
+    now: float | None = None,
 ) -> int:
-    now = time.time()
+    now = time.time() if now is None else now
     return inserted_id(
         conn.execute(
             insert(s.templates).values(

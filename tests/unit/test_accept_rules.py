@@ -1,4 +1,4 @@
-"""The pure pieces of ACCEPT: package consumption order and serial numbers."""
+"""The pure pieces of ACCEPT: package consumption order, serial numbers, lock keys."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.services.accept import _debit, new_serial_no
+from smscloud.services.accept import _debit, lock_key, new_serial_no
 
 
 def test_debit_takes_from_the_package_expiring_first() -> None:
@@ -40,3 +40,11 @@ def test_serial_numbers_have_tencents_shape_and_do_not_repeat() -> None:
     serials = {new_serial_no() for _ in range(10_000)}
     assert len(serials) == 10_000
     assert all(re.fullmatch(r"5000:\d{28}", s) for s in serials)
+
+
+@given(st.integers(1, 2**31), st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True))
+def test_lock_keys_are_stable_signed_64_bit_and_per_application(app_id: int, phone: str) -> None:
+    key = lock_key(app_id, phone)
+    assert key == lock_key(app_id, phone)
+    assert -(2**63) <= key < 2**63  # what pg_advisory_xact_lock(bigint) takes
+    assert key != lock_key(app_id + 1, phone)

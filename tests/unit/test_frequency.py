@@ -40,8 +40,18 @@ def check(
 
 
 def test_defaults_follow_the_mainland_docs() -> None:
-    # §7.4: same content ≤1 per 30 s, ≤10 per natural day; per hour is this project's 5.
-    assert FrequencyPolicy(1, 5, 10, None) == DEFAULT
+    # §7.4: same content ≤1 per 30 s, ≤10 per natural day, and nothing per hour.
+    assert FrequencyPolicy(1, None, 10, None) == DEFAULT
+
+
+def test_the_default_allows_ten_messages_in_an_hour_then_stops_for_the_day() -> None:
+    history: list[Sent] = []
+    for i in range(10):  # one a minute, each with its own content
+        assert check(history, T0 + i * 60, f"c{i}") is None
+        history.append(Sent(T0 + i * 60, f"c{i}"))
+    assert check(history, T0 + 600, "c10") == DAILY
+    assert check(history, T0 + 13 * 3600, "c10") == DAILY  # 23:00, still the same day
+    assert check(history, datetime(2024, 5, 2, tzinfo=SHANGHAI).timestamp(), "c10") is None
 
 
 def test_messages_exist_for_every_code() -> None:
@@ -74,7 +84,7 @@ def test_thirty_second_window(gap: float, key: str, expected: str | None) -> Non
 def test_one_hour_window(gap: float, expected: str | None) -> None:
     history = [Sent(T0 + i * 60, f"c{i}") for i in range(5)]  # 5 sends, one a minute
     # The oldest send leaves the rolling hour exactly 3600 s after it was made.
-    assert check(history, T0 + gap, "new") == expected
+    assert check(history, T0 + gap, "new", FrequencyPolicy(per_hour=5)) == expected
 
 
 def test_daily_limit_counts_the_natural_day() -> None:

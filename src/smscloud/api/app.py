@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -29,6 +28,7 @@ from smscloud.api.params import Params
 from smscloud.api.sms import ACTIONS
 from smscloud.api.v5_params import BAD_BODY
 from smscloud.body_limit import BodyLimit, BodyTooLargeError
+from smscloud.clock import system_clock
 from smscloud.console.app import console_body_limit, console_routes
 from smscloud.delivery import counters
 from smscloud.delivery.outcomes import load_health, pending_counts
@@ -142,7 +142,9 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             raw_query=request.scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=body,
-            now=time.time(),
+            # The client signed with its own clock: the request's age is measured by the
+            # machine's clock, not the platform's.
+            now=system_clock(),
             max_skew=platform.settings.timestamp_skew,
         )
         if call.version not in SMS_VERSIONS:
@@ -156,9 +158,14 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
         legacy = call.version == "2019-07-11"
         if legacy:
             data = sms2019.request(call.action, data)
-        result = await handler(
-            platform, call.key.tenant_id, Params(data, lenient=call.lenient), request_id
-        )
+        try:
+            result = await handler(
+                platform, call.key.tenant_id, Params(data, lenient=call.lenient), request_id
+            )
+        except RuleViolation as exc:
+            if legacy:
+                raise sms2019.error(call.action, exc) from None
+            raise
         if legacy:
             result = sms2019.response(call.action, result, platform.settings.tz)
         return envelope.success(result, request_id)
@@ -193,7 +200,7 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             "# TYPE smscloud_db_jobs_total counter",
             f"smscloud_db_jobs_total {platform.db.jobs}",
         ]
-        lines += carrier_metrics(health, time.time())
+        lines += carrier_metrics(health, platform.clock())
         # Counters of every worker, kept in the database.
         for name, value in (await platform.db.read(counters.load)).items():
             lines.append(f"# HELP smscloud_{name}_total {counters.COUNTERS[name]}")

@@ -7,7 +7,6 @@ output exactly as the reference's field tables say (names, types, integer versus
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -384,7 +383,7 @@ async def DescribePhoneNumberInfo(  # noqa: N802
 async def ReportConversion(p: Platform, tenant_id: int, a: Params, _: str) -> dict[str, Any]:  # noqa: N802
     app_id = await _app_id(p, tenant_id, a)
     at = a.integer("ConversionTime") or None
-    if at is not None and at > time.time() + 300:
+    if at is not None and at > p.clock() + 300:
         raise RuleViolation("InvalidParameterValue", "ConversionTime is in the future.")
     await p.reports.report_conversion(app_id, a.text("SerialNo", required=True), at)
     return {"ReportConversionStatus": {"Code": "OK", "Message": "success"}}

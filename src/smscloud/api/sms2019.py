@@ -1,11 +1,14 @@
 """The ``sms`` service, version 2019-07-11, as renames around the 2021-01-11 actions (§2.22).
 
 Requests are rewritten to the newer field names, answered by the same action, and the output
-rewritten to the older shapes, so both versions share one implementation.
+rewritten to the older shapes, so both versions share one implementation. Errors are rewritten
+too: a message names the field as the 2019-07-11 client sent it, and a code introduced in
+2021-01-11 becomes its 2019-07-11 twin where there is one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -22,6 +25,10 @@ RENAME_IN: dict[str, dict[str, str]] = {
     "PullSmsReplyStatusByPhoneNumber": {"SendDateTime": "BeginTime", "EndDateTime": "EndTime"},
     "SendStatusStatistics": {"StartDateTime": "BeginTime", "EndDataTime": "EndTime"},
     "CallbackStatusStatistics": {"StartDateTime": "BeginTime", "EndDataTime": "EndTime"},
+}
+# Codes of 2021-01-11 whose 2019-07-11 twin names the older field (§2.22, §3.2).
+ERRORS_OUT: dict[str, str] = {
+    "InvalidParameterValue.InvalidSignPurpose": "InvalidParameterValue.InvalidUsedMethod",
 }
 NOT_IN_2019 = frozenset(
     {"DescribePhoneNumberInfo", "ReportConversion", "SendMultiGlobalSms", "DescribeSendRecordList"}
@@ -48,6 +55,14 @@ def request(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
         if not out.get(key):
             raise RuleViolation("MissingParameter", f"The request is missing `{key}`.")
     return out
+
+
+def error(action: str, exc: RuleViolation) -> RuleViolation:
+    """Rewrite an error of the 2021-01-11 action into what a 2019-07-11 client expects."""
+    message = exc.message
+    for old, new in (RENAME_IN["*"] | RENAME_IN.get(action, {})).items():
+        message = re.sub(rf"\b{new}\b", old, message)
+    return RuleViolation(ERRORS_OUT.get(exc.code, exc.code), message)
 
 
 def _clock(ts: float, tz: ZoneInfo) -> str:

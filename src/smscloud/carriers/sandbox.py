@@ -39,18 +39,28 @@ from smscloud.carriers.base import (
     SubmitResult,
 )
 from smscloud.carriers.magic import MAGIC, REFUSE_SUFFIX, REPLY_SUFFIX, REPLY_TEXT
+from smscloud.clock import Clock, system_clock
 
 
 class SandboxCarrier:
     """In-process simulated carrier (see module docstring)."""
 
     def __init__(
-        self, name: str = "sandbox", delay: float = 0.2, rate: float = 0.0, retry: float = 1.0
+        self,
+        name: str = "sandbox",
+        delay: float = 0.2,
+        rate: float = 0.0,
+        retry: float = 1.0,
+        clock: Clock = system_clock,
     ) -> None:
         self.name = name
         self.delay = delay
         self.rate = rate
         self.retry = retry
+        # Stands in for the network in this process, so its receipts carry the platform's time.
+        self.clock = clock
+        # Ids unique across restarts: seeded by the machine's clock, which a test clock that
+        # starts every run at the same moment would not be.
         self._ids = itertools.count(int(time.time() * 1000) % 10**9 * 1000)
         self._sink: ReportSink | None = None
         # A heap of (due, seq, report): the next report due is always first.
@@ -80,7 +90,7 @@ class SandboxCarrier:
             if start > now:
                 await asyncio.sleep(start - now)
         results = []
-        due = time.time() + self.delay
+        due = self.clock() + self.delay
         for sub in batch:
             suffix = sub.phone[-7:]
             if suffix == REFUSE_SUFFIX:
@@ -99,7 +109,7 @@ class SandboxCarrier:
     async def resume(self, in_flight: Sequence[InFlight]) -> None:
         # The simulated network died with the previous process; its outcome for a number is
         # fixed, so replay the receipts it would have sent.
-        due = time.time() + self.delay
+        due = self.clock() + self.delay
         for item in in_flight:
             outcome = MAGIC.get(item.phone[-7:], (DELIVERED, "DELIVRD"))
             if outcome is not None:
@@ -115,7 +125,7 @@ class SandboxCarrier:
         def settled(fut: asyncio.Future[None]) -> None:
             if fut.cancelled() or fut.exception() is None:
                 return
-            due = time.time() + self.retry
+            due = self.clock() + self.retry
             for report in reports:
                 self._later(due, report)
             self._wake.set()
@@ -128,7 +138,7 @@ class SandboxCarrier:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            now = time.time()
+            now = self.clock()
             receipts: list[Receipt] = []
             replies: list[Reply] = []
             while self._pending and self._pending[0][0] <= now:

@@ -9,7 +9,6 @@ against the database on every request. Every tenant query filters by the session
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router, compile_path
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from smscloud.clock import Clock
 from smscloud.console import (
     auth,
     billing_pages,
@@ -95,9 +95,9 @@ def _password_errors(password: str, again: str) -> dict[str, str]:
 class Console:
     """The pages of both areas, sharing one template environment and the log-in limits."""
 
-    def __init__(self, platform: Platform, *, clock: auth.Clock = time.time) -> None:
+    def __init__(self, platform: Platform, *, clock: Clock | None = None) -> None:
         self.platform = platform
-        self.clock = clock
+        self.clock = clock or platform.clock
         settings = platform.settings
         self.limits = login_limits.Limits(
             per_account=settings.login_failures_per_account,
@@ -262,20 +262,21 @@ class Console:
         errors |= _password_errors(password, password2)
         if not errors:
             password_hash = await auth.hash_password(password)
+            now = self.clock()
 
             def create(conn: Connection) -> None:
                 u = s.tenant_users
                 if conn.execute(select(u.c.id).where(u.c.email == values["email"])).first():
                     raise EmailTakenError
                 tenant = accounts.create_tenant(
-                    conn, values["name"], values["account_type"], sms_active=False
+                    conn, values["name"], values["account_type"], sms_active=False, now=now
                 )
                 conn.execute(
                     insert(u).values(
                         tenant_id=tenant["id"],
                         email=values["email"],
                         password_hash=password_hash,
-                        created_at=time.time(),
+                        created_at=now,
                     )
                 )
 
@@ -353,7 +354,7 @@ class Console:
             }
 
         data = await self.platform.db.read(load)
-        context = {"area": "console", "user": request.session, "now": time.time(), **data}
+        context = {"area": "console", "user": request.session, "now": self.clock(), **data}
         return self.render(request, "console/dashboard.html", context)
 
     async def activate(self, request: Request, form: FormData) -> Response:
@@ -392,14 +393,15 @@ class Console:
             error = "activate_first"
         app = None
         if error is None:
-            app = await self.platform.db.write(lambda c: accounts.create_app(c, tid, name))
+            now = self.clock()
+            app = await self.platform.db.write(lambda c: accounts.create_app(c, tid, name, now=now))
         context: dict[str, Any] = {
             "area": "console",
             "user": request.session,
             "app": app,
             "error": error,
         }
-        context |= {"values": {"name": name}, "now": time.time()}
+        context |= {"values": {"name": name}, "now": self.clock()}
         if htmx:
             return self.render(request, "console/_app_created.html", context)
         page = "console/app_created.html"
@@ -556,7 +558,7 @@ class NulGuard:
             await self.app(scope, receive, send)
 
 
-def console_routes(platform: Platform, *, clock: auth.Clock = time.time) -> list[BaseRoute]:
+def console_routes(platform: Platform, *, clock: Clock | None = None) -> list[BaseRoute]:
     """The console's mounts, each area behind its own session middleware."""
     console = Console(platform, clock=clock)
     secret = auth.load_secret(platform.settings.data_dir)

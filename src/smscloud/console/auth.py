@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 from smscloud.private_files import create_once
 from smscloud.services import passwords
 
-Clock = Callable[[], float]
 MIN_PASSWORD = 10
 SECRET_FILE = "console-secret"
 

@@ -8,7 +8,6 @@ read another tenant's rows.
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
@@ -198,7 +197,7 @@ class BillingPages:
         context = {
             "area": "console",
             "user": request.session,
-            "now": time.time(),
+            "now": self.c.clock(),
             "values": values,
             "errors": errors or {},
             **data,
@@ -220,10 +219,10 @@ class BillingPages:
             return await self._packages_page(
                 request, tid, errors={"order": "err_required"}, status=400
             )
-        tz = self.platform.settings.tz
+        tz, now = self.platform.settings.tz, self.c.clock()
         try:
             order = await self.platform.db.write(
-                lambda c: catalogue.create_order(c, tid, offer_id, tz)
+                lambda c: catalogue.create_order(c, tid, offer_id, tz, now=now)
             )
         except RuleViolation as e:
             errors = {"order_rule": f"{e.code}: {e.message}"}
@@ -276,7 +275,7 @@ class BillingPages:
         if tid is None:
             return self.c.redirect("/console/login")
         rows = await self.platform.db.read(lambda c: postpaid.list_bills(c, tid))
-        now = time.time()
+        now = self.c.clock()
         for row in rows:
             row["overdue"] = _overdue(row, now)
         context = {
@@ -366,7 +365,7 @@ class BillingPages:
             }
 
         data = await self.platform.db.read(load)
-        now = time.time()
+        now = self.c.clock()
         for row in data["bills"]:
             row["overdue"] = _overdue(row, now)
         context = {
@@ -404,9 +403,11 @@ class BillingPages:
         except ValueError:
             errors["price"] = "bl_err_price_yuan"
         if not errors and units and days and price is not None:
-            name, u, p, d = values["name"], units, price, days
+            name, u, p, d, now = values["name"], units, price, days, self.c.clock()
             try:
-                await self.platform.db.write(lambda c: catalogue.add_offer(c, name, u, p, d))
+                await self.platform.db.write(
+                    lambda c: catalogue.add_offer(c, name, u, p, d, now=now)
+                )
             except RuleViolation as e:
                 errors["rule"] = f"{e.code}: {e.message}"
         if errors:
@@ -437,14 +438,16 @@ class BillingPages:
         )
 
     async def pay_order(self, request: Request, form: FormData) -> Response:
-        tz = self.platform.settings.tz
-        return await self._act(request, lambda c, i: catalogue.pay_order(c, i, tz), "bl_order_paid")
+        tz, now = self.platform.settings.tz, self.c.clock()
+        return await self._act(
+            request, lambda c, i: catalogue.pay_order(c, i, tz, now=now), "bl_order_paid"
+        )
 
     async def cancel_order(self, request: Request, form: FormData) -> Response:
         return await self._act(request, catalogue.cancel_order, "bl_order_cancelled")
 
     async def pay_bill(self, request: Request, form: FormData) -> Response:
-        now = time.time()
+        now = self.c.clock()
         return await self._act(request, lambda c, i: postpaid.pay_bill(c, i, now), "bl_bill_paid")
 
     async def import_prices(self, request: Request, form: FormData) -> Response:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,7 +195,7 @@ class IdentityPages:
             name = f"{secrets.token_hex(16)}.{image_suffix(data)}"
             path = self.folder / name
             await anyio.to_thread.run_sync(self._store, path, data)
-            now = time.time()
+            now = self.console.clock()
             try:
                 await self.console.platform.db.write(
                     lambda c: ident.submit(
@@ -264,7 +263,7 @@ class IdentityPages:
             return await self._queue(request, {identity_id: "err_reason_required"}, 400)
         if len(reason) > 500:
             return await self._queue(request, {identity_id: "err_too_long"}, 400)
-        now = time.time()
+        now = self.console.clock()
         done = await self.console.platform.db.write(
             lambda c: ident.decide(c, identity_id, approve, reason, now)
         )

@@ -6,7 +6,6 @@ Every query filters by the session's tenant id and, for messages, by a bounded t
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -263,7 +262,7 @@ class RecordsPages:
 
     # -- records ----------------------------------------------------------------------------
     def _range(self, request: Request) -> tuple[float, float, list[str]]:
-        now = time.time()
+        now = self.c.clock()
         notes: list[str] = []
         q = request.query_params
 
@@ -401,7 +400,7 @@ class RecordsPages:
         if tid is None:
             return self.c.to_login(request)
         r, a = s.replies, s.applications
-        since = time.time() - MAX_DAYS * 86400
+        since = self.c.clock() - MAX_DAYS * 86400
 
         def load(conn: Connection) -> list[Any]:
             apps = [
@@ -442,7 +441,7 @@ class RecordsPages:
         tid = self.c.tenant_id(request)
         if tid is None:
             return self.c.to_login(request)
-        hours, days = self._buckets(time.time())
+        hours, days = self._buckets(self.c.clock())
         m = s.messages
         failed = m.c.state.in_(FAILED_STATES)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -587,7 +586,7 @@ class RegistryPages:
         approve = decision == "approve"
         if not approve and not reason:
             return await self._reviews_page(request, error="err_reason", status=400)
-        now = time.time()
+        now = self.c.clock()
 
         def write(conn: Connection) -> None:
             review.decide(conn, kind, item_id, approve=approve, reason=reason, now=now)

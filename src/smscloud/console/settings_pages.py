@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, update
 from starlette.datastructures import FormData
@@ -168,11 +169,11 @@ def _count(raw: str, *, optional: bool) -> int | None:
     return value
 
 
-def sample_status() -> list[dict[str, Any]]:
+def sample_status(now: float, tz: ZoneInfo) -> list[dict[str, Any]]:
     """A status report push in Tencent's shape (§4.2), clearly a test."""
     return [
         {
-            "user_receive_time": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "user_receive_time": datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M:%S"),
             "nationcode": "86",
             "mobile": "13800138000",
             "report_status": "SUCCESS",
@@ -184,7 +185,7 @@ def sample_status() -> list[dict[str, Any]]:
     ]
 
 
-def sample_reply() -> dict[str, Any]:
+def sample_reply(now: float) -> dict[str, Any]:
     """A reply push in Tencent's shape (§4.3)."""
     return {
         "extend": "",
@@ -192,7 +193,7 @@ def sample_reply() -> dict[str, Any]:
         "nationcode": "86",
         "sign": "测试",
         "text": "测试推送",
-        "time": int(time.time()),
+        "time": int(now),
     }
 
 
@@ -293,7 +294,8 @@ class SettingsPages:
             return await self._settings(
                 request, 400, push={"kind": kind, "error": "test_push_none"}
             )
-        body: Any = sample_reply() if kind == "reply" else sample_status()
+        now, tz = self.console.clock(), self.console.platform.settings.tz
+        body: Any = sample_reply(now) if kind == "reply" else sample_status(now, tz)
         push: dict[str, Any] = {"kind": kind, "url": url}
         # The pusher's own client: the same address rules, deadline and bounded answer. A push
         # that was not sent (a blocked address) shows its reason and nothing else.
@@ -402,7 +404,8 @@ class SettingsPages:
         if (guard := self._guard(request, TENANT)) is not None:
             return guard
         tid = int(request.session["tid"])
-        key = await self.console.platform.db.write(lambda c: accounts.create_key(c, tid))
+        now = self.console.clock()
+        key = await self.console.platform.db.write(lambda c: accounts.create_key(c, tid, now=now))
         return await self._keys(request, key)
 
     # -- operator: tenants ---------------------------------------------------------------------
@@ -429,7 +432,7 @@ class SettingsPages:
         if (guard := self._guard(request, OPERATOR)) is not None:
             return guard
         tenant_id = int(request.path_params["tenant_id"])
-        operator = self._operator(request)
+        operator, now = self._operator(request), self.console.clock()
         action = "tenant.suspend" if status == "suspended" else "tenant.reactivate"
 
         def change(conn: Connection) -> bool:
@@ -440,7 +443,7 @@ class SettingsPages:
             conn.execute(update(t).where(t.c.id == tenant_id).values(status=status))
             if status == "suspended":  # its users are signed out everywhere, now
                 console_sessions.end_tenant(conn, tenant_id)
-            audit.record(conn, operator, action, f"tenant:{tenant_id}", row.name)
+            audit.record(conn, operator, action, f"tenant:{tenant_id}", row.name, now=now)
             return True
 
         if not await self.console.platform.db.write(change):
@@ -492,12 +495,14 @@ class SettingsPages:
                     if number is None:
                         raise RuleViolation("InvalidParameter", f"{key} must be a whole number")
                     settings[key] = number
-            operator = self._operator(request)
+            operator, now = self._operator(request), self.console.clock()
 
             def add(conn: Connection) -> dict[str, Any]:
-                added = carrier_service.add_carrier(conn, name, "smpp", settings)
+                added = carrier_service.add_carrier(conn, name, "smpp", settings, now=now)
                 shown = {k: v for k, v in settings.items() if k != "password"}
-                audit.record(conn, operator, "carrier.add", f"carrier:{name}", json.dumps(shown))
+                audit.record(
+                    conn, operator, "carrier.add", f"carrier:{name}", json.dumps(shown), now=now
+                )
                 return added
 
             await self.console.platform.db.write(add)
@@ -534,11 +539,11 @@ class SettingsPages:
         if (guard := self._guard(request, OPERATOR)) is not None:
             return guard
         name = request.path_params["name"]
-        operator = self._operator(request)
+        operator, now = self._operator(request), self.console.clock()
 
         def remove(conn: Connection) -> None:
             carrier_service.remove_carrier(conn, name)
-            audit.record(conn, operator, "carrier.remove", f"carrier:{name}")
+            audit.record(conn, operator, "carrier.remove", f"carrier:{name}", now=now)
 
         try:
             await self.console.platform.db.write(remove)
@@ -552,7 +557,7 @@ class SettingsPages:
             return guard
         keys = ("carriers", "nation_code", "prefix", "sms_type", "priority")
         values = {k: _text(form, k) for k in keys}
-        operator = self._operator(request)
+        operator, now = self._operator(request), self.console.clock()
         try:
             # The column is a 32-bit INTEGER on PostgreSQL.
             priority = whole(values["priority"] or "0", lo=-(2**31), hi=2**31 - 1)
@@ -567,8 +572,10 @@ class SettingsPages:
                     prefix=values["prefix"],
                     sms_type=values["sms_type"] or None,
                     priority=priority,
+                    now=now,
                 )
-                audit.record(conn, operator, "route.add", f"route:{route['id']}", json.dumps(route))
+                target, detail = f"route:{route['id']}", json.dumps(route)
+                audit.record(conn, operator, "route.add", target, detail, now=now)
                 return route
 
             await self.console.platform.db.write(add)
@@ -582,11 +589,11 @@ class SettingsPages:
         if (guard := self._guard(request, OPERATOR)) is not None:
             return guard
         route_id = int(request.path_params["route_id"])
-        operator = self._operator(request)
+        operator, now = self._operator(request), self.console.clock()
 
         def remove(conn: Connection) -> None:
             carrier_service.remove_route(conn, route_id)
-            audit.record(conn, operator, "route.remove", f"route:{route_id}")
+            audit.record(conn, operator, "route.remove", f"route:{route_id}", now=now)
 
         try:
             await self.console.platform.db.write(remove)

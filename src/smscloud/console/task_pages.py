@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -249,7 +248,7 @@ class TaskPages:
             return {int(i): int(c) for i, c in done}
 
         fed = await self.platform.db.read(counts)
-        now = time.time()
+        now = self.c.clock()
         rows = [
             {
                 "task": task,
@@ -383,7 +382,7 @@ class TaskPages:
     # -- one task -------------------------------------------------------------------------
     async def _draft_context(self, tid: int, task: Any) -> dict[str, Any]:
         n = s.task_numbers
-        now = time.time()
+        now = self.c.clock()
 
         def load(conn: Connection) -> dict[str, Any]:
             counts = {
@@ -460,7 +459,7 @@ class TaskPages:
         return {
             "task": task,
             "p": progress,
-            "state": self.display_state(task, time.time()),
+            "state": self.display_state(task, self.c.clock()),
             "final": final,
             "start_local": self._local(task.start_at),
         }
@@ -479,7 +478,7 @@ class TaskPages:
             try:
                 if name == "confirm":
                     start = await self.tasks.confirm(tid, task_id)
-                    scheduled = start > time.time()
+                    scheduled = start > self.c.clock()
                     self.c.flash(request, "tk_scheduled_ok" if scheduled else done, "ok")
                 else:
                     await getattr(self.tasks, name)(tid, task_id)

@@ -26,9 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +36,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import Connection, select, update
 
+from smscloud.clock import Clock, system_clock
 from smscloud.delivery.destinations import Lane
 from smscloud.delivery.push_client import PushClient, PushOutcome, Verdict
 from smscloud.delivery.rounds import stop_task
@@ -261,7 +261,7 @@ class CallbackPusher:
         poll_interval: float = 0.2,
         retry_s: float = 5.0,
         client: PushClient | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = system_clock,
     ) -> None:
         self.db = db
         self.tz = tz

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import socket
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from sqlalchemy import Connection
 
 from smscloud.carriers.base import Carrier, Receipt, Reply, Submission, SubmitResult
 from smscloud.carriers.smpp import SmppCarrier
+from smscloud.clock import Clock, system_clock
 from smscloud.delivery import outcomes, slots
 from smscloud.domain.routing import NoRoute, Route, choose
 from smscloud.store.database import Database
@@ -45,7 +45,7 @@ class DispatchStats:
     replies: int = 0
     expired: int = 0
     errors: int = 0
-    started: float = field(default_factory=time.time)
+    started: float = field(default_factory=system_clock)
 
 
 class _CarrierSink:
@@ -90,8 +90,10 @@ class Dispatcher:
         receipt_timeout: float = 72 * 3600,
         unmatched_ttl: float = 600.0,
         pipelines: int = 2,
+        clock: Clock = system_clock,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.carriers: dict[str, Carrier] = (
             dict(carriers) if isinstance(carriers, Mapping) else {carriers.name: carriers}
         )
@@ -118,7 +120,7 @@ class Dispatcher:
     # What carriers report ---------------------------------------------------------------
     def add_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> asyncio.Future[None]:
         """Buffer ``carrier``'s receipts; the future completes when their commit has."""
-        now = time.time()
+        now = self.clock()
         self._receipts.extend((now, carrier, r) for r in receipts)
         stored = asyncio.get_running_loop().create_future()
         self._receipts_stored.append(stored)
@@ -172,7 +174,7 @@ class Dispatcher:
     async def sync_slots(self) -> None:
         """Renew, take or give back bind slots; open and close sessions to match."""
         for name, carrier in self._leased().items():
-            now, binds = time.time(), carrier.config.binds
+            now, binds = self.clock(), carrier.config.binds
             held = await self.db.write(
                 lambda c, n=name, b=binds, t=now: slots.sync(c, n, b, WORKER, t)  # type: ignore[misc]
             )
@@ -204,7 +206,7 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim one batch, submit it, record the outcome; returns how many were claimed."""
-        now = time.time()
+        now = self.clock()
         if not await self.db.read(lambda c: outcomes.has_due(c, now)):
             return 0
         claimed = await self.db.write(
@@ -215,7 +217,7 @@ class Dispatcher:
         self.stats.claimed += len(claimed)
         final = await self._submit_with_failover(claimed)
         attempts = {c.id: c.attempts for c in claimed}
-        done = time.time()
+        done = self.clock()
 
         def record(conn: Connection) -> None:
             for name, results in final.items():
@@ -273,7 +275,7 @@ class Dispatcher:
             else:
                 final[""].append(SubmitResult(c.id, None, NO_ROUTE, permanent=True))
         if elsewhere:
-            until = time.time() + HAND_BACK_SECONDS
+            until = self.clock() + HAND_BACK_SECONDS
             await self.db.write(lambda c: outcomes.hand_back(c, elsewhere, until))
         while pending:
             groups: dict[str, list[Submission]] = defaultdict(list)
@@ -331,7 +333,7 @@ class Dispatcher:
         by_carrier: dict[str, list[Receipt]] = defaultdict(list)
         for _, name, r in batch:
             by_carrier[name].append(r)
-        now = time.time()
+        now = self.clock()
 
         def apply(conn: Connection) -> int:
             kept = 0
@@ -355,7 +357,7 @@ class Dispatcher:
     async def _write_replies(self, replies: Sequence[Reply]) -> None:
         if not replies:
             return
-        now = time.time()
+        now = self.clock()
         try:
             stored = await self.db.write(lambda c: outcomes.store_replies(c, replies, now))
         except Exception:
@@ -368,7 +370,7 @@ class Dispatcher:
 
     async def retry_orphans(self) -> None:
         """Match kept receipts again (their messages may be recorded by now)."""
-        now = time.time()
+        now = self.clock()
         matched, expired = await self.db.write(
             lambda c: outcomes.retry_orphans(c, now, self.unmatched_ttl)
         )
@@ -383,7 +385,7 @@ class Dispatcher:
 
     def health(self) -> list[dict[str, Any]]:
         """A snapshot of every carrier: what SMPP binds report, or up for in-process ones."""
-        now = time.time()
+        now = self.clock()
         rows = []
         for name, carrier in self.carriers.items():
             report = getattr(carrier, "health", None)
@@ -425,7 +427,7 @@ class Dispatcher:
                     await self.save_health()
                     if self._load_routes is not None:  # an operator's change takes effect
                         self.routes = await self.db.read(self._load_routes)
-                    self.stats.expired += await self.expire_silent(time.time())
+                    self.stats.expired += await self.expire_silent(self.clock())
             except asyncio.CancelledError:
                 raise
             except Exception:

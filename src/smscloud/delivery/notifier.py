@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text, update
 
+from smscloud.clock import Clock, system_clock
 from smscloud.delivery.rounds import run_rounds, stop_task
 from smscloud.notify.mail import Mail, Mailer, MailError
 from smscloud.store import schema as s
@@ -126,11 +127,13 @@ class Notifier:
         retry_s: float = 30.0,
         max_attempts: int = 6,
         poll_interval: float = 1.0,
+        clock: Clock = system_clock,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
         self.db = db
         self.mailer = mailer
+        self.clock = clock
         self.retry_s = retry_s
         self.max_attempts = max_attempts
         self.poll_interval = poll_interval
@@ -151,7 +154,7 @@ class Notifier:
 
     async def send_once(self) -> int:
         """One round: claim, send, record; returns how many notifications were attempted."""
-        now = time.time()
+        now = self.clock()
         if not await self.db.read(lambda c: has_due(c, now)):
             return 0
         claimed = await self.db.write(lambda c: claim(c, now))
@@ -172,7 +175,7 @@ class Notifier:
                 failed.append(failure)
         self.sent += len(sent)
         self.failed += len(failed)
-        finished = time.time()
+        finished = self.clock()
         await self.db.write(
             lambda c: record(c, sent, failed, released, finished, self.retry_s, self.max_attempts)
         )

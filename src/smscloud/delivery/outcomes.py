@@ -185,7 +185,7 @@ def pending_counts(conn: Connection) -> dict[str, int]:
     }
 
 
-def refund(conn: Connection, ids: Sequence[int]) -> None:
+def refund(conn: Connection, ids: Sequence[int], now: float) -> None:
     """Give back the units of messages the carrier never took (billed once, refunded once)."""
     rows = conn.execute(
         select(m.c.id, m.c.debits, m.c.tenant_id, m.c.iso_code, m.c.nation_code, m.c.parts).where(
@@ -201,14 +201,14 @@ def refund(conn: Connection, ids: Sequence[int]) -> None:
         for item in filter(None, debits.split(",")):
             pid, units = item.split(":")
             back[int(pid)] += int(units)
-    accept_billing.refund_usage(conn, postpaid)
+    accept_billing.refund_usage(conn, postpaid, now)
     if back:
         p = s.packages
         conn.execute(
             update(p).where(p.c.id == bindparam("pid")).values(used=p.c.used - bindparam("n")),
             [{"pid": k, "n": v} for k, v in back.items()],
         )
-        ledger.package_entries(conn, ledger.REFUND, back, ledger.owners_of(conn, back))
+        ledger.package_entries(conn, ledger.REFUND, back, ledger.owners_of(conn, back), now)
     if rows:
         conn.execute(update(m).where(m.c.id.in_([r[0] for r in rows])).values(refunded=True))
 
@@ -284,7 +284,7 @@ def record_submits(
                 for r in refused
             ],
         )
-        refund(conn, [r.message_id for r in refused])
+        refund(conn, [r.message_id for r in refused], now)
 
 
 def _still_sending(conn: Connection, ids: Sequence[int]) -> set[int]:

@@ -50,12 +50,13 @@ ONE_HOUR = 3600.0
 class FrequencyPolicy:
     """Limits per destination number; None disables a dimension, 0 blocks it entirely.
 
-    Defaults follow the mainland docs (§7.4): same content at most once per 30 s and at most
-    10 per natural day. The docs give no per-hour default; 5 is this project's choice.
+    Defaults are Tencent's (§7.4, mainland docs): same content at most once per 30 s and at
+    most 10 per natural day, nothing more. The per-hour and same-content-per-day limits are
+    dimensions an application may switch on; by default they are off, as on Tencent Cloud.
     """
 
     same_content_30s: int | None = 1
-    per_hour: int | None = 5
+    per_hour: int | None = None
     per_day: int | None = 10
     same_content_per_day: int | None = None
 

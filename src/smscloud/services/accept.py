@@ -8,10 +8,14 @@ processed in arrival order, so a later request sees the sends and debits of an e
 
 On PostgreSQL the package rows are locked (``FOR UPDATE``) before they are read, so concurrent
 processes cannot spend the same units; on SQLite the writer holds the database lock already.
+Frequency limits get the same care: before the history is read, a transaction lock is taken on
+every (application, number) about to be checked, so of two processes sending to one number the
+second reads the history only once the first has committed its sends.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, text, update
 
 from smscloud.domain.frequency import FREQUENCY_MESSAGES, FrequencyPolicy, Sent, check_frequency
 from smscloud.domain.frequency import day_start as natural_day_start
@@ -92,6 +96,31 @@ class AcceptRequest:
     keep: frozenset[str] = frozenset()
 
 
+def lock_key(app_id: int, phone: str) -> int:
+    """The PostgreSQL advisory lock (a signed 64-bit key) guarding one number's history."""
+    digest = hashlib.blake2b(f"frequency:{app_id}:{phone}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+# unnest yields the keys in the order given, and each lock is taken as its row is produced.
+_LOCK_NUMBERS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+
+
+def _lock_numbers(conn: Connection, wanted: dict[int, set[str]]) -> None:
+    """Serialise ACCEPT per (application, number) across processes (PostgreSQL).
+
+    Under READ COMMITTED two transactions would otherwise both read a history without the
+    other's sends and both accept. The locks are held to commit and taken in one statement, in
+    ascending key order, so two transactions never wait for each other in a cycle. SQLite needs
+    none: its writer holds the database's write lock (BEGIN IMMEDIATE) for the transaction.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted({lock_key(app_id, phone) for app_id, ps in wanted.items() for phone in ps})
+    if keys:
+        conn.execute(_LOCK_NUMBERS, {"keys": keys})
+
+
 def _history(
     conn: Connection, requests: Sequence[AcceptRequest]
 ) -> dict[tuple[int, str], list[Sent]]:
@@ -102,6 +131,7 @@ def _history(
         for c in r.candidates:
             if c.code == OK and c.phone not in r.allowlist:
                 wanted[r.app_id].add(c.phone)
+    _lock_numbers(conn, wanted)
     m = s.messages
     found: dict[tuple[int, str], list[Sent]] = defaultdict(list)
     for app_id, phones in wanted.items():

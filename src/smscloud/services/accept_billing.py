@@ -6,7 +6,6 @@ tenant or application it touches, so none of it costs a statement per message.
 
 from __future__ import annotations
 
-import time
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -288,11 +287,13 @@ def meter(
     )
 
 
-def refund_usage(conn: Connection, refunds: Sequence[tuple[int, str, str, str, int]]) -> None:
+def refund_usage(
+    conn: Connection, refunds: Sequence[tuple[int, str, str, str, int]], now: float
+) -> None:
     """(tenant, iso, nation, debits, parts) of refused postpaid messages: negative usage."""
     back: dict[tuple[int, str, str, int], int] = defaultdict(int)
     for tenant, iso, nation, debits, parts in refunds:
         for item in debits.split(","):
             if item.startswith(PRICE_MARK):
                 back[(tenant, iso, nation, int(item[1:]))] -= parts
-    meter(conn, back, time.time())
+    meter(conn, back, now)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import secrets
 import string
-import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from smscloud.clock import system_clock
 from smscloud.domain.addresses import NO_NETWORKS, AllowedNetworks
 from smscloud.domain.callback_urls import judge_url
 from smscloud.domain.errors import RuleViolation
@@ -40,10 +40,11 @@ def create_tenant(
     *,
     verified: bool = False,
     sms_active: bool = True,
+    now: float | None = None,
 ) -> dict[str, Any]:
     if account_type not in ("individual", "enterprise"):
         raise RuleViolation("InvalidParameter", "type must be individual or enterprise")
-    now = time.time()
+    now = system_clock() if now is None else now
     tid = inserted_id(
         conn.execute(
             insert(s.tenants).values(
@@ -114,7 +115,7 @@ def set_daily_limits(
     }
 
 
-def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:
+def create_key(conn: Connection, tenant_id: int, *, now: float | None = None) -> dict[str, Any]:
     """A new SecretId/SecretKey pair in Tencent's shapes (AKID + 32, 32 characters)."""
     _tenant_exists(conn, tenant_id)
     secret_id = "AKID" + _token(32)
@@ -125,7 +126,7 @@ def create_key(conn: Connection, tenant_id: int) -> dict[str, Any]:
             tenant_id=tenant_id,
             secret_key=secret_key,
             status="active",
-            created_at=time.time(),
+            created_at=system_clock() if now is None else now,
         )
     )
     return {"tenant_id": tenant_id, "secret_id": secret_id, "secret_key": secret_key}
@@ -145,6 +146,7 @@ def create_app(
     name: str,
     *,
     allowed_networks: AllowedNetworks = NO_NETWORKS,
+    now: float | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """A new application with its SdkAppId and AppKey; callback URLs are checked against
@@ -162,7 +164,7 @@ def create_app(
         "name": name,
         "app_key": app_key,
         "status": "active",
-        "created_at": time.time(),
+        "created_at": system_clock() if now is None else now,
     } | settings
     app_id = inserted_id(conn.execute(insert(a).values(**values)))
     return {
@@ -183,6 +185,7 @@ def grant_package(
     package_type: int = 0,
     tz: ZoneInfo | None = None,
     source: str = "",
+    now: float | None = None,
 ) -> dict[str, Any]:
     """Add a prepaid package; it expires at the end of ``expires`` (default: in 12 months).
 
@@ -191,7 +194,7 @@ def grant_package(
     _tenant_exists(conn, tenant_id)
     if units <= 0:
         raise RuleViolation("InvalidParameterValue", "units must be positive")
-    now = time.time()
+    now = system_clock() if now is None else now
     zone = tz or ZoneInfo("Asia/Shanghai")
     if expires is None:
         expires = (datetime.fromtimestamp(now, zone) + timedelta(days=365)).date()
@@ -220,7 +223,9 @@ def grant_package(
     return {"id": int(pid), "tenant_id": tenant_id, "units": units, "expires_at": int(expires_at)}
 
 
-def refund_package(conn: Connection, package_id: int) -> dict[str, Any]:
+def refund_package(
+    conn: Connection, package_id: int, *, now: float | None = None
+) -> dict[str, Any]:
     """An operator refunds what is left of a package: it ends now, holding what it used."""
     p = s.packages
     row = conn.execute(select(p).where(p.c.id == package_id)).first()
@@ -229,7 +234,7 @@ def refund_package(conn: Connection, package_id: int) -> dict[str, Any]:
     left = int(row.amount) - int(row.used)
     if left <= 0:
         raise RuleViolation("FailedOperation", f"package {package_id} has nothing left to refund")
-    now = time.time()
+    now = system_clock() if now is None else now
     conn.execute(update(p).where(p.c.id == package_id).values(amount=row.used, expires_at=now))
     ledger.package_entries(
         conn, ledger.PACKAGE_REFUND, {package_id: -left}, {package_id: row.tenant_id}, now
@@ -237,16 +242,20 @@ def refund_package(conn: Connection, package_id: int) -> dict[str, Any]:
     return {"id": package_id, "tenant_id": int(row.tenant_id), "refunded_units": left}
 
 
-def create_operator(conn: Connection, username: str, password: str) -> dict[str, Any]:
+def create_operator(
+    conn: Connection, username: str, password: str, *, now: float | None = None
+) -> dict[str, Any]:
     conn.execute(
         insert(s.operators).values(
-            username=username, password_hash=hash_password(password), created_at=time.time()
+            username=username,
+            password_hash=hash_password(password),
+            created_at=system_clock() if now is None else now,
         )
     )
     return {"username": username}
 
 
-def add_operator(conn: Connection, username: str) -> dict[str, Any]:
+def add_operator(conn: Connection, username: str, *, now: float | None = None) -> dict[str, Any]:
     """A new operator account with a random password (returned, shown once)."""
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", username):
@@ -255,12 +264,12 @@ def add_operator(conn: Connection, username: str) -> dict[str, Any]:
     if conn.execute(select(o.c.id).where(o.c.username == username)).first() is not None:
         raise RuleViolation("ResourceInUse", f"an operator named {username!r} exists")
     password = new_password()
-    create_operator(conn, username, password)
+    create_operator(conn, username, password, now=now)
     return {"username": username, "password": password}
 
 
 def create_tenant_user(
-    conn: Connection, tenant_id: int, email: str, password: str
+    conn: Connection, tenant_id: int, email: str, password: str, *, now: float | None = None
 ) -> dict[str, Any]:
     _tenant_exists(conn, tenant_id)
     conn.execute(
@@ -268,7 +277,7 @@ def create_tenant_user(
             tenant_id=tenant_id,
             email=email,
             password_hash=hash_password(password),
-            created_at=time.time(),
+            created_at=system_clock() if now is None else now,
         )
     )
     return {"tenant_id": tenant_id, "email": email}

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from smscloud.clock import system_clock
 from smscloud.store import schema as s
 
 
-def record(conn: Connection, operator: str, action: str, target: str, detail: str = "") -> None:
+def record(
+    conn: Connection,
+    operator: str,
+    action: str,
+    target: str,
+    detail: str = "",
+    *,
+    now: float | None = None,
+) -> None:
     """Log an operator's action; call it in the action's own transaction."""
     conn.execute(
         insert(s.audit_log).values(
@@ -18,7 +26,7 @@ def record(conn: Connection, operator: str, action: str, target: str, detail: st
             action=action[:64],
             target=target[:128],
             detail=detail,
-            created_at=time.time(),
+            created_at=system_clock() if now is None else now,
         )
     )
 

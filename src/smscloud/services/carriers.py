@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from smscloud.carriers.base import Carrier
 from smscloud.carriers.sandbox import SandboxCarrier
+from smscloud.clock import system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.routing import Route, parse_carriers
 from smscloud.store import schema as s
@@ -75,7 +75,12 @@ def build_carrier(name: str, kind: str, settings: Mapping[str, Any]) -> Carrier:
 
 
 def add_carrier(
-    conn: Connection, name: str, kind: str, settings: Mapping[str, Any]
+    conn: Connection,
+    name: str,
+    kind: str,
+    settings: Mapping[str, Any],
+    *,
+    now: float | None = None,
 ) -> dict[str, Any]:
     """Check the settings by building the carrier (nothing connects), then store it."""
     if not NAME.fullmatch(name):
@@ -91,7 +96,7 @@ def add_carrier(
                 kind=kind,
                 settings=json.dumps(dict(settings)),
                 enabled=True,
-                created_at=time.time(),
+                created_at=system_clock() if now is None else now,
             )
         )
     )
@@ -151,6 +156,7 @@ def add_route(
     prefix: str = "",
     sms_type: str | None = None,
     priority: int = 0,
+    now: float | None = None,
 ) -> dict[str, Any]:
     try:
         parse_carriers(carriers)
@@ -171,7 +177,7 @@ def add_route(
                 sms_type=SMS_TYPES[sms_type] if sms_type else None,
                 carriers=carriers,
                 priority=priority,
-                created_at=time.time(),
+                created_at=system_clock() if now is None else now,
             )
         )
     )

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
+from smscloud.clock import Clock, system_clock
 from smscloud.domain.frequency import FrequencyPolicy
 from smscloud.services import postpaid
 from smscloud.services.records import ApiKeyRec, AppRec, SignRec, TemplateRec, TenantRec
@@ -125,10 +126,18 @@ def load_sign(conn: Connection, tenant_id: int, name: str, international: int) -
 class Catalog:
     """Cached lookups; each ``get_*`` is async because a miss reads the database."""
 
-    def __init__(self, db: Database, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        db: Database,
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        now: Clock = system_clock,
+    ):
         self.db = db
         self.ttl = ttl
-        self._clock = clock
+        self._clock = clock  # ages the entries
+        self.now = now  # the platform's time, for rules (is a bill overdue?)
         self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
     def forget(self, *key: Any) -> None:
@@ -172,7 +181,7 @@ class Catalog:
         sending resumes by itself soon after the bill is paid)."""
         overdue = await self._get(
             ("arrears", tenant_id),
-            lambda c: postpaid.in_arrears(c, tenant_id, time.time()),
+            lambda c: postpaid.in_arrears(c, tenant_id, self.now()),
             lambda _: True,
         )
         return bool(overdue)

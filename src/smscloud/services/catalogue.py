@@ -12,7 +12,6 @@ unique ``(tenant_id, source)`` of packages is a second guard.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from smscloud.billing.money import format_yuan
+from smscloud.clock import system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.services import accounts
 from smscloud.store import schema as s
@@ -101,7 +101,13 @@ def _order_row(conn: Connection, order_id: int) -> RowMapping:
 
 
 def add_offer(
-    conn: Connection, name: str, units: int, price: int, validity_days: int
+    conn: Connection,
+    name: str,
+    units: int,
+    price: int,
+    validity_days: int,
+    *,
+    now: float | None = None,
 ) -> dict[str, Any]:
     """A new, active offer: ``units`` domestic SMS for ``price`` micro-yuan, valid that long."""
     name = name.strip()
@@ -128,7 +134,7 @@ def add_offer(
                 price=price,
                 validity_days=validity_days,
                 active=True,
-                created_at=time.time(),
+                created_at=system_clock() if now is None else now,
             )
         )
     )
@@ -154,8 +160,11 @@ def set_offer_active(conn: Connection, offer_id: int, active: bool) -> dict[str,
 # -- orders -------------------------------------------------------------------------------
 
 
-def create_order(conn: Connection, tenant_id: int, offer_id: int, tz: ZoneInfo) -> dict[str, Any]:
+def create_order(
+    conn: Connection, tenant_id: int, offer_id: int, tz: ZoneInfo, *, now: float | None = None
+) -> dict[str, Any]:
     """A verified tenant orders an active offer; a free one is paid (granted) at once."""
+    now = system_clock() if now is None else now
     t = s.tenants
     tenant = conn.execute(select(t.c.verified).where(t.c.id == tenant_id)).first()
     if tenant is None:
@@ -179,22 +188,24 @@ def create_order(conn: Connection, tenant_id: int, offer_id: int, tz: ZoneInfo) 
                 price=int(offer["price"]),
                 state=PENDING,
                 package_id=None,
-                created_at=time.time(),
+                created_at=now,
                 paid_at=None,
             )
         )
     )
     if int(offer["price"]) == 0:
-        return _pay(conn, order_id, tz)
+        return _pay(conn, order_id, tz, now)
     return _order_dict(_order_row(conn, order_id))
 
 
-def pay_order(conn: Connection, order_id: int, tz: ZoneInfo) -> dict[str, Any]:
+def pay_order(
+    conn: Connection, order_id: int, tz: ZoneInfo, *, now: float | None = None
+) -> dict[str, Any]:
     """The operator confirms an order's payment: its package is granted, once."""
-    return _pay(conn, order_id, tz)
+    return _pay(conn, order_id, tz, system_clock() if now is None else now)
 
 
-def _pay(conn: Connection, order_id: int, tz: ZoneInfo) -> dict[str, Any]:
+def _pay(conn: Connection, order_id: int, tz: ZoneInfo, now: float) -> dict[str, Any]:
     order = _order_row(conn, order_id)
     if order["state"] != PENDING:
         raise RuleViolation(
@@ -202,7 +213,6 @@ def _pay(conn: Connection, order_id: int, tz: ZoneInfo) -> dict[str, Any]:
             f"Order {order_id} is {order['state']}: only a pending order can be paid.",
         )
     offer = _offer_row(conn, int(order["offer_id"]))
-    now = time.time()
     o = s.orders
     # The state change comes first and is conditional: of two payments racing, the second
     # finds no pending row (PostgreSQL re-checks the condition once the first commits; SQLite
@@ -222,6 +232,7 @@ def _pay(conn: Connection, order_id: int, tz: ZoneInfo) -> dict[str, Any]:
         package_type=1 if price > 0 else 0,
         tz=tz,
         source=source,
+        now=now,
     )
     conn.execute(update(o).where(o.c.id == order_id).values(package_id=package["id"]))
     conn.execute(

@@ -6,7 +6,6 @@ ledger can never disagree with the packages except through a bug, which ``check`
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -26,13 +25,12 @@ def package_entries(
     kind: str,
     units_by_package: Mapping[int, int],
     owners: Mapping[int, int],
-    now: float | None = None,
+    now: float,
     note: str = "",
 ) -> None:
     """One ledger row per package: ``units`` signed (a debit is negative)."""
     if not units_by_package:
         return
-    at = time.time() if now is None else now
     conn.execute(
         insert(s.ledger),
         [
@@ -43,7 +41,7 @@ def package_entries(
                 "units": units,
                 "amount": 0,
                 "note": note,
-                "created_at": at,
+                "created_at": now,
             }
             for pid, units in units_by_package.items()
         ],

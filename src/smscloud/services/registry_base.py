@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.images import MAX_IMAGE_BYTES
 from smscloud.domain.rights import AccountType, Capability, require
@@ -128,7 +128,7 @@ def soft_delete(conn: Connection, kind: Kind, item_id: int, tenant_id: int) -> N
 class RegistryBase:
     """State and checks shared by the sign and template use cases."""
 
-    def __init__(self, db: Database, catalog: Catalog, clock: Callable[[], float] = time.time):
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock = system_clock):
         self.db = db
         self.catalog = catalog
         self.clock = clock

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, func, select, update
 
+from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import mask_rendered
 from smscloud.store import schema as s
@@ -144,7 +143,7 @@ def take_replies(conn: Connection, app_id: int, limit: int) -> list[dict[str, An
 class Reports:
     """Read side of the API."""
 
-    def __init__(self, db: Database, tz: ZoneInfo, clock: Callable[[], float] = time.time):
+    def __init__(self, db: Database, tz: ZoneInfo, clock: Clock = system_clock):
         self.db = db
         self.tz = tz
         self.clock = clock

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
 
+from smscloud.clock import system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import SmsType, lint_template
 from smscloud.services import notices
@@ -55,7 +55,13 @@ def pending(conn: Connection) -> list[dict[str, Any]]:
 
 
 def decide(
-    conn: Connection, kind: Kind, item_id: int, *, approve: bool, reason: str = "", now: float = 0
+    conn: Connection,
+    kind: Kind,
+    item_id: int,
+    *,
+    approve: bool,
+    reason: str = "",
+    now: float | None = None,
 ) -> dict[str, Any]:
     """Approve or reject one pending item and tell the tenant; returns the decision."""
     table = s.signs if kind == "sign" else s.templates
@@ -67,7 +73,7 @@ def decide(
     if row is None:
         raise RuleViolation("ResourceNotFound", f"No {kind} with id {item_id}.")
     status = 0 if approve else -1
-    at = now or time.time()
+    at = system_clock() if now is None else now
     done = conn.execute(
         update(table)
         .where(table.c.id == item_id, table.c.status == 1)  # two operators: one decision

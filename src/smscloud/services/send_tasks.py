@@ -18,7 +18,6 @@ the account may no longer send.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from smscloud.clock import Clock, system_clock
 from smscloud.delivery import outcomes
 from smscloud.delivery.rounds import run_rounds, stop_task
 from smscloud.domain import bulk
@@ -81,9 +81,7 @@ def _not_found() -> RuleViolation:
 class TaskService:
     """The tenant's side: upload, confirm, suspend, resume, cancel, and reading progress."""
 
-    def __init__(
-        self, db: Database, sender: SendService, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, db: Database, sender: SendService, clock: Clock = system_clock) -> None:
         self.db = db
         self.sender = sender
         self.clock = clock
@@ -402,7 +400,7 @@ def cancel(conn: Connection, task_id: int, now: float) -> None:
                 state="CANCELLED", done_at=now, receipt_code="CANCELLED", **outcomes.reported(now)
             )
         )
-        outcomes.refund(conn, chunk)
+        outcomes.refund(conn, chunk, now)
 
 
 # -- feeding (delivery workers) --------------------------------------------------------------
@@ -540,7 +538,7 @@ class TaskFeeder:
         free_units: int = 0,
         on_accepted: Callable[[], None] | None = None,
         tick: float = TICK,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = system_clock,
     ) -> None:
         self.db = db
         self.tz = tz

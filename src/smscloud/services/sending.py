@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.integers import parse_int
 from smscloud.domain.phone import parse_phone
@@ -100,7 +100,7 @@ class SendService:
         db: Database,
         catalog: Catalog,
         tz: ZoneInfo,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = system_clock,
         on_accepted: Callable[[], None] | None = None,
         free_units: int = 0,
     ) -> None:
@@ -185,9 +185,11 @@ class SendService:
                 "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
                 "Mainland China and international numbers cannot be mixed in one request.",
             )
-        international = regions == {False}
-
         tpl = await self.approved_template(req.tenant_id, req.template_id)
+        # The numbers say which region a send is for; when none of them could be read, the
+        # template does, so a malformed number is answered as one (IncorrectPhoneNumber) and
+        # not by the rules of a region it was never meant for.
+        international = regions == {False} or (not regions and tpl.international == 1)
         sms_type, sign_name = await self.check_rights(
             tenant, tpl, international, req.sign_name, has_numbers=bool(regions)
         )

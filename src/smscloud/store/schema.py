@@ -133,7 +133,7 @@ applications = Table(
     Column("status", String(16), nullable=False, default="active"),
     # Frequency policy (§7.4); NULL disables a dimension.
     Column("freq_30s", Integer, nullable=True, default=1),
-    Column("freq_hour", Integer, nullable=True, default=5),
+    Column("freq_hour", Integer, nullable=True),  # off by default, as on Tencent (§7.4)
     Column("freq_day", Integer, nullable=True, default=10),
     Column("freq_same_content_day", Integer, nullable=True),
     Column("freq_allowlist", Text, nullable=False, default=""),  # E.164 numbers, one per line
