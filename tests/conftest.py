@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +19,17 @@ from tests.support.live import LiveServer, free_port
 from tests.support.process import ServeProcess
 
 LOOPBACK_RECEIVERS = AllowedNetworks.parse("127.0.0.0/8")
+
+
+@pytest.fixture(autouse=True)
+def _children_share_the_fake_clock() -> None:
+    """Under a faked wall clock (``../shared/tools/at-night.sh``: libfaketime with
+    ``FAKETIME="@<moment>"``), each process's clock starts at that moment when the process
+    starts, so a server started ten minutes into the run would be ten minutes behind the test
+    that signs requests to it. On a real machine every process reads one clock: hand the
+    processes a test starts this process's fake time, as libfaketime reads it (local time)."""
+    if os.environ.get("FAKETIME", "").startswith("@"):
+        os.environ["FAKETIME"] = time.strftime("@%Y-%m-%d %H:%M:%S", time.localtime())
 
 
 @pytest.fixture(scope="session")
