@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,15 +22,21 @@ from tests.support.process import ServeProcess
 LOOPBACK_RECEIVERS = AllowedNetworks.parse("127.0.0.0/8")
 
 
-@pytest.fixture(autouse=True)
-def _children_share_the_fake_clock() -> None:
+def pytest_configure(config: pytest.Config) -> None:
     """Under a faked wall clock (``../shared/tools/at-night.sh``: libfaketime with
-    ``FAKETIME="@<moment>"``), each process's clock starts at that moment when the process
-    starts, so a server started ten minutes into the run would be ten minutes behind the test
-    that signs requests to it. On a real machine every process reads one clock: hand the
-    processes a test starts this process's fake time, as libfaketime reads it (local time)."""
-    if os.environ.get("FAKETIME", "").startswith("@"):
-        os.environ["FAKETIME"] = time.strftime("@%Y-%m-%d %H:%M:%S", time.localtime())
+    ``FAKETIME="@<moment>"``) each process's clock would start at that moment when the process
+    starts, so a server started ten minutes into the run would run ten minutes behind the test
+    that signs requests to it. On a real machine every process reads one clock: turn the moment
+    into the equivalent offset from the real clock (read by a child without libfaketime), so
+    this process keeps its time and every process it starts shares it."""
+    spec = os.environ.get("FAKETIME", "")
+    if not spec.startswith("@"):
+        return
+    unfaked = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+    real = subprocess.run(
+        ["date", "+%s.%N"], env=unfaked, capture_output=True, text=True, check=True
+    ).stdout
+    os.environ["FAKETIME"] = f"{time.time() - float(real):+.3f}"
 
 
 @pytest.fixture(scope="session")

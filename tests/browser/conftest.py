@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,13 @@ ARGS = [
 ]
 
 
+def _browser_env() -> dict[str, str | float | bool]:
+    """This environment without a preloaded fake clock: under ``../shared/tools/at-night.sh``
+    libfaketime stalls Chromium's page loads. The browser applies no rule that reads the time,
+    and the cookies it is given expire by ``Max-Age``, so it may keep the real clock."""
+    return {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     if not CHROMIUM.exists():
@@ -41,6 +49,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
             ignore_default_args=["--headless"],
             viewport={"width": 1280, "height": 800},
             locale="zh-CN",
+            env=_browser_env(),
         )
         try:
             yield context
