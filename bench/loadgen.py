@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from smscloud.protocols import tc3
+from smscloud.protocols.auth import tc3
 
 VERSION = "2021-01-11"
 REGION = "ap-guangzhou"

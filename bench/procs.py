@@ -22,7 +22,7 @@ def free_port() -> int:
 def smscloud_command() -> list[str]:
     """The ``smscloud`` console script beside this interpreter, or ``python -m``."""
     script = Path(sys.executable).parent / "smscloud"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "smscloud.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "smscloud.cli.main"]
 
 
 def stop_gracefully(proc: subprocess.Popen[bytes] | None, label: str, timeout: float) -> None:

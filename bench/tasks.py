@@ -23,11 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from smscloud.cli.demo_data import DEMO_NOTICE, approved_sign, approved_template  # noqa: E402
 from smscloud.config import Settings  # noqa: E402
+from smscloud.delivery.task_feeder import TaskFeeder  # noqa: E402
 from smscloud.domain.recipients import read_recipients  # noqa: E402
 from smscloud.platform import Platform  # noqa: E402
-from smscloud.seed import DEMO_NOTICE, approved_sign, approved_template  # noqa: E402
-from smscloud.services import accounts, send_tasks  # noqa: E402
+from smscloud.services import tasks as send_tasks  # noqa: E402
+from smscloud.services.accounts import tenants as accounts  # noqa: E402
+from smscloud.services.billing import wallet  # noqa: E402
 
 
 def recipient_csv(rows: int) -> bytes:
@@ -47,7 +50,7 @@ async def one_run(rows: int, url: str | None, data_dir: Path) -> dict[str, float
             app = accounts.create_app(
                 conn, t["id"], "bench", freq_30s=None, freq_hour=None, freq_day=None
             )
-            accounts.grant_package(conn, t["id"], rows * 2)
+            wallet.grant_package(conn, t["id"], rows * 2)
             approved_sign(conn, t["id"], "压测")
             tpl = approved_template(conn, t["id"], "notice", DEMO_NOTICE, sms_type=2)
             return t["id"], app["sdk_app_id"], str(tpl)
@@ -73,7 +76,7 @@ async def one_run(rows: int, url: str | None, data_dir: Path) -> dict[str, float
         await platform.tasks.confirm(tenant, draft.task_id)
 
         clock = [time.time()]
-        feeder = send_tasks.TaskFeeder(platform.db, settings.tz, clock=lambda: clock[0])
+        feeder = TaskFeeder(platform.db, settings.tz, clock=lambda: clock[0])
         fed = 0
         started = time.perf_counter()
         while fed < rows:

@@ -11,18 +11,19 @@ from smscloud.carriers.smpp.config import SmppConfig
 from smscloud.carriers.smsc.config import DEFAULT_ACCOUNTS, parse_account
 from smscloud.clock import Clock, system_clock
 from smscloud.config import Settings
-from smscloud.delivery.callbacks import CallbackPusher
+from smscloud.delivery.callbacks.pusher import CallbackPusher
 from smscloud.delivery.dispatcher import Dispatcher
 from smscloud.delivery.notifier import Notifier
+from smscloud.delivery.task_feeder import TaskFeeder
 from smscloud.notify.mail import mailer_from_settings
 from smscloud.private_files import private_dir
-from smscloud.services.carriers import load_carriers, load_routes
-from smscloud.services.catalog import Catalog
+from smscloud.services.carrier_setup import load_carriers, load_routes
+from smscloud.services.metadata.cache import Catalog
 from smscloud.services.registry import Registry
 from smscloud.services.reports import Reports
-from smscloud.services.send_tasks import TaskFeeder, TaskService
-from smscloud.services.sending import SendService
+from smscloud.services.sending.sms import SendService
 from smscloud.services.statistics import Statistics
+from smscloud.services.tasks import TaskService
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
 

@@ -20,7 +20,7 @@ from playwright.sync_api import FilePayload, Locator, Page, expect
 from sqlalchemy import select
 from tencentcloud.sms.v20210111 import models
 
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants as accounts
 from smscloud.store import schema as s
 from tests.browser.screens import shoot
 from tests.support.live import LiveServer

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from smscloud.domain import bulk
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.browser.screens import shoot
 from tests.support.live import LiveServer
@@ -51,7 +51,7 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     page: Page, live: LiveServer, tmp_path: Path
 ) -> None:
     t = live.tenant(units=NUMBERS + 100, template="尊敬的{1}，您的订单{2}已发货。", sms_type=2)
-    live.admin(lambda c: accounts.create_tenant_user(c, t.id, "bulk@example.com", PASSWORD))
+    live.admin(lambda c: tenants.create_tenant_user(c, t.id, "bulk@example.com", PASSWORD))
     base = f"http://{live.endpoint}"
     page.goto(f"{base}/console/login")
     page.fill("#f-email", "bulk@example.com")

@@ -20,10 +20,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from smscloud.api import sms2019
-from smscloud.api.sms import ACTIONS
-from smscloud.protocols import tc3, v1sign
-from smscloud.protocols.params import flatten
+from smscloud.api.tc3 import sms2019
+from smscloud.api.tc3.sms import ACTIONS
+from smscloud.protocols.auth import tc3
+from smscloud.protocols.auth import v1 as v1sign
+from smscloud.protocols.flat_params import flatten
 from smscloud.store import schema as s
 from tests.support.hostile import (
     FEW,

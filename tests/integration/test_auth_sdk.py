@@ -10,7 +10,7 @@ import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.sms.v20210111 import models
 
-from smscloud.protocols import tc3
+from smscloud.protocols.auth import tc3
 from tests.support.live import LiveServer, Tenant
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
-from smscloud.billing.periods import month_of, previous_month
-from smscloud.seed import DEMO_INTL_PRICE
-from smscloud.services import ledger, postpaid
+from smscloud.cli.demo_data import DEMO_INTL_PRICE
+from smscloud.domain.billing.periods import month_of, previous_month
+from smscloud.services.billing import ledger, postpaid
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_callbacks import send

@@ -16,7 +16,7 @@ from tencentcloud.sms.v20210111 import models
 from smscloud.carriers.smsc import SmscConfig, SmscSimulator
 from smscloud.carriers.smsc.simulator import _BOUND
 from smscloud.delivery import slots
-from smscloud.services import carriers
+from smscloud.services import carrier_setup
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 from tests.integration.test_scale_out import _client
@@ -100,7 +100,7 @@ def test_two_workers_never_bind_a_slot_twice(
             db.start()
             config = {"host": "127.0.0.1", "port": smsc.sim.port, "system_id": "smscloud"}
             config |= {"password": "password", "binds": 3, "reconnect_min": 0.05}
-            db.write_sync(lambda c: carriers.add_carrier(c, "sim", "smpp", config))
+            db.write_sync(lambda c: carrier_setup.add_carrier(c, "sim", "smpp", config))
             for w in workers:
                 w.start()
             creds = api.credentials()

@@ -13,13 +13,13 @@ import pytest
 from bench.receiver import CallbackReceiver
 from sqlalchemy import Connection, select, update
 
-from smscloud.delivery.callbacks import PER_APP_REQUESTS, CallbackPusher, claim
-from smscloud.delivery.push_client import PushClient
+from smscloud.delivery.callbacks.client import PushClient
+from smscloud.delivery.callbacks.pusher import PER_APP_REQUESTS, CallbackPusher, claim
 from smscloud.domain.addresses import AllowedNetworks
-from smscloud.services import accounts
-from smscloud.services.accept import INSERT_MESSAGES, new_serial_no
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from smscloud.store.database import Database, run_many
+from smscloud.store.messages import INSERT_MESSAGES, new_serial_no
 from tests.conftest import make_settings
 from tests.integration.test_callbacks import send
 from tests.support.live import LiveServer
@@ -34,8 +34,8 @@ def app_with(db: Database, url: str) -> int:
     """A new tenant's application whose status reports go to ``url``."""
 
     def make(conn: Connection) -> int:
-        t = accounts.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
-        app = accounts.create_app(
+        t = tenants.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
+        app = tenants.create_app(
             conn, t["id"], "a", allowed_networks=LOOPBACK, status_callback_url=url
         )
         return int(app["id"])

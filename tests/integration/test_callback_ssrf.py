@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from smscloud.domain.addresses import NO_NETWORKS
 from smscloud.domain.errors import RuleViolation
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_callback_isolation import callback_rows
@@ -75,7 +75,7 @@ def test_urls_into_the_operators_network_are_refused_when_saved(closed: LiveServ
     for url, message in INSIDE:
         with pytest.raises(RuleViolation, match=message.replace("(", r"\(").replace(")", r"\)")):
             closed.admin(
-                lambda c, url=url: accounts.create_app(c, t.id, "b", reply_callback_url=url)
+                lambda c, url=url: tenants.create_app(c, t.id, "b", reply_callback_url=url)
             )
 
 
@@ -85,7 +85,7 @@ def test_the_cli_refuses_them_unless_the_operator_allows_the_network(tmp_path: P
 
     def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "smscloud.cli", "admin", *args],
+            [sys.executable, "-m", "smscloud.cli.main", "admin", *args],
             env=env | extra,
             capture_output=True,
             text=True,

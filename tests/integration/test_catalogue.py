@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, func, select, update
 
-from smscloud import cli_catalogue
+from smscloud.cli import catalogue as cli_catalogue
 from smscloud.config import Settings
 from smscloud.domain.errors import RuleViolation
-from smscloud.services import accounts, catalogue, ledger
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import ledger, wallet
+from smscloud.services.billing import orders as catalogue
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
@@ -25,7 +27,7 @@ YUAN = 1_000_000
 
 def _tenant(db: Database, *, verified: bool = True) -> int:
     made = db.write_sync(
-        lambda c: accounts.create_tenant(c, "ACME", "enterprise", verified=verified)
+        lambda c: tenants.create_tenant(c, "ACME", "enterprise", verified=verified)
     )
     return int(made["id"])
 
@@ -269,7 +271,7 @@ def _offer_in(conn: Connection) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    """The admin parser as cli.py builds it, with only the catalogue's commands."""
+    """The admin parser as cli/main.py builds it, with only the catalogue's commands."""
     parser = argparse.ArgumentParser(prog="smscloud")
     sub = parser.add_subparsers(dest="command", required=True)
     admin = sub.add_parser("admin").add_subparsers(dest="area", required=True)
@@ -334,7 +336,7 @@ def test_nothing_is_granted_when_the_grant_fails(db: Database) -> None:
     tenant = _tenant(db)
     order = db.write_sync(lambda c: catalogue.create_order(c, tenant, _offer_in(c), SHANGHAI))
     db.write_sync(
-        lambda c: accounts.grant_package(c, tenant, 5, tz=SHANGHAI, source=f"order:{order['id']}")
+        lambda c: wallet.grant_package(c, tenant, 5, tz=SHANGHAI, source=f"order:{order['id']}")
     )
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         db.write_sync(lambda c: catalogue.pay_order(c, order["id"], SHANGHAI))

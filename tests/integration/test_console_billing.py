@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import Connection, insert, select
 
-from smscloud.services import accounts, catalogue
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import orders as catalogue
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
 from tests.conftest import make_settings
@@ -29,7 +30,7 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def operator(live: LiveServer, client: httpx.Client) -> None:
-    live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
+    live.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
     r = post_form(client, "/admin/login", {"username": "root", "password": PASSWORD})
     assert r.status_code == 303
 

@@ -18,7 +18,8 @@ from starlette.applications import Starlette
 
 from smscloud.console import auth
 from smscloud.console.app import console_routes
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import wallet
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import LiveServer
@@ -96,7 +97,7 @@ def test_sign_up_log_in_and_see_the_dashboard(live: LiveServer) -> None:
             ).scalar_one()
         )
         assert stored.startswith("$argon2id$")
-        live.admin(lambda c: accounts.grant_package(c, tid, 1234, package_type=1))
+        live.admin(lambda c: wallet.grant_package(c, tid, 1234, package_type=1))
 
         page = client.get("/console/login")
         assert "注册成功" in page.text  # the flash from the sign-up
@@ -198,8 +199,8 @@ def test_wrong_passwords_then_the_rate_limit(live: LiveServer) -> None:
 
 def test_old_scrypt_hashes_log_in_and_become_argon2(live: LiveServer) -> None:
     def make(conn: Connection) -> None:
-        tenant = accounts.create_tenant(conn, "Legacy", "individual", verified=True)
-        accounts.create_tenant_user(conn, tenant["id"], "old@example.com", PASSWORD)
+        tenant = tenants.create_tenant(conn, "Legacy", "individual", verified=True)
+        tenants.create_tenant_user(conn, tenant["id"], "old@example.com", PASSWORD)
         u = s.tenant_users  # as the CLI and the seed wrote them before argon2
         legacy = scrypt_hash(PASSWORD)
         conn.execute(update(u).where(u.c.email == "old@example.com").values(password_hash=legacy))
@@ -253,7 +254,7 @@ def test_logout_ends_the_session(live: LiveServer) -> None:
 
 
 def test_operator_console_is_separate(live: LiveServer) -> None:
-    live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
+    live.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
     with httpx.Client(base_url=base(live)) as client:
         signup(client, "hal@example.com", name="Hal 工作室")
         login(client, "hal@example.com")
@@ -358,7 +359,7 @@ def test_an_operator_added_with_the_cli_logs_in(tmp_path: Path) -> None:
     env = {"SMSCLOUD_DATABASE_URL": url, "SMSCLOUD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin"}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "smscloud.cli", "admin", "operator", "create", *args]
+        command = [sys.executable, "-m", "smscloud.cli.main", "admin", "operator", "create", *args]
         return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
     made = cli("--username", "night.shift", "--json")

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from smscloud.console.identity import MAX_DOCUMENT
-from smscloud.services import accounts
+from smscloud.console.pages.identity import MAX_DOCUMENT
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_console_http import (
@@ -64,7 +64,7 @@ def tenant_client(live: LiveServer, email: str, **extra: str) -> Iterator[httpx.
 
 @contextmanager
 def operator_client(live: LiveServer) -> Iterator[httpx.Client]:
-    live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
+    live.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
     with httpx.Client(base_url=base(live)) as client:
         r = post_form(client, "/admin/login", {"username": "root", "password": PASSWORD})
         assert r.status_code == 303

@@ -25,8 +25,9 @@ from starlette.routing import Mount, Route, Router
 
 from smscloud.console import app as console_app
 from smscloud.domain.recipients import Row
-from smscloud.services import accounts, passwords
-from smscloud.services import carriers as carrier_service
+from smscloud.services import carrier_setup
+from smscloud.services.accounts import passwords
+from smscloud.services.accounts import tenants as accounts
 from smscloud.store import schema as s
 from tests.support.hostile import (
     BOUNDS,
@@ -247,7 +248,7 @@ def arrange(app: InProcess) -> World:
         ).inserted_primary_key[0]
         other = accounts.create_tenant(conn, "other", "enterprise")["id"]
         settings = {"host": "127.0.0.1", "port": 2775, "system_id": "sys", "password": "pw"}
-        carrier_service.add_carrier(conn, "kept", "smpp", settings)  # one to change
+        carrier_setup.add_carrier(conn, "kept", "smpp", settings)  # one to change
         return int(uid), int(op), int(other)
 
     uid, op, other = app.admin(users)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import Connection
 
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_console_http import PASSWORD, base, csrf_of, login
@@ -28,7 +28,7 @@ def user_of(live: LiveServer, email: str, **options: object) -> Tenant:
     tenant = live.tenant(**options)  # type: ignore[arg-type]
 
     def make(conn: Connection) -> None:
-        accounts.create_tenant_user(conn, tenant.id, email, PASSWORD)
+        tenants.create_tenant_user(conn, tenant.id, email, PASSWORD)
 
     live.admin(make)
     return tenant

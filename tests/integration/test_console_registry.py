@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Connection, Table, select, update
 
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_console_http import PASSWORD, base, csrf_of, login, post_form
@@ -31,7 +31,7 @@ def tenant_user(
     tenant = live.tenant(account_type=account_type, sign=None, template=None, units=0)
 
     def make(conn: Connection) -> None:
-        accounts.create_tenant_user(conn, tenant.id, email, PASSWORD)
+        tenants.create_tenant_user(conn, tenant.id, email, PASSWORD)
         if extra:
             conn.execute(update(s.tenants).where(s.tenants.c.id == tenant.id).values(**extra))
 
@@ -63,7 +63,7 @@ def test_apply_preview_review_and_notify(live: LiveServer) -> None:
     tid = tenant_user(
         live, "ann@example.com", contact_emails="ops@example.com", contact_phones="+8613800138000"
     )
-    live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
+    live.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
     with httpx.Client(base_url=base(live)) as client, httpx.Client(base_url=base(live)) as op:
         login(client, "ann@example.com")
         # A bad upload is refused with a message, and nothing is stored.

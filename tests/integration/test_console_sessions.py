@@ -18,7 +18,8 @@ from starlette.applications import Starlette
 
 from smscloud.console.app import console_routes
 from smscloud.domain.session_expiry import SessionLimits
-from smscloud.services import accounts, console_sessions
+from smscloud.services.accounts import sessions as console_sessions
+from smscloud.services.accounts import tenants as accounts
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 from tests.conftest import make_settings

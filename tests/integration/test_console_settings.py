@@ -11,7 +11,7 @@ import pytest
 from bench.receiver import CallbackReceiver
 from sqlalchemy import Connection, select
 
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants as accounts
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_console_http import PASSWORD, base, csrf_of, login, post_form
@@ -202,7 +202,7 @@ def test_operator_tenants_carriers_and_audit(live: LiveServer) -> None:
 
 
 def test_audit_service_writes_in_the_callers_transaction(live: LiveServer) -> None:
-    from smscloud.services import audit
+    from smscloud.services.accounts import audit
 
     def act(conn: Connection) -> None:
         audit.record(conn, "root", "x.y", "t:1", "d")

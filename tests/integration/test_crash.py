@@ -24,7 +24,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models, sms_client
 
-from smscloud.services import ledger
+from smscloud.services.billing import ledger
 from smscloud.store import schema as s
 from tests.support.live import FINAL, free_port
 from tests.support.process import ServeProcess

@@ -19,12 +19,13 @@ from smscloud.carriers.base import (
     SubmitResult,
 )
 from smscloud.carriers.sandbox import SandboxCarrier
-from smscloud.delivery import outcomes
+from smscloud.delivery import claims
 from smscloud.delivery.dispatcher import Dispatcher
 from smscloud.domain.routing import Route, parse_carriers
 from smscloud.platform import Platform
-from smscloud.services import accounts
-from smscloud.services.sending import SendRequest
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import wallet
+from smscloud.services.sending.sms import SendRequest
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import FINAL, approved_sign, approved_template
@@ -70,9 +71,9 @@ class ScriptedCarrier:
 
 def _setup(p: Platform) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
-        t = accounts.create_tenant(conn, "T", "enterprise", verified=True)
-        app = accounts.create_app(conn, t["id"], "a")
-        accounts.grant_package(conn, t["id"], 100)
+        t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
+        app = tenants.create_app(conn, t["id"], "a")
+        wallet.grant_package(conn, t["id"], 100)
         approved_sign(conn, t["id"], "签名")
         return t["id"], app["sdk_app_id"], str(approved_template(conn, t["id"], "验证码{1}"))
 
@@ -357,7 +358,7 @@ def test_only_the_carrier_holding_parts_is_tried_while_it_is_configured(tmp_path
     first, spare = ScriptedCarrier(busy=0), ScriptedCarrier(busy=0)
     p = Platform(make_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}"), carrier=first)
     d = Dispatcher(p.db, {"first": first, "spare": spare})
-    fresh = outcomes.Claimed(1, "+8613800138000", "x", "", "", 2)
+    fresh = claims.Claimed(1, "+8613800138000", "x", "", "", 2)
     held = replace(fresh, held_by="spare", taken=((1, "s1"),), wire_parts=3)
     gone = replace(held, held_by="removed")
     try:

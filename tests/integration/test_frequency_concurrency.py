@@ -14,8 +14,9 @@ from sqlalchemy import Connection
 
 from smscloud.clock import Clock
 from smscloud.platform import Platform
-from smscloud.services import accounts
-from smscloud.services.sending import SendRequest
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import wallet
+from smscloud.services.sending.sms import SendRequest
 from tests.conftest import make_settings
 from tests.support.clocks import DAYTIME, running_from
 from tests.support.live import approved_sign, approved_template
@@ -27,9 +28,9 @@ SENDERS = 24
 
 def _tenant(platform: Platform, now: float) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
-        t = accounts.create_tenant(conn, "T", "enterprise", verified=True, now=now)
-        app = accounts.create_app(conn, t["id"], "a", now=now)  # Tencent's default policy
-        accounts.grant_package(conn, t["id"], 1000, now=now)
+        t = tenants.create_tenant(conn, "T", "enterprise", verified=True, now=now)
+        app = tenants.create_app(conn, t["id"], "a", now=now)  # Tencent's default policy
+        wallet.grant_package(conn, t["id"], 1000, now=now)
         approved_sign(conn, t["id"], "签名")
         tid = approved_template(conn, t["id"], "验证码{1}")
         return t["id"], app["sdk_app_id"], str(tid)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from smscloud.services import accounts, ledger
+from smscloud.services.billing import ledger, wallet
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_callbacks import send
@@ -50,7 +50,7 @@ def test_grants_debits_and_refunds_are_entries_that_agree(live: LiveServer) -> N
     assert live.query(ledger.check) == []
 
     package = live.query(lambda c: c.execute(select(s.packages.c.id)).scalar_one())
-    refunded = live.admin(lambda c: accounts.refund_package(c, package))
+    refunded = live.admin(lambda c: wallet.refund_package(c, package))
     assert refunded["refunded_units"] == 18
     assert live.query(lambda c: ledger.balances(c, t.id)) == {"granted": 2, "used": 2, "left": 0}
     assert live.query(ledger.check) == []
@@ -75,7 +75,7 @@ def test_the_check_command(tmp_path: Path) -> None:
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "smscloud.cli", "admin", *args],
+            [sys.executable, "-m", "smscloud.cli.main", "admin", *args],
             env=env | {"PATH": "/usr/bin:/bin"},
             capture_output=True,
             text=True,
@@ -107,7 +107,7 @@ def test_billing_commands_from_the_cli(tmp_path: Path) -> None:
 
     def cli(*args: str) -> Any:
         done = subprocess.run(
-            [sys.executable, "-m", "smscloud.cli", "admin", *args, "--json"],
+            [sys.executable, "-m", "smscloud.cli.main", "admin", *args, "--json"],
             env=env,
             capture_output=True,
             text=True,

@@ -17,7 +17,8 @@ from starlette.applications import Starlette
 
 from smscloud.console.app import console_routes
 from smscloud.domain.login_limits import Limits, Refused
-from smscloud.services import accounts, login_gate
+from smscloud.services.accounts import login_gate
+from smscloud.services.accounts import tenants as accounts
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
 from tests.conftest import make_settings

@@ -11,10 +11,11 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from smscloud.carriers.base import DELIVERED, Receipt, SubmitResult
-from smscloud.delivery import counters, outcomes
+from smscloud.delivery import claims, counters, receipts, submits
 from smscloud.platform import Platform
-from smscloud.services import accounts
-from smscloud.services.sending import SendRequest
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import wallet
+from smscloud.services.sending.sms import SendRequest
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import approved_sign, approved_template
@@ -32,9 +33,9 @@ def on_platform(body: Callable[[Platform, int], Awaitable[None]]) -> Callable[[P
             try:
 
                 def make(conn: Connection) -> tuple[int, str, str]:
-                    t = accounts.create_tenant(conn, "T", "enterprise", verified=True)
-                    app = accounts.create_app(conn, t["id"], "a")
-                    accounts.grant_package(conn, t["id"], 10)
+                    t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
+                    app = tenants.create_app(conn, t["id"], "a")
+                    wallet.grant_package(conn, t["id"], 10)
                     approved_sign(conn, t["id"], "签名")
                     return (
                         t["id"],
@@ -56,12 +57,12 @@ def on_platform(body: Callable[[Platform, int], Awaitable[None]]) -> Callable[[P
     return test
 
 
-async def submit(p: Platform, result: SubmitResult) -> list[outcomes.Claimed]:
+async def submit(p: Platform, result: SubmitResult) -> list[claims.Claimed]:
     """Claim the message and record ``result`` for it; returns what the claim said."""
 
-    def run(conn: Connection) -> list[outcomes.Claimed]:
-        claimed = outcomes.claim(conn, 10, time.time(), 30)
-        outcomes.record_submits(
+    def run(conn: Connection) -> list[claims.Claimed]:
+        claimed = claims.claim(conn, 10, time.time(), 30)
+        submits.record_submits(
             conn,
             "sim",
             [result],
@@ -105,12 +106,12 @@ async def test_a_kept_part_keeps_the_receipt_it_had_before_the_rest_were_taken(
     p: Platform, mid: int
 ) -> None:
     await submit(p, SubmitResult(mid, None, "lost", taken=((1, "a1"),), parts=3))
-    receipts = [Receipt(f"a{n}", DELIVERED, "DELIVRD", time.time()) for n in (1, 2, 3)]
-    left = await p.db.write(lambda c: outcomes.apply_receipts(c, "sim", receipts[:1]))
+    got = [Receipt(f"a{n}", DELIVERED, "DELIVRD", time.time()) for n in (1, 2, 3)]
+    left = await p.db.write(lambda c: receipts.apply_receipts(c, "sim", got[:1]))
     assert left == [] and await state(p) == ("QUEUED", 3)  # not final while parts are missing
     await submit(p, SubmitResult(mid, "a1", part_ids=("a1", "a2", "a3")))
     assert await parts(p) == [("a1", 1, DELIVERED), ("a2", 2, None), ("a3", 3, None)]
-    await p.db.write(lambda c: outcomes.apply_receipts(c, "sim", receipts[1:]))
+    await p.db.write(lambda c: receipts.apply_receipts(c, "sim", got[1:]))
     assert await state(p) == ("DELIVERED", 3)
 
 
@@ -127,12 +128,12 @@ async def test_a_part_taken_again_is_counted_as_resent(p: Platform, mid: int) ->
 @on_platform
 async def test_parts_of_a_message_recorded_elsewhere_are_left_alone(p: Platform, mid: int) -> None:
     def claim(conn: Connection) -> None:
-        outcomes.claim(conn, 10, time.time(), 30)
+        claims.claim(conn, 10, time.time(), 30)
 
     await p.db.write(claim)
     # Another worker (after this one's lease ran out) recorded the message first.
     await p.db.write(
-        lambda c: outcomes.record_submits(
+        lambda c: submits.record_submits(
             c,
             "sim",
             [SubmitResult(mid, "x1", part_ids=("x1", "x2"))],
@@ -143,6 +144,6 @@ async def test_parts_of_a_message_recorded_elsewhere_are_left_alone(p: Platform,
     )
     late = SubmitResult(mid, "y1", part_ids=("y1", "y2"))
     await p.db.write(
-        lambda c: outcomes.record_submits(c, "sim", [late], 0.0, max_attempts=5, attempts={mid: 1})
+        lambda c: submits.record_submits(c, "sim", [late], 0.0, max_attempts=5, attempts={mid: 1})
     )
     assert await parts(p) == [("x1", 1, None), ("x2", 2, None)]

@@ -18,15 +18,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Connection, func, insert, select, text
 
-from smscloud import cli_postpaid
-from smscloud.billing.bills import BillLine
-from smscloud.billing.documents import bill_csv
-from smscloud.billing.prices import SMS_INTL, VOICE
+from smscloud.cli import postpaid as cli_postpaid
 from smscloud.config import Settings
 from smscloud.delivery.notifier import Notifier
+from smscloud.domain.billing.bills import BillLine
+from smscloud.domain.billing.documents import bill_csv
+from smscloud.domain.billing.prices import SMS_INTL, VOICE
 from smscloud.domain.errors import RuleViolation
 from smscloud.notify.mail import SmtpMailer
-from smscloud.services import postpaid
+from smscloud.services.billing import postpaid
 from smscloud.store import schema as s
 from smscloud.store.database import Database, inserted_id
 from tests.integration.test_mail import Collector

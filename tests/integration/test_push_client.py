@@ -9,7 +9,7 @@ from ipaddress import IPv4Address, ip_address
 import pytest
 from bench.receiver import CallbackReceiver
 
-from smscloud.delivery.push_client import MAX_REPLY, PushClient, PushOutcome, Verdict
+from smscloud.delivery.callbacks.client import MAX_REPLY, PushClient, PushOutcome, Verdict
 from smscloud.domain.addresses import NO_NETWORKS, AllowedNetworks, IPAddress
 from tests.support.receivers import RawReceiver, answering, dripping, flooding, until
 

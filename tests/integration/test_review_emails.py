@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import Connection, update
 
 from smscloud.domain.errors import RuleViolation
-from smscloud.services import accounts, review
+from smscloud.services.accounts import tenants
+from smscloud.services.registry import review
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_console_http import PASSWORD, base, csrf_of, post_form
@@ -43,8 +44,8 @@ def test_a_rejected_template_is_emailed_with_its_reason(
     t = live.tenant(units=0)
 
     def arrange(conn: Connection) -> int:
-        accounts.create_tenant_user(conn, t.id, "owner@acme.test", PASSWORD)
-        accounts.create_operator(conn, "root", PASSWORD)
+        tenants.create_tenant_user(conn, t.id, "owner@acme.test", PASSWORD)
+        tenants.create_operator(conn, "root", PASSWORD)
         conn.execute(
             update(s.tenants).where(s.tenants.c.id == t.id).values(contact_emails="ops@acme.test")
         )

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from smscloud import cli_postpaid
 from smscloud.carriers.smsc.runner import open_journal
+from smscloud.cli import postpaid
+from smscloud.cli.demo_data import CREDENTIALS_FILE, seed_demo
 from smscloud.config import Settings
-from smscloud.seed import CREDENTIALS_FILE, seed_demo
-from smscloud.services import accounts
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.test_console_http import PASSWORD, base, csrf_of, login, post_form, signup
@@ -83,7 +83,7 @@ def test_every_file_the_platform_writes_is_private(tmp_path: Path, umask: int) -
             login(client, "bob@example.com")
             assert add_sign(client, "安科技").status_code == 303
         # The operator's approval mails the tenant: with no SMTP server, into the outbox.
-        live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
+        live.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
         with httpx.Client(base_url=base(live)) as op:
             r = post_form(op, "/admin/login", {"username": "root", "password": PASSWORD})
             assert r.status_code == 303
@@ -95,7 +95,7 @@ def test_every_file_the_platform_writes_is_private(tmp_path: Path, umask: int) -
         wait_for(lambda: any((data / "outbox").glob("*.eml")), "the approval email")
         # The simulator's undelivered receipts and an operator's exports.
         open_journal(data / "smsc-sim.state").close()
-        export = cli_postpaid.actions(
+        export = postpaid.actions(
             _parser().parse_args(["price", "export", "--out", str(data / "exports" / "p.csv")]),
             Settings(data_dir=data),
         )[("price", "export")]

@@ -12,12 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, select, update
 
-from smscloud.delivery import outcomes
+from smscloud.delivery import claims
+from smscloud.delivery.task_feeder import TaskFeeder
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
-from smscloud.services import accounts, ledger, send_tasks
-from smscloud.services.send_tasks import Draft, TaskFeeder
+from smscloud.services import tasks as send_tasks
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import ledger, wallet
+from smscloud.services.tasks import Draft
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import approved_sign, approved_template
@@ -67,10 +70,10 @@ def on_platform(body: Callable[[Platform], Awaitable[None]]) -> Callable[[Path, 
 
 async def shop(p: Platform, units: int = 1000, **app: Any) -> Shop:
     def make(conn: Connection) -> Shop:
-        t = accounts.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
-        a = accounts.create_app(conn, t["id"], "app", **app)
+        t = tenants.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
+        a = tenants.create_app(conn, t["id"], "app", **app)
         if units:
-            accounts.grant_package(conn, t["id"], units)
+            wallet.grant_package(conn, t["id"], units)
         approved_sign(conn, t["id"], SIGN)
         return Shop(t["id"], a["sdk_app_id"], str(approved_template(conn, t["id"], TEMPLATE, 2)))
 
@@ -197,12 +200,12 @@ async def test_suspend_holds_what_was_not_handed_over_and_resume_sends_it(
     clock.now += 1
     assert await feed.feed_round() == 100
     # A dispatcher has claimed 30 of them: those are on their way to the carrier.
-    claimed = await platform.db.write(lambda c: outcomes.claim(c, 30, clock.now, 30))
+    claimed = await platform.db.write(lambda c: claims.claim(c, 30, clock.now, 30))
     assert len(claimed) == 30
 
     await platform.tasks.suspend(sh.tenant_id, task_id)
     assert await message_states(platform, task_id) == {"SENDING": 30, "HELD": 70}
-    assert await platform.db.write(lambda c: outcomes.claim(c, 100, clock.now, 30)) == []
+    assert await platform.db.write(lambda c: claims.claim(c, 100, clock.now, 30)) == []
     clock.now += 5
     assert await feed.feed_round() == 0  # a suspended task is not fed
     with pytest.raises(RuleViolation):
@@ -222,7 +225,7 @@ async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
     task_id, clock, feed = await running(platform, sh, rows(300), rate=100)
     clock.now += 1
     await feed.feed_round()
-    await platform.db.write(lambda c: outcomes.claim(c, 40, clock.now, 30))
+    await platform.db.write(lambda c: claims.claim(c, 40, clock.now, 30))
     await platform.tasks.suspend(sh.tenant_id, task_id)
     await platform.tasks.cancel(sh.tenant_id, task_id)
 
@@ -263,7 +266,7 @@ async def test_an_empty_package_holds_the_task_until_units_are_added(
     assert "REFUSED" not in await message_states(platform, task_id)
 
     # Granted at the task's time: the feeder judges the package by that clock, not the machine's.
-    await platform.db.write(lambda c: accounts.grant_package(c, sh.tenant_id, 100, now=clock.now))
+    await platform.db.write(lambda c: wallet.grant_package(c, sh.tenant_id, 100, now=clock.now))
     await platform.tasks.resume(sh.tenant_id, task_id)
     clock.now += 1
     assert await feed.feed_round() == 80

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from smscloud.carriers.smsc.config import parse_account, random_account
+from smscloud.cli.serve import open_simulator
 from smscloud.config import Settings
 from smscloud.protocols.smpp import CommandStatus
-from smscloud.server import open_simulator
 from tests.integration.smsc.esme import Esme
 from tests.support.live import free_port
 from tests.support.process import ServeProcess
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 def foreign_smsc(tmp_path: Path) -> Iterator[int]:
     """Someone else's SMSC on a port of its own, accepting smscloud:password."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smscloud.cli", "smsc-sim", "--port", "0"],
+        [sys.executable, "-m", "smscloud.cli.main", "smsc-sim", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tencentcloud.sms.v20210111 import models
 
 from smscloud.carriers.smsc.simulator import SmscSimulator
-from smscloud.services import carriers
+from smscloud.services import carrier_setup
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
@@ -34,7 +34,7 @@ def smpp_server(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveServer,
         try:
             upgrade(db.engine)
             with db.connect() as conn:
-                carriers.add_carrier(
+                carrier_setup.add_carrier(
                     conn,
                     "sim",
                     "smpp",
@@ -46,7 +46,7 @@ def smpp_server(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveServer,
                         "response_timeout": 5.0,
                     },
                 )
-                carriers.add_route(conn, "sim", nation_code="86")
+                carrier_setup.add_route(conn, "sim", nation_code="86")
         finally:
             db.close()
         with LiveServer(make_settings(tmp_path, database_url)) as live:

@@ -21,8 +21,9 @@ from smscloud.carriers.smsc.config import SmscConfig
 from smscloud.carriers.smsc.simulator import SmscSimulator
 from smscloud.delivery.dispatcher import Dispatcher
 from smscloud.platform import Platform
-from smscloud.services import accounts
-from smscloud.services.sending import SendRequest
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import wallet
+from smscloud.services.sending.sms import SendRequest
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import FINAL, approved_sign, approved_template
@@ -71,9 +72,9 @@ def test_every_message_ends_final_whatever_the_smsc_does(tmp_path: Path, kind: s
             try:
 
                 def arrange(conn: Connection) -> tuple[int, str, str]:
-                    t = accounts.create_tenant(conn, "T", "enterprise", verified=True)
-                    app = accounts.create_app(conn, t["id"], "a")
-                    accounts.grant_package(conn, t["id"], 100)
+                    t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
+                    app = tenants.create_app(conn, t["id"], "a")
+                    wallet.grant_package(conn, t["id"], 100)
                     approved_sign(conn, t["id"], "签名")
                     return (
                         t["id"],

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import func, select
 from tencentcloud.sms.v20210111 import models
 
-from smscloud import cli
-from smscloud.services import accounts, carriers
+from smscloud.cli import main
+from smscloud.services import carrier_setup as carriers
+from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
@@ -116,17 +117,17 @@ def test_a_reply_that_answers_no_message_is_kept_and_shown(
 
     # The operator sees them: CLI ...
     monkeypatch.setenv("SMSCLOUD_DATABASE_URL", database_url)
-    assert cli.main(["admin", "reply", "unmatched", "--json"]) == 0
+    assert main.main(["admin", "reply", "unmatched", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert len(listed) == kept
     assert {(r["phone"], r["content"]) for r in listed} == {
         ("+8613900000042", "who is this?"),
         ("Alipay", "alphanumeric"),
     }
-    assert cli.main(["admin", "reply", "unmatched", "--limit", "1"]) == 0
+    assert main.main(["admin", "reply", "unmatched", "--limit", "1"]) == 0
     assert capsys.readouterr().out.count("content=") == 1
     # ... the console ...
-    live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
+    live.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
     with httpx.Client(base_url=base(live)) as op:
         post_form(op, "/admin/login", {"username": "root", "password": PASSWORD})
         page = op.get("/admin/carriers").text
@@ -151,24 +152,26 @@ def test_the_carriers_country_is_set_and_checked_by_cli_and_console(
         return json.loads(raw).get("nation_code") if raw else None
 
     add = ["admin", "carrier", "add", "--name", "uk", "--system-id", "x"]
-    assert cli.main([*add, "--country", "44"]) == 0
+    assert main.main([*add, "--country", "44"]) == 0
     assert country("uk") == "44"
-    assert cli.main(["admin", "carrier", "set", "--name", "uk", "--country", "852"]) == 0
+    assert main.main(["admin", "carrier", "set", "--name", "uk", "--country", "852"]) == 0
     assert country("uk") == "852"
     capsys.readouterr()
     for bad in ("999", "+44", "UK"):
-        assert cli.main(["admin", "carrier", "set", "--name", "uk", "--country", bad]) == 1
+        assert main.main(["admin", "carrier", "set", "--name", "uk", "--country", bad]) == 1
         assert "not a country calling code" in capsys.readouterr().err
     assert country("uk") == "852"  # unchanged
-    assert cli.main([*add[:4], "fr", "--system-id", "x", "--country", "0"]) == 1
+    assert main.main([*add[:4], "fr", "--system-id", "x", "--country", "0"]) == 1
     assert country("fr") is None  # not added
-    assert cli.main(["admin", "carrier", "set", "--name", "nope", "--country", "44"]) == 1
+    assert main.main(["admin", "carrier", "set", "--name", "nope", "--country", "44"]) == 1
     assert "no carrier named nope" in capsys.readouterr().err
-    assert cli.main(["admin", "carrier", "set", "--name", "uk", "--setting", "nation_code=33"]) == 0
+    assert (
+        main.main(["admin", "carrier", "set", "--name", "uk", "--setting", "nation_code=33"]) == 0
+    )
     assert country("uk") == "33"
 
     with LiveServer(make_settings(tmp_path, url, delivery="none")) as live:
-        live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
+        live.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
         with httpx.Client(base_url=base(live)) as op:
             post_form(op, "/admin/login", {"username": "root", "password": PASSWORD})
             token = csrf_of(op.get("/admin/carriers").text)

@@ -32,8 +32,9 @@ from smscloud.delivery.dispatcher import Dispatcher
 from smscloud.platform import Platform
 from smscloud.protocols.smpp import CommandStatus, Pdu
 from smscloud.protocols.smpp.udh import ESM_UDHI, Part, concat_of
-from smscloud.services import accounts, ledger
-from smscloud.services.sending import SendRequest
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import ledger, wallet
+from smscloud.services.sending.sms import SendRequest
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import FINAL, approved_sign, approved_template
@@ -99,9 +100,9 @@ def platform(tmp_path: Path, database_url: str, port: int, **dispatch: float) ->
 
 def arrange(p: Platform) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
-        t = accounts.create_tenant(conn, "T", "enterprise", verified=True)
-        app = accounts.create_app(conn, t["id"], "a", freq_30s=None, freq_hour=None)
-        accounts.grant_package(conn, t["id"], 1000)
+        t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
+        app = tenants.create_app(conn, t["id"], "a", freq_30s=None, freq_hour=None)
+        wallet.grant_package(conn, t["id"], 1000)
         approved_sign(conn, t["id"], "签名")
         return t["id"], app["sdk_app_id"], str(approved_template(conn, t["id"], TEMPLATE, 2))
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection
 
-from smscloud.console.records_pages import SLOT, fold, quarter_hours
-from smscloud.services import accounts
-from smscloud.services.accept import INSERT_MESSAGES, new_serial_no
+from smscloud.console.pages.records import SLOT, fold, quarter_hours
+from smscloud.services.accounts import tenants
 from smscloud.store.database import Database, run_many
+from smscloud.store.messages import INSERT_MESSAGES, new_serial_no
 
 pytestmark = pytest.mark.postgres
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -36,9 +36,9 @@ def store(db: Database, tenant: int, app: int, sends: list[tuple[float, str, int
 
 @pytest.mark.parametrize("tz", [SHANGHAI, KOLKATA], ids=["shanghai", "kolkata"])
 def test_counts_land_in_the_local_hour_and_day(db: Database, tz: ZoneInfo) -> None:
-    made = db.write_sync(lambda c: accounts.create_tenant(c, "T", "enterprise", verified=True))
+    made = db.write_sync(lambda c: tenants.create_tenant(c, "T", "enterprise", verified=True))
     tenant = int(made["id"])
-    app = int(db.write_sync(lambda c: accounts.create_app(c, tenant, "a"))["id"])
+    app = int(db.write_sync(lambda c: tenants.create_app(c, tenant, "a"))["id"])
     store(
         db,
         tenant,

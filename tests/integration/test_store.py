@@ -12,10 +12,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, insert, select, text
 
+from smscloud.delivery import receipts
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
-from smscloud.services import accounts, ledger
-from smscloud.services.sending import SendRequest
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import ledger, wallet
+from smscloud.services.sending.sms import SendRequest
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
@@ -44,9 +46,9 @@ def test_upgrade_leaves_the_hourly_limit_off_where_it_was_the_old_default(
         upgrade(db.engine, "0013")
 
         def apps(conn: Connection) -> list[int]:
-            t = accounts.create_tenant(conn, "T", "enterprise")
+            t = tenants.create_tenant(conn, "T", "enterprise")
             return [
-                accounts.create_app(conn, t["id"], str(hour), freq_hour=hour)["id"]
+                tenants.create_app(conn, t["id"], str(hour), freq_hour=hour)["id"]
                 for hour in (5, 3, None)
             ]
 
@@ -106,9 +108,9 @@ def test_a_failing_job_does_not_take_its_batch_down(database_url: str) -> None:
 
 def _tenant(db: Database, units: int) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
-        t = accounts.create_tenant(conn, "T", "enterprise", verified=True)
-        app = accounts.create_app(conn, t["id"], "a", freq_30s=None, freq_hour=None, freq_day=None)
-        accounts.grant_package(conn, t["id"], units)
+        t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
+        app = tenants.create_app(conn, t["id"], "a", freq_30s=None, freq_hour=None, freq_day=None)
+        wallet.grant_package(conn, t["id"], units)
         approved_sign(conn, t["id"], "签名")
         tid = approved_template(conn, t["id"], "验证码{1}")
         return t["id"], app["sdk_app_id"], str(tid)
@@ -267,7 +269,6 @@ def test_orphan_receipts_wait_in_the_database_until_their_message_is_recorded(
     database_url: str,
 ) -> None:
     from smscloud.carriers.base import DELIVERED, Receipt
-    from smscloud.delivery import outcomes
 
     db = Database(database_url)
     try:
@@ -276,9 +277,9 @@ def test_orphan_receipts_wait_in_the_database_until_their_message_is_recorded(
         early = Receipt("ABC1", DELIVERED, "DELIVRD", now)
         stray = Receipt("nobody", DELIVERED, "DELIVRD", now)
         with db.connect() as conn:
-            left = outcomes.apply_receipts(conn, "c1", [early, stray])
+            left = receipts.apply_receipts(conn, "c1", [early, stray])
             assert left == [early, stray]
-            outcomes.keep_orphans(conn, "c1", left, now)
+            receipts.keep_orphans(conn, "c1", left, now)
         with db.connect() as conn:  # later, and in another transaction: the message exists
             conn.execute(
                 insert(s.messages).values(
@@ -302,11 +303,11 @@ def test_orphan_receipts_wait_in_the_database_until_their_message_is_recorded(
                     carrier_msg_id="abc1",
                 )
             )
-            assert outcomes.retry_orphans(conn, now + 1, ttl=600) == (1, 0)
+            assert receipts.retry_orphans(conn, now + 1, ttl=600) == (1, 0)
             state = conn.execute(select(s.messages.c.state)).scalar_one()
             assert state == "DELIVERED"
-            assert outcomes.has_orphans(conn)  # the stray one waits on
-            assert outcomes.retry_orphans(conn, now + 601, ttl=600) == (0, 1)
-            assert not outcomes.has_orphans(conn)
+            assert receipts.has_orphans(conn)  # the stray one waits on
+            assert receipts.retry_orphans(conn, now + 601, ttl=600) == (0, 1)
+            assert not receipts.has_orphans(conn)
     finally:
         db.close()

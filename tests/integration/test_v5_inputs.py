@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from smscloud.api.v5 import COMMANDS, _sig_subject
-from smscloud.protocols.v5sig import v5_sig
+from smscloud.api.v5.routes import COMMANDS, _sig_subject
+from smscloud.protocols.auth.v5 import v5_sig
 from smscloud.store import schema as s
 from tests.support.hostile import (
     FEW,

@@ -15,7 +15,7 @@ import pytest
 from qcloudsms_py import SmsMultiSender, SmsSingleSender, SmsStatusPuller
 from qcloudsms_py.httpclient import HTTPResponse
 
-from smscloud.protocols.v5sig import v5_sig
+from smscloud.protocols.auth.v5 import v5_sig
 from tests.support.live import LiveServer, Tenant
 
 

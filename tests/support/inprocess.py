@@ -25,11 +25,11 @@ from sqlalchemy import Connection, func, insert, select
 from starlette.applications import Starlette
 
 from smscloud.api.app import create_app
+from smscloud.cli.demo_data import seed_prices
 from smscloud.config import Settings
 from smscloud.console import auth
 from smscloud.platform import Platform
-from smscloud.seed import seed_prices
-from smscloud.services import console_sessions
+from smscloud.services.accounts import sessions as console_sessions
 from smscloud.store import schema as s
 from tests.support.live import LiveServer
 

@@ -23,11 +23,13 @@ from tencentcloud.sms.v20190711 import sms_client as sms_client_2019
 from tencentcloud.sms.v20210111 import sms_client
 
 from smscloud.api.app import create_app
+from smscloud.cli.demo_data import seed_prices
 from smscloud.clock import Clock, system_clock
 from smscloud.config import Settings
 from smscloud.platform import Platform
-from smscloud.seed import seed_prices
-from smscloud.services import accounts, review
+from smscloud.services.accounts import tenants
+from smscloud.services.billing import wallet
+from smscloud.services.registry import review
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
 
@@ -120,9 +122,9 @@ class LiveServer:
 
         def make(conn: Connection) -> Tenant:
             name = f"T{time.time_ns()}"
-            t = accounts.create_tenant(conn, name, account_type, verified=verified, now=now)
-            key = accounts.create_key(conn, t["id"], now=now)
-            app = accounts.create_app(
+            t = tenants.create_tenant(conn, name, account_type, verified=verified, now=now)
+            key = tenants.create_key(conn, t["id"], now=now)
+            app = tenants.create_app(
                 conn,
                 t["id"],
                 "app",
@@ -131,7 +133,7 @@ class LiveServer:
                 **app_settings,
             )
             if units:
-                accounts.grant_package(conn, t["id"], units, now=now)
+                wallet.grant_package(conn, t["id"], units, now=now)
             tenant = Tenant(
                 t["id"], key["secret_id"], key["secret_key"], app["sdk_app_id"], app["id"]
             )

@@ -45,7 +45,7 @@ class ServeProcess:
         self._close_log()
         self._log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smscloud.cli", self.command],
+            [sys.executable, "-m", "smscloud.cli.main", self.command],
             env=self.env,
             stdout=self._log,
             stderr=self._log,
@@ -135,7 +135,7 @@ class ServeProcess:
 
     def admin(self, *args: str) -> Any:
         out = subprocess.run(
-            [sys.executable, "-m", "smscloud.cli", "admin", *args, "--json"],
+            [sys.executable, "-m", "smscloud.cli.main", "admin", *args, "--json"],
             env=self.env,
             capture_output=True,
             text=True,

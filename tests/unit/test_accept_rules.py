@@ -7,19 +7,21 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.services.accept import _debit, lock_key, new_serial_no
+from smscloud.services.billing.wallet import take
+from smscloud.services.sending.accept import lock_key
+from smscloud.store.messages import new_serial_no
 
 
 def test_debit_takes_from_the_package_expiring_first() -> None:
     wallet = [[1, 2], [2, 5], [3, 10]]
-    assert _debit(wallet, 3) == [(1, 2), (2, 1)]
+    assert take(wallet, 3) == [(1, 2), (2, 1)]
     assert wallet == [[1, 0], [2, 4], [3, 10]]
-    assert _debit(wallet, 4) == [(2, 4)]
+    assert take(wallet, 4) == [(2, 4)]
 
 
 def test_debit_refuses_when_short_and_changes_nothing() -> None:
     wallet = [[1, 2], [2, 1]]
-    assert _debit(wallet, 4) is None
+    assert take(wallet, 4) is None
     assert wallet == [[1, 2], [2, 1]]
 
 
@@ -28,7 +30,7 @@ def test_debits_never_exceed_the_wallet_and_add_up(sizes: list[int], asks: list[
     wallet = [[i, n] for i, n in enumerate(sizes)]
     granted = 0
     for units in asks:
-        taken = _debit(wallet, units)
+        taken = take(wallet, units)
         if taken is not None:
             assert sum(u for _, u in taken) == units
             granted += units

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.api.params import Params
+from smscloud.api.tc3.params import Params
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.integers import INT64_MAX
 from tests.support.hostile import JSON, VALUES

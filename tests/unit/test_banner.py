@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smscloud.cli.serve import banner
 from smscloud.config import Settings
-from smscloud.server import banner
 
 CREDS = {
     "secret_id": "AKIDx",

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.types import Message, Receive, Scope, Send
 
-from smscloud.body_limit import BodyLimit, BodyTooLargeError
+from smscloud.api.body_limit import BodyLimit, BodyTooLargeError
 
 LIMIT = 1000
 DRAIN = 300

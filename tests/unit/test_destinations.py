@@ -7,7 +7,7 @@ import asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.delivery.destinations import BACKOFF_CAP, Health, Lane
+from smscloud.delivery.callbacks.destinations import BACKOFF_CAP, Health, Lane
 
 
 def test_a_healthy_destination_admits_everything() -> None:

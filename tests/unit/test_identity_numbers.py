@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.services.identity import (
+from smscloud.domain.identity_numbers import (
     USCC_CHARS,
     id_card_check,
     uscc_check,

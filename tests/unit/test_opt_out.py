@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from smscloud.delivery.outcomes import opt_out_keyword
+from smscloud.domain.opt_out import opt_out_keyword
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tencentcloud.common import credential
 from tencentcloud.sms.v20210111 import models, sms_client
 
-from smscloud.protocols.params import COMMON_V1_PARAMS, MAX_DEPTH, flatten, unflatten
+from smscloud.protocols.flat_params import COMMON_V1_PARAMS, MAX_DEPTH, flatten, unflatten
 
 
 def test_flatten_example_from_the_brief() -> None:

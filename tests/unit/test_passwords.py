@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from smscloud.services import passwords
+from smscloud.services.accounts import passwords
 
 
 def scrypt_hash(password: str) -> str:

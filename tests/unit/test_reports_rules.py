@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smscloud.api import sms2019
+from smscloud.api.tc3 import sms2019
 from smscloud.domain.errors import RuleViolation
 from smscloud.services.statistics import hour_range, parse_hour
 

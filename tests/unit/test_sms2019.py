@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.api import sms2019
+from smscloud.api.tc3 import sms2019
 from smscloud.domain.errors import RuleViolation
 
 RENAMED = [

@@ -20,8 +20,8 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models, sms_client
 
-from smscloud.protocols import tc3
-from smscloud.protocols.tc3 import Authorization, SignatureError
+from smscloud.protocols.auth import tc3
+from smscloud.protocols.auth.tc3 import Authorization, SignatureError
 
 # --- reference vectors (§1.4) ----------------------------------------------------------------
 

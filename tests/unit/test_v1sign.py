@@ -22,9 +22,9 @@ from tencentcloud.sms.v20190711 import models as models_2019
 from tencentcloud.sms.v20190711 import sms_client as sms_client_2019
 from tencentcloud.sms.v20210111 import models, sms_client
 
-from smscloud.protocols import params as params_mod
-from smscloud.protocols import v1sign
-from smscloud.protocols.tc3 import SignatureError
+from smscloud.protocols import flat_params as params_mod
+from smscloud.protocols.auth import v1 as v1sign
+from smscloud.protocols.auth.tc3 import SignatureError
 
 SECRET_ID = "AKIDEXAMPLE"
 SECRET_KEY = "SECRETEXAMPLE"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.api.v5_params import BAD_BODY, Fields, V5Error
+from smscloud.api.v5.params import BAD_BODY, Fields, V5Error
 from smscloud.domain.integers import INT64_MAX
 from tests.support.hostile import JSON, VALUES
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.protocols.v5sig import v5_sig, verify_v5
+from smscloud.protocols.auth.v5 import v5_sig, verify_v5
 
 APPKEY = "5f03a35d00ee52a21327ab048186a2c4"
 RANDOM = "7226249334"

@@ -17,24 +17,21 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from smscloud.api import (
-    envelope,
-    sms2019,
-    v5,
-    v5_registry,  # noqa: F401 (registers the v5 management commands)
-)
-from smscloud.api.auth import authenticate
-from smscloud.api.params import Params
-from smscloud.api.sms import ACTIONS
-from smscloud.api.v5_params import BAD_BODY
-from smscloud.body_limit import BodyLimit, BodyTooLargeError
+from smscloud.api.body_limit import BodyLimit, BodyTooLargeError
+from smscloud.api.tc3 import envelope, sms2019
+from smscloud.api.tc3.auth import authenticate
+from smscloud.api.tc3.params import Params
+from smscloud.api.tc3.sms import ACTIONS
+from smscloud.api.v5 import routes as v5
+from smscloud.api.v5.params import BAD_BODY
 from smscloud.clock import system_clock
 from smscloud.console.app import console_body_limit, console_routes
 from smscloud.delivery import counters
-from smscloud.delivery.outcomes import load_health, pending_counts
+from smscloud.delivery.claims import pending_counts
+from smscloud.delivery.health import load_health
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
-from smscloud.protocols.tc3 import SignatureError
+from smscloud.protocols.auth.tc3 import SignatureError
 
 log = logging.getLogger(__name__)
 SMS_VERSIONS = ("2021-01-11", "2019-07-11")

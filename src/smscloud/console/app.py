@@ -25,32 +25,30 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smscloud.clock import Clock
-from smscloud.console import (
-    auth,
-    billing_pages,
-    csrf,
-    i18n,
-    identity,
-    records_pages,
-    registry_pages,
-    settings_pages,
-    task_pages,
-)
+from smscloud.console import auth, csrf, i18n
 from smscloud.console.forms import FORM_MAX, has_nul, read_form
 from smscloud.console.forms import text as _field
+from smscloud.console.pages import billing as billing_pages
+from smscloud.console.pages import identity
+from smscloud.console.pages import records as records_pages
+from smscloud.console.pages import registry as registry_pages
+from smscloud.console.pages import settings as settings_pages
+from smscloud.console.pages import tasks as task_pages
 from smscloud.console.session_guard import SessionGuard
 from smscloud.console.session_guard import signed_in as checked_session
 from smscloud.domain import login_limits
 from smscloud.domain.session_expiry import SessionLimits
 from smscloud.platform import Platform
-from smscloud.services import accounts, console_sessions, ledger, login_gate
+from smscloud.services.accounts import login_gate, sessions
+from smscloud.services.accounts import tenants as accounts
+from smscloud.services.billing import ledger
 from smscloud.store import schema as s
 
 Handler = Callable[[Request], Awaitable[Response]]
 FormHandler = Callable[[Request, FormData], Awaitable[Response]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PASSWORD = 1024
-TENANT, OPERATOR = console_sessions.TENANT, console_sessions.OPERATOR
+TENANT, OPERATOR = sessions.TENANT, sessions.OPERATOR
 
 
 SECTIONS = (identity, registry_pages, billing_pages, records_pages, settings_pages, task_pages)
@@ -222,7 +220,7 @@ class Console:
         when the account changed meanwhile (its password, or its tenant suspended)."""
         now = self.clock()
         token = await self.platform.db.write(
-            lambda c: console_sessions.start(
+            lambda c: sessions.start(
                 c,
                 realm,
                 int(row.id),
@@ -324,8 +322,8 @@ class Console:
         area = self._area(request)
         token = request.session.get("sid")
         if isinstance(token, str):  # ended for every copy of the cookie, not just this one
-            key = console_sessions.token_key(token)
-            await self.platform.db.write(lambda c: console_sessions.end(c, key))
+            key = sessions.token_key(token)
+            await self.platform.db.write(lambda c: sessions.end(c, key))
         request.session.clear()
         self.flash(request, "logged_out", "ok")
         return self.redirect(f"/{area}/login")
@@ -459,7 +457,7 @@ class Console:
         new_hash, now = await auth.hash_password(new), self.clock()
         # Every session of the user ends; this browser gets a new one (and a new CSRF token).
         token = await self.platform.db.write(
-            lambda c: console_sessions.change_password(c, uid, new_hash, now)
+            lambda c: sessions.change_password(c, uid, new_hash, now)
         )
         keep = {k: request.session[k] for k in ("realm", "uid", "tid", "email")}
         auth.sign_in(request.session, keep, token)

@@ -1,9 +1,9 @@
 """Console security: password hashing, the cookie key, and signing a browser in.
 
-Passwords are ``services.passwords`` (argon2id; older scrypt hashes verify and are replaced
-by argon2 on the next good login), hashed and checked in a thread so the event loop never
-blocks on it. Log-in limits are ``services/login_gate.py``; sessions are rows checked on every
-request (``console/session_guard.py``).
+Passwords are ``services/accounts/passwords.py`` (argon2id; older scrypt hashes verify and
+are replaced by argon2 on the next good login), hashed and checked in a thread so the event
+loop never blocks on it. Log-in limits are ``services/accounts/login_gate.py``; sessions are
+rows checked on every request (``console/session_guard.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from smscloud.private_files import create_once
-from smscloud.services import passwords
+from smscloud.services.accounts import passwords
 
 MIN_PASSWORD = 10
 SECRET_FILE = "console-secret"

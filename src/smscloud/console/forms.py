@@ -3,7 +3,7 @@
 One reading for every page, so that no value anyone sends can crash one:
 
 - a form is read only up to its route's body limit (``body_limit``: the request is refused
-  as it arrives, see :mod:`smscloud.body_limit`); past it the page says the form is too large;
+  as it arrives, see :mod:`smscloud.api.body_limit`); past it the page says the form is too large;
 - a form, path or query holding a NUL character is refused whole: no one types one, and
   PostgreSQL text cannot hold it;
 - a whole number is ASCII digits within a range the store can hold
@@ -18,7 +18,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
-from smscloud.body_limit import BodyTooLargeError
+from smscloud.api.body_limit import BodyTooLargeError
 from smscloud.domain.integers import INT64_MAX, parse_int
 
 __all__ = ["FORM_MAX", "IdConvertor", "has_nul", "read_form", "text", "whole"]

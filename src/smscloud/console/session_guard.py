@@ -2,7 +2,7 @@
 
 It sits inside each area's cookie middleware. The signed cookie carries a session token
 (``sid``), the CSRF token and flash messages; whether the session is signed in is decided
-here, from its row in the database (``services/console_sessions.py``), on every request: a
+here, from its row in the database (``services/accounts/sessions.py``), on every request: a
 logged-out, revoked, idle or too old session is signed out before the handler runs, in every
 process at once. Pages ask ``signed_in(scope, realm)``, which only this check can make true.
 """
@@ -15,8 +15,8 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smscloud.domain.session_expiry import SessionLimits, alive, touch_due
-from smscloud.services import console_sessions
-from smscloud.services.console_sessions import SignedIn
+from smscloud.services.accounts import sessions as console_sessions
+from smscloud.services.accounts.sessions import SignedIn
 from smscloud.store.database import Database
 
 __all__ = ["SessionGuard", "signed_in"]

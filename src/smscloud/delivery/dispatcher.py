@@ -28,7 +28,8 @@ from sqlalchemy import Connection
 from smscloud.carriers.base import Carrier, Receipt, Reply, Submission, SubmitResult
 from smscloud.carriers.smpp import SmppCarrier
 from smscloud.clock import Clock, system_clock
-from smscloud.delivery import outcomes, slots
+from smscloud.delivery import claims, health, receipts, slots, submits
+from smscloud.delivery.replies import store_replies
 from smscloud.domain.routing import NoRoute, Route, choose
 from smscloud.store.database import Database
 
@@ -145,7 +146,7 @@ class Dispatcher:
             self.routes = await self.db.read(self._load_routes)
         for name, carrier in self.carriers.items():
             await carrier.start(_CarrierSink(self, name))
-            pending = await self.db.read(lambda c, n=name: outcomes.in_flight(c, n))  # type: ignore[misc]
+            pending = await self.db.read(lambda c, n=name: receipts.in_flight(c, n))  # type: ignore[misc]
             if pending:
                 await carrier.resume(pending)
         if self._leased():
@@ -207,10 +208,10 @@ class Dispatcher:
     async def dispatch_once(self) -> int:
         """Claim one batch, submit it, record the outcome; returns how many were claimed."""
         now = self.clock()
-        if not await self.db.read(lambda c: outcomes.has_due(c, now)):
+        if not await self.db.read(lambda c: claims.has_due(c, now)):
             return 0
         claimed = await self.db.write(
-            lambda c: outcomes.claim(c, self.batch, now, self.lease_seconds)
+            lambda c: claims.claim(c, self.batch, now, self.lease_seconds)
         )
         if not claimed:
             return 0
@@ -221,7 +222,7 @@ class Dispatcher:
 
         def record(conn: Connection) -> None:
             for name, results in final.items():
-                outcomes.record_submits(
+                submits.record_submits(
                     conn, name, results, done, max_attempts=self.max_attempts, attempts=attempts
                 )
 
@@ -232,7 +233,7 @@ class Dispatcher:
         self.stats.refused += len(results) - taken
         return len(claimed)
 
-    def order(self, c: outcomes.Claimed) -> list[str]:
+    def order(self, c: claims.Claimed) -> list[str]:
         """The carriers to try for one message, primary first, among those running.
 
         A long message a carrier took some parts of stays with that carrier: no other can
@@ -258,7 +259,7 @@ class Dispatcher:
         return [n for n in names if n in self.carriers]
 
     async def _submit_with_failover(
-        self, claimed: Sequence[outcomes.Claimed]
+        self, claimed: Sequence[claims.Claimed]
     ) -> dict[str, list[SubmitResult]]:
         """Submit each message to its carriers in order until one takes it or refuses it."""
         routes = {c.id: self.order(c) for c in claimed}
@@ -276,7 +277,7 @@ class Dispatcher:
                 final[""].append(SubmitResult(c.id, None, NO_ROUTE, permanent=True))
         if elsewhere:
             until = self.clock() + HAND_BACK_SECONDS
-            await self.db.write(lambda c: outcomes.hand_back(c, elsewhere, until))
+            await self.db.write(lambda c: claims.hand_back(c, elsewhere, until))
         while pending:
             groups: dict[str, list[Submission]] = defaultdict(list)
             for mid, c in pending.items():
@@ -337,9 +338,9 @@ class Dispatcher:
 
         def apply(conn: Connection) -> int:
             kept = 0
-            for name, receipts in by_carrier.items():
-                unmatched = outcomes.apply_receipts(conn, name, receipts)
-                outcomes.keep_orphans(conn, name, unmatched, now)
+            for name, got in by_carrier.items():
+                unmatched = receipts.apply_receipts(conn, name, got)
+                receipts.keep_orphans(conn, name, unmatched, now)
                 kept += len(unmatched)
             return kept
 
@@ -359,7 +360,7 @@ class Dispatcher:
             return
         now = self.clock()
         try:
-            stored = await self.db.write(lambda c: outcomes.store_replies(c, replies, now))
+            stored = await self.db.write(lambda c: store_replies(c, replies, now))
         except Exception:
             self.stats.errors += 1
             log.exception(
@@ -372,16 +373,16 @@ class Dispatcher:
         """Match kept receipts again (their messages may be recorded by now)."""
         now = self.clock()
         matched, expired = await self.db.write(
-            lambda c: outcomes.retry_orphans(c, now, self.unmatched_ttl)
+            lambda c: receipts.retry_orphans(c, now, self.unmatched_ttl)
         )
         self.stats.receipts += matched
         self.stats.unmatched += expired
-        self._orphans = await self.db.read(outcomes.has_orphans)
+        self._orphans = await self.db.read(receipts.has_orphans)
 
     async def expire_silent(self, now: float) -> int:
         """End messages whose receipt is overdue; returns how many."""
         cutoff = now - self.receipt_timeout
-        return await self.db.write(lambda c: outcomes.expire_silent(c, cutoff, now))
+        return await self.db.write(lambda c: receipts.expire_silent(c, cutoff, now))
 
     def health(self) -> list[dict[str, Any]]:
         """A snapshot of every carrier: what SMPP binds report, or up for in-process ones."""
@@ -407,7 +408,7 @@ class Dispatcher:
 
     async def save_health(self) -> None:
         rows = self.health()
-        await self.db.write(lambda c: outcomes.save_health(c, WORKER, rows))
+        await self.db.write(lambda c: health.save_health(c, WORKER, rows))
 
     async def _sweep_loop(self) -> None:
         # Housekeeping on its own clock: nothing here may take the write lock every poll.

@@ -15,7 +15,7 @@ URL that one parser reads as ``example.com`` and another as ``127.0.0.1`` is an 
   ``*.localhost`` are loopback by definition (RFC 6761 §6.3) and judged as 127.0.0.1;
 - one trailing dot is the same name (RFC 1034 §3.1) and is dropped.
 Other names cannot be judged without DNS: the pusher resolves them at connect time and checks
-every address it gets (see ``smscloud.delivery.push_client``).
+every address it gets (see ``smscloud.delivery.callbacks.client``).
 
 The result carries the pieces the HTTP client is handed one by one (scheme, host, port,
 target), so what was judged is what is connected to: there is no second parse.

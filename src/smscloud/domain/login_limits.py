@@ -13,7 +13,7 @@ it; a key at its limit is refused until its window ends, and the refusal says wh
 that succeeds gives its reservation back: the account's counter is cleared and the address's
 goes down by one (a successful log-in is no failure of the office behind a shared address).
 
-Pure: the store keeps the counters (``services/login_gate.py``) and passes ``now`` in.
+Pure: the store keeps the counters (``services/accounts/login_gate.py``) and passes ``now`` in.
 """
 
 from __future__ import annotations

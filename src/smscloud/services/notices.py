@@ -7,6 +7,7 @@ from sqlalchemy import Connection, insert, select
 
 from smscloud.notify import messages
 from smscloud.notify.mail import Mail
+from smscloud.services.sending import platform_sms
 from smscloud.store import schema as s
 
 
@@ -36,8 +37,6 @@ def review_decided(
 ) -> None:
     """Tell a tenant how the review of its identity, signature or template ended: an email to
     its alarm contacts and users, an SMS to its contact phones."""
-    from smscloud.services import system_sms  # it builds on accept, which builds on this
-
     t, u = s.tenants, s.tenant_users
     tenant = conn.execute(
         select(t.c.contact_emails, t.c.contact_phones).where(t.c.id == tenant_id)
@@ -50,4 +49,4 @@ def review_decided(
         )
     if phones := tenant.contact_phones.split():
         text = messages.review_result_sms(kind, name, approve, reason)
-        system_sms.queue(conn, phones, text, now)
+        platform_sms.queue(conn, phones, text, now)

@@ -130,7 +130,7 @@ def run_processes(fn: Callable[[Path], Coroutine[Any, Any, None]]) -> Callable[[
 async def _start(state: Path, delay: str) -> tuple[asyncio.subprocess.Process, int]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "smscloud.cli", "smsc-sim", "--port", "0", "--receipt-delay", delay),
+        *("-m", "smscloud.cli.main", "smsc-sim", "--port", "0", "--receipt-delay", delay),
         *("--state-file", str(state)),
         stdout=asyncio.subprocess.PIPE,
     )

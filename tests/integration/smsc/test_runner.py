@@ -18,7 +18,7 @@ NUMBERS = ("8613800138000", "8613800000001")  # delivered, and an empty number
 
 
 @pytest.mark.parametrize(
-    "entry", [("smscloud.carriers.smsc",), ("smscloud.cli", "smsc-sim")], ids=["module", "cli"]
+    "entry", [("smscloud.carriers.smsc",), ("smscloud.cli.main", "smsc-sim")], ids=["module", "cli"]
 )
 @run_async
 async def test_runs_until_sigint(entry: tuple[str, ...]) -> None:
@@ -49,7 +49,7 @@ async def test_runs_until_sigint(entry: tuple[str, ...]) -> None:
 async def _start(state: Path, delay: str) -> tuple[asyncio.subprocess.Process, int]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "smscloud.cli", "smsc-sim", "--port", "0", "--receipt-delay", delay),
+        *("-m", "smscloud.cli.main", "smsc-sim", "--port", "0", "--receipt-delay", delay),
         *("--state-file", str(state)),
         stdout=asyncio.subprocess.PIPE,
     )

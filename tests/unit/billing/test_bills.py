@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smscloud.billing.bills import Bill, BillLine, Usage, build_bill
-from smscloud.billing.money import cost
-from smscloud.billing.periods import due_date, month_range, next_month
-from smscloud.billing.prices import SMS_INTL, VOICE
+from smscloud.domain.billing.bills import Bill, BillLine, Usage, build_bill
+from smscloud.domain.billing.money import cost
+from smscloud.domain.billing.periods import due_date, month_range, next_month
+from smscloud.domain.billing.prices import SMS_INTL, VOICE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC_ZONE = ZoneInfo("UTC")

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smscloud.billing.bills import Bill, BillLine
-from smscloud.billing.documents import bill_csv, bill_pdf
-from smscloud.billing.periods import due_date, month_range
-from smscloud.billing.prices import SMS_INTL, VOICE
+from smscloud.domain.billing.bills import Bill, BillLine
+from smscloud.domain.billing.documents import bill_csv, bill_pdf
+from smscloud.domain.billing.periods import due_date, month_range
+from smscloud.domain.billing.prices import SMS_INTL, VOICE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TENANT = "深圳市某某科技有限公司"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.billing.money import (
+from smscloud.domain.billing.money import (
     cost,
     format_yuan,
     format_yuan_exact,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
-from smscloud.billing.periods import (
+from smscloud.domain.billing.periods import (
     due_date,
     month_of,
     month_range,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscloud.billing.prices import (
+from smscloud.domain.billing.prices import (
     SMS_INTL,
     VOICE,
     PriceRow,

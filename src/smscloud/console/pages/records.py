@@ -1,0 +1,575 @@
+"""Sending from the console, delivery records, replies and statistics.
+
+Every query filters by the session's tenant id and, for messages, by a bounded time range
+(the ``ix_messages_tenant_time`` index) with a LIMIT.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, Integer, and_, case, cast, func, select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from smscloud.console import i18n
+from smscloud.console.forms import whole
+from smscloud.domain.errors import RuleViolation
+from smscloud.domain.phone import describe_phone
+from smscloud.domain.segments import billed_parts
+from smscloud.domain.templates import SmsType, compose, render, variable_indexes
+from smscloud.services.reports import FINAL
+from smscloud.services.sending.sms import SendRequest
+from smscloud.store import schema as s
+
+if TYPE_CHECKING:
+    from smscloud.console.app import Console
+
+PAGE = 50
+SLOT = 900  # seconds: statistics are counted in quarter hours, then folded
+MAX_DAYS = 7
+STATES = (
+    "QUEUED",
+    "SENDING",
+    "SUBMITTED",
+    "DELIVERED",
+    "UNDELIVERED",
+    "EXPIRED",
+    "REJECTED",
+    "FAILED",
+    "UNKNOWN",
+    "REFUSED",
+    "HELD",
+    "CANCELLED",
+)
+FAILED_STATES = ("UNDELIVERED", "EXPIRED", "REJECTED", "FAILED")
+LOCAL = "%Y-%m-%dT%H:%M"
+
+i18n.STRINGS.update(
+    {
+        "nav_send": ("发送短信", "Send"),
+        "nav_records": ("发送记录", "Records"),
+        "nav_replies": ("回复记录", "Replies"),
+        "nav_stats": ("发送统计", "Statistics"),
+        "send_title": ("发送短信", "Send a message"),
+        "send_app": ("应用", "Application"),
+        "send_template": ("模板", "Template"),
+        "send_params": ("模板参数", "Template parameters"),
+        "send_no_params": ("该模板没有参数。", "This template has no parameters."),
+        "send_phone": ("手机号码", "Phone number"),
+        "send_button": ("发送", "Send"),
+        "send_final": ("最终内容", "Final text"),
+        "send_result": ("发送结果", "Result"),
+        "send_missing": (
+            "需要一个应用、一个已通过的签名和一个已通过的模板才能发送。",
+            "Sending needs an application, an approved signature and an approved template.",
+        ),
+        "send_refused": ("请求被拒绝", "The request was refused"),
+        "rec_code": ("错误码", "Code"),
+        "rec_task": ("任务 ID", "Task ID"),
+        "rec_message": ("说明", "Message"),
+        "rec_serial": ("流水号", "Serial no."),
+        "rec_fee": ("计费条数", "Fee"),
+        "rec_phone": ("手机号码", "Phone"),
+        "rec_begin": ("开始时间", "From"),
+        "rec_end": ("结束时间", "To"),
+        "rec_state": ("状态", "State"),
+        "rec_all": ("全部", "All"),
+        "rec_filter": ("查询", "Search"),
+        "rec_time": ("时间", "Time"),
+        "rec_receipt": ("回执码", "Receipt code"),
+        "rec_none": ("该时间段内没有记录。", "No records in this range."),
+        "rec_range": (
+            "时间范围最多 7 天，已调整。",
+            "The range may be at most 7 days; it was shortened.",
+        ),
+        "rec_bad_time": ("时间格式不正确，已使用默认范围。", "Bad time; the default was used."),
+        "rec_next": ("下一页", "Next page"),
+        "rec_prev": ("上一页", "Previous page"),
+        "rec_timeline": ("状态时间线", "Timeline"),
+        "rec_accepted": ("已受理", "Accepted"),
+        "rec_submitted": ("已提交运营商", "Submitted to carrier"),
+        "rec_final": ("最终状态", "Final state"),
+        "rec_pending": ("等待中", "Waiting"),
+        "rec_carrier": ("通道", "Carrier"),
+        "rec_carrier_id": ("运营商消息 ID", "Carrier message id"),
+        "rec_received": ("用户接收时间", "Received at"),
+        "rec_done": ("回执时间", "Receipt at"),
+        "rep_content": ("回复内容", "Reply"),
+        "rep_none": ("最近 7 天没有回复。", "No replies in the last 7 days."),
+        "stats_24h": ("最近 24 小时（按小时）", "Last 24 hours, by hour"),
+        "stats_14d": ("最近 14 天（按天）", "Last 14 days, by day"),
+        "stats_sent": ("发送", "Sent"),
+        "stats_delivered": ("成功", "Delivered"),
+        "stats_failed": ("失败", "Failed"),
+        "stats_parts": ("计费条数", "Billed parts"),
+        "stats_rate": ("成功率", "Success rate"),
+        "stats_period": ("时段", "Period"),
+        "stats_reasons": ("失败原因 Top", "Top failure reasons"),
+        "stats_reason": ("原因", "Reason"),
+        "stats_count": ("次数", "Count"),
+        "stats_no_failures": ("没有失败。", "No failures."),
+    }
+)
+
+
+def sending_choices(conn: Connection, tid: int) -> dict[str, Any]:
+    """What the tenant may send with: the tenant, active applications, approved signatures
+    and templates (for the send page and bulk tasks)."""
+    a, g, t, tn = s.applications, s.signs, s.templates, s.tenants
+    return {
+        "tenant": conn.execute(select(tn).where(tn.c.id == tid)).one(),
+        "apps": conn.execute(
+            select(a.c.sdk_app_id, a.c.name)
+            .where(a.c.tenant_id == tid, a.c.status == "active")
+            .order_by(a.c.id)
+        ).all(),
+        "signs": conn.execute(
+            select(g.c.name, g.c.international)
+            .where(g.c.tenant_id == tid, g.c.status == 0, g.c.deleted.is_(False))
+            .order_by(g.c.id)
+        ).all(),
+        "templates": conn.execute(
+            select(t.c.id, t.c.name, t.c.content, t.c.sms_type, t.c.international)
+            .where(t.c.tenant_id == tid, t.c.status == 0, t.c.deleted.is_(False))
+            .order_by(t.c.id)
+        ).all(),
+    }
+
+
+class RecordsPages:
+    def __init__(self, console: Console) -> None:
+        self.c = console
+        self.platform = console.platform
+        self.tz = console.platform.settings.tz
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _ts(self, value: float | None) -> str:
+        if value is None:
+            return ""
+        return datetime.fromtimestamp(value, self.tz).strftime("%Y-%m-%d %H:%M:%S")
+
+    def _base(self, request: Request) -> dict[str, Any]:
+        return {"area": "console", "user": request.session, "ts": self._ts}
+
+    # -- sending ----------------------------------------------------------------------------
+    async def _choices(self, tid: int) -> dict[str, Any]:
+        return await self.platform.db.read(lambda c: sending_choices(c, tid))
+
+    @staticmethod
+    def _preview(template: Any, sign: str, params: list[str]) -> dict[str, Any]:
+        international = bool(template.international)
+        error = ""
+        try:
+            body = render(
+                template.content, params, sms_type=SmsType(template.sms_type), max_param_length=None
+            )
+        except RuleViolation as e:
+            body, error = template.content, f"{e.code}: {e.message}"
+        final = compose(sign or None, body, international=international)
+        return {
+            "final": final,
+            "chars": len(final),
+            "parts": billed_parts(final, mainland=not international),
+            "error": error,
+        }
+
+    async def _send_page(
+        self,
+        request: Request,
+        tid: int,
+        values: dict[str, Any],
+        *,
+        result: dict[str, Any] | None = None,
+        status: int = 200,
+        fragment: bool = False,
+    ) -> Response:
+        data = await self._choices(tid)
+        templates = data["templates"]
+        chosen = next((t for t in templates if str(t.id) == values.get("template")), None)
+        if chosen is None and templates:
+            chosen = templates[0]
+        count = max(variable_indexes(chosen.content), default=0) if chosen is not None else 0
+        params = list(values.get("params") or [])[:count]
+        params += [""] * (count - len(params))
+        # Before a choice, the page shows the first signature: the preview must show it too.
+        sign = values.get("sign") or (data["signs"][0].name if data["signs"] else "")
+        preview = self._preview(chosen, sign, params) if chosen else None
+        context = self._base(request) | data
+        context |= {
+            "values": values,
+            "chosen": chosen,
+            "params": params,
+            "preview": preview,
+            "result": result,
+        }
+        page = "console/send_preview.html" if fragment else "console/send.html"
+        return self.c.render(request, page, context, status)
+
+    @staticmethod
+    def _values(source: Any) -> dict[str, Any]:
+        def get(name: str) -> str:
+            value = source.get(name)
+            return value.strip() if isinstance(value, str) else ""
+
+        return {
+            "app": get("app"),
+            "sign": get("sign")[:64],
+            "template": get("template"),
+            "phone": get("phone")[:32],
+            "params": [str(p)[:500] for p in source.getlist("param")][:20],
+        }
+
+    async def send_page(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        return await self._send_page(request, tid, self._values(request.query_params))
+
+    async def send_preview(self, request: Request, form: FormData) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        return await self._send_page(request, tid, self._values(form), fragment=True)
+
+    async def send(self, request: Request, form: FormData) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        values = self._values(form)
+        result: dict[str, Any] = {}
+        status = 200
+        try:
+            request_id, candidates = await self.platform.sender.send(
+                SendRequest(
+                    tenant_id=tid,
+                    sdk_app_id=values["app"],
+                    phones=[values["phone"]] if values["phone"] else [],
+                    template_id=values["template"],
+                    sign_name=values["sign"],
+                    params=values["params"],
+                )
+            )
+            result = {"request_id": request_id, "rows": candidates}
+        except RuleViolation as e:
+            result = {"code": e.code, "message": e.message}
+            status = 400
+        return await self._send_page(request, tid, values, result=result, status=status)
+
+    # -- records ----------------------------------------------------------------------------
+    def _range(self, request: Request) -> tuple[float, float, list[str]]:
+        now = self.c.clock()
+        notes: list[str] = []
+        q = request.query_params
+
+        def parse(name: str) -> float | None:
+            raw = q.get(name, "").strip()
+            if not raw:
+                return None
+            try:
+                when = datetime.strptime(raw, LOCAL).replace(tzinfo=self.tz)
+            except ValueError:
+                when = None
+            # A time before the epoch (or at the calendar's end) has no record, and a day
+            # before it could not even be shown.
+            if when is None or not 1971 <= when.year <= 9998:
+                notes.append("rec_bad_time")
+                return None
+            return when.timestamp()
+
+        end = parse("end")
+        begin = parse("begin")
+        end = now if end is None else end
+        begin = end - 86400 if begin is None or begin >= end else begin
+        if end - begin > MAX_DAYS * 86400:
+            begin = end - MAX_DAYS * 86400
+            notes.append("rec_range")
+        return begin, end, notes
+
+    def _filters(self, request: Request) -> dict[str, Any]:
+        begin, end, notes = self._range(request)
+        q = request.query_params
+        phone = q.get("phone", "").strip()[:32]
+        state = q.get("state", "").strip()
+        page = whole(q.get("page", "0")) or 0
+        task = whole(q.get("task", ""))
+        return {
+            "begin": begin,
+            "end": end,
+            "notes": notes,
+            "phone": phone,
+            "state": state if state in STATES else "",
+            "page": min(page, 1000),
+            "task": task,
+            "begin_local": datetime.fromtimestamp(begin, self.tz).strftime(LOCAL),
+            "end_local": datetime.fromtimestamp(end, self.tz).strftime(LOCAL),
+        }
+
+    async def _rows(self, tid: int, f: dict[str, Any]) -> tuple[list[Any], bool]:
+        m = s.messages
+        cond: list[Any] = [m.c.tenant_id == tid]
+        if f["task"] is not None:  # a task's records, however long it ran
+            cond += [m.c.task_id == f["task"], s.IN_TASK]
+        else:
+            cond += [m.c.created_at >= f["begin"], m.c.created_at <= f["end"]]
+        if f["phone"]:
+            parsed = describe_phone(f["phone"])
+            phone = parsed.e164 if parsed is not None else f["phone"]
+            cond.append(m.c.phone == phone)
+        if f["state"]:
+            cond.append(m.c.state == f["state"])
+        q = (
+            select(
+                m.c.serial_no,
+                m.c.phone,
+                m.c.sign_name,
+                m.c.template_id,
+                m.c.content,
+                m.c.parts,
+                m.c.state,
+                m.c.request_code,
+                m.c.receipt_code,
+                m.c.created_at,
+                m.c.done_at,
+            )
+            .where(*cond)
+            .order_by(m.c.created_at.desc(), m.c.id.desc())
+            .limit(PAGE + 1)
+            .offset(f["page"] * PAGE)
+        )
+        rows = await self.platform.db.read(lambda c: c.execute(q).all())
+        return list(rows[:PAGE]), len(rows) > PAGE
+
+    async def _records(self, request: Request, fragment: bool) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        f = self._filters(request)
+        rows, more = await self._rows(tid, f)
+        query = {
+            "phone": f["phone"],
+            "state": f["state"],
+            "begin": f["begin_local"],
+            "end": f["end_local"] if request.query_params.get("end") else "",
+            "page": str(f["page"]),
+            "task": "" if f["task"] is None else str(f["task"]),
+        }
+        context = self._base(request) | {
+            "f": f,
+            "rows": rows,
+            "more": more,
+            "states": STATES,
+            "query": urlencode(query),
+            "prev_query": urlencode(query | {"page": str(f["page"] - 1)}),
+            "next_query": urlencode(query | {"page": str(f["page"] + 1)}),
+        }
+        page = "console/records_rows.html" if fragment else "console/records.html"
+        return self.c.render(request, page, context)
+
+    async def records(self, request: Request) -> Response:
+        return await self._records(request, fragment=False)
+
+    async def records_rows(self, request: Request) -> Response:
+        return await self._records(request, fragment=True)
+
+    async def record(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        m, a = s.messages, s.applications
+        serial = request.path_params["serial_no"][:48]
+        row = await self.platform.db.read(
+            lambda c: c.execute(
+                select(m, a.c.sdk_app_id)
+                .join(a, a.c.id == m.c.app_id)
+                .where(m.c.serial_no == serial, m.c.tenant_id == tid)
+            ).first()
+        )
+        if row is None:
+            return self.c.not_found(request)
+        final = row.state in (*FINAL, "REFUSED")
+        context = self._base(request) | {"m": row, "final": final}
+        return self.c.render(request, "console/records_detail.html", context)
+
+    async def replies(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        r, a = s.replies, s.applications
+        since = self.c.clock() - MAX_DAYS * 86400
+
+        def load(conn: Connection) -> list[Any]:
+            apps = [
+                int(i) for i in conn.execute(select(a.c.id).where(a.c.tenant_id == tid)).scalars()
+            ]
+            if not apps:
+                return []
+            return list(
+                conn.execute(
+                    select(r.c.phone, r.c.sign_name, r.c.extend_code, r.c.content, r.c.reply_time)
+                    .where(r.c.tenant_id == tid, r.c.app_id.in_(apps), r.c.reply_time >= since)
+                    .order_by(r.c.reply_time.desc(), r.c.id.desc())
+                    .limit(200)
+                ).all()
+            )
+
+        rows = await self.platform.db.read(load)
+        context = self._base(request) | {"rows": rows}
+        return self.c.render(request, "console/records_replies.html", context)
+
+    # -- statistics -------------------------------------------------------------------------
+    def _buckets(self, now: float) -> tuple[list[tuple[float, float, str]], ...]:
+        local = datetime.fromtimestamp(now, self.tz)
+        hour = local.replace(minute=0, second=0, microsecond=0)
+        hours = []
+        for i in range(23, -1, -1):
+            start = hour - timedelta(hours=i)
+            hours.append((start.timestamp(), start.timestamp() + 3600, start.strftime("%H:00")))
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        days = []
+        for i in range(13, -1, -1):
+            start = (day - timedelta(days=i)).replace(tzinfo=None).replace(tzinfo=self.tz)
+            stop = (start + timedelta(days=1)).replace(tzinfo=None).replace(tzinfo=self.tz)
+            days.append((start.timestamp(), stop.timestamp(), start.strftime("%m-%d")))
+        return hours, days
+
+    async def stats(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        hours, days = self._buckets(self.c.clock())
+        m = s.messages
+        failed = m.c.state.in_(FAILED_STATES)
+
+        def load(conn: Connection) -> dict[str, Any]:
+            reason = case(
+                (m.c.receipt_code != "", m.c.receipt_code),
+                (m.c.request_code != "Ok", m.c.request_code),
+                else_=m.c.state,
+            )
+            reasons = conn.execute(
+                select(reason.label("reason"), func.count().label("n"))
+                .where(m.c.tenant_id == tid, m.c.created_at >= days[0][0], failed)
+                .group_by(reason)
+                .order_by(func.count().desc())
+                .limit(10)
+            ).all()
+            counts = quarter_hours(conn, tid, days[0][0])
+            return {
+                "hours": fold(counts, hours),
+                "days": fold(counts, days),
+                "reasons": reasons,
+            }
+
+        data = await self.platform.db.read(load)
+        context = self._base(request) | data
+        context |= {"hour_chart": _chart(data["hours"]), "day_chart": _chart(data["days"])}
+        return self.c.render(request, "console/stats.html", context)
+
+
+def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, tuple[int, ...]]:
+    """(sent, delivered, failed, billed parts) of a tenant's messages since ``since``, by
+    quarter hour (``created_at // SLOT``): one pass, however many buckets are shown, and every
+    time zone's hours and days start on a quarter hour."""
+    m = s.messages
+    accepted = m.c.state != "REFUSED"
+
+    def total(cond: Any, value: Any = 1) -> Any:
+        return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
+
+    scaled = m.c.created_at / SLOT
+    slot = (
+        func.floor(scaled)
+        if conn.dialect.name == "postgresql"
+        else cast(scaled, Integer)  # SQLite truncates: the floor, for times after 1970
+    ).label("slot")
+    rows = conn.execute(
+        select(
+            slot,
+            total(accepted),
+            total(m.c.state == "DELIVERED"),
+            total(m.c.state.in_(FAILED_STATES)),
+            total(and_(accepted, m.c.refunded.is_(False)), m.c.parts),
+        )
+        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since)
+        .group_by(slot)
+    )
+    return {int(r[0]): tuple(int(x) for x in r[1:]) for r in rows}
+
+
+def fold(
+    slots: dict[int, tuple[int, ...]], buckets: list[tuple[float, float, str]]
+) -> list[dict[str, Any]]:
+    """Sum quarter-hour counts (sent, delivered, failed, parts) into labelled buckets."""
+    out = []
+    for start, stop, label in buckets:
+        sent = ok = bad = parts = 0
+        for number in range(int(start // SLOT), int(-(-stop // SLOT))):
+            if number in slots:
+                s_, o_, b_, p_ = slots[number]
+                sent, ok, bad, parts = sent + s_, ok + o_, bad + b_, parts + p_
+        out.append(
+            {
+                "label": label,
+                "sent": sent,
+                "delivered": ok,
+                "failed": bad,
+                "parts": parts,
+                "rate": f"{100 * ok / sent:.1f}%" if sent else "–",
+            }
+        )
+    return out
+
+
+def _chart(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rectangles of a bar chart: sent (light) with delivered and failed stacked inside."""
+    width, height, top = 720, 160, 10
+    peak = max((p["sent"] for p in points), default=0) or 1
+    slot = width / max(len(points), 1)
+    bars = []
+    for i, p in enumerate(points):
+        x = i * slot + slot * 0.15
+        w = slot * 0.7
+
+        def h(n: int) -> float:
+            return round((height - top) * n / peak, 1)
+
+        sent, ok, bad = h(p["sent"]), h(p["delivered"]), h(p["failed"])
+        bars.append(
+            {
+                "x": round(x, 1),
+                "w": round(w, 1),
+                "sent_y": round(height - sent, 1),
+                "sent_h": sent,
+                "ok_y": round(height - ok, 1),
+                "ok_h": ok,
+                "bad_y": round(height - ok - bad, 1),
+                "bad_h": bad,
+                "label": p["label"],
+                "title": f"{p['label']}: {p['sent']} / {p['delivered']} / {p['failed']}",
+                "show_label": len(points) <= 14 or i % 3 == 0,
+                "lx": round(x + w / 2, 1),
+            }
+        )
+    return {"width": width, "height": height + 20, "base": height, "bars": bars, "peak": peak}
+
+
+def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
+    """(routes under /console, routes under /admin)."""
+    pages = RecordsPages(console)
+    post = console.posted
+    tenant: list[BaseRoute] = [
+        Route("/send", pages.send_page, methods=["GET"]),
+        Route("/send", post(pages.send), methods=["POST"]),
+        Route("/send/preview", post(pages.send_preview), methods=["POST"]),
+        Route("/records", pages.records, methods=["GET"]),
+        Route("/records/rows", pages.records_rows, methods=["GET"]),
+        Route("/records/{serial_no}", pages.record, methods=["GET"]),
+        Route("/replies", pages.replies, methods=["GET"]),
+        Route("/stats", pages.stats, methods=["GET"]),
+    ]
+    return tenant, []

@@ -1,0 +1,526 @@
+"""Bulk send tasks in the console: upload and check a list, confirm, watch, suspend, resume.
+
+The rules live in ``services.send_tasks`` and ``domain.bulk``; the file is read by
+``domain.recipients``. Every task is looked up with the session's tenant id, so another
+tenant's task id is "not found" like one that never existed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, select
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from smscloud.console import csrf, i18n
+from smscloud.console.forms import FORM_MAX, has_nul, read_form, whole
+from smscloud.console.forms import text as _text
+from smscloud.console.pages.records import sending_choices
+from smscloud.domain import bulk
+from smscloud.domain.errors import RuleViolation
+from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
+from smscloud.domain.templates import SmsType, variable_indexes
+from smscloud.services import tasks as send_tasks
+from smscloud.services.billing.wallet import units_left
+from smscloud.services.sending.sms import in_marketing_hours
+from smscloud.store import schema as s
+
+if TYPE_CHECKING:
+    from smscloud.console.app import Console
+
+LOCAL = "%Y-%m-%dT%H:%M"
+MAX_BODY = MAX_BYTES + FORM_MAX  # the list and the form's other fields
+UPLOADS = {"/console/tasks": MAX_BODY}
+SHOWN_PROBLEMS = 100  # rows with a problem listed on the preview
+SHOWN_SAMPLES = 3
+
+i18n.STRINGS.update(
+    {
+        "nav_tasks": ("群发任务", "Bulk tasks"),
+        "tk_new": ("新建群发任务", "New bulk task"),
+        "tk_file": ("号码文件", "Recipient list"),
+        "tk_file_help": (
+            "CSV 或 XLSX：每行一个手机号码，其后依次为该号码的模板参数；首行可为表头。"
+            f"最多 {MAX_ROWS:,} 行、{MAX_BYTES // 1024 // 1024} MB。",
+            "CSV or XLSX: one phone number a row, then that number's template parameters in "
+            f"order; the first row may be a header. At most {MAX_ROWS:,} rows and "
+            f"{MAX_BYTES // 1024 // 1024} MB.",
+        ),
+        "tk_sample": (
+            "下载该模板的示例文件（CSV）",
+            "Download a sample list for this template (CSV)",
+        ),
+        "tk_rate": ("发送速度（条/秒）", "Speed (numbers a second)"),
+        "tk_start": ("定时发送（可选）", "Scheduled start (optional)"),
+        "tk_start_help": ("留空则确认后立即开始。", "Leave empty to start when confirmed."),
+        "tk_upload": ("上传并校验", "Upload and check"),
+        "tk_list": ("任务列表", "Tasks"),
+        "tk_none": ("还没有群发任务。", "No bulk tasks yet."),
+        "tk_id": ("任务 ID", "Task"),
+        "tk_name": ("文件", "File"),
+        "tk_state": ("状态", "State"),
+        "tk_progress": ("进度", "Progress"),
+        "tk_numbers": ("号码数", "Numbers"),
+        "tk_created": ("创建时间", "Created"),
+        "tk_preview": ("确认群发任务", "Confirm the bulk task"),
+        "tk_valid": ("有效号码", "Valid numbers"),
+        "tk_invalid": ("无效号码", "Invalid"),
+        "tk_duplicates": ("重复号码", "Duplicates"),
+        "tk_parts": ("预计计费条数", "Billed parts"),
+        "tk_units_left": ("套餐包剩余条数", "Units left in packages"),
+        "tk_short": (
+            "套餐包余量不足以发送全部号码：余量用完时任务将自动暂停，购买套餐包后可继续。",
+            "The packages cannot pay for every number: the task will pause when they run out, "
+            "and can be resumed after buying a package.",
+        ),
+        "tk_postpaid": (
+            "国际短信为后付费，按月出账。",
+            "International SMS is postpaid and billed monthly.",
+        ),
+        "tk_samples": ("内容示例", "Sample messages"),
+        "tk_problems": ("有问题的行", "Rows with a problem"),
+        "tk_problems_more": (
+            "仅显示前 100 行；这些行不会发送。",
+            "Only the first 100 are shown; these rows are not sent.",
+        ),
+        "tk_line": ("行号", "Row"),
+        "tk_raw": ("号码", "Number"),
+        "tk_reason": ("原因", "Reason"),
+        "tk_confirm": ("确认发送", "Confirm and send"),
+        "tk_discard": ("放弃", "Discard"),
+        "tk_suspend": ("暂停", "Suspend"),
+        "tk_resume": ("继续", "Resume"),
+        "tk_cancel": ("取消任务", "Cancel task"),
+        "tk_cancel_confirm": (
+            "取消后未发送的号码不再发送，已扣的条数退回。确定取消？",
+            "Numbers not yet sent will not be sent and their units are refunded. Cancel?",
+        ),
+        "tk_state_draft": ("待确认", "Draft"),
+        "tk_state_scheduled": ("定时待发", "Scheduled"),
+        "tk_state_running": ("发送中", "Sending"),
+        "tk_state_waiting": ("等待营销时段", "Waiting for 08:00"),
+        "tk_state_suspended": ("已暂停", "Suspended"),
+        "tk_state_cancelled": ("已取消", "Cancelled"),
+        "tk_state_finished": ("已全部提交", "All submitted"),
+        "tk_hold_package": (
+            "套餐包余量不足，任务已自动暂停。购买套餐包后点击“继续”。",
+            "The packages ran out, so the task was paused. Buy a package, then Resume.",
+        ),
+        "tk_hold_daily_limit": (
+            "已达到应用的每日发送上限，任务已自动暂停。",
+            "The application's daily limit was reached, so the task was paused.",
+        ),
+        "tk_hold_account": (
+            "账号已停用或未完成认证，任务已自动暂停。",
+            "The account is suspended or not verified, so the task was paused.",
+        ),
+        "tk_hold_arrears": (
+            "账单逾期未付，任务已自动暂停。",
+            "A bill is overdue, so the task was paused.",
+        ),
+        "tk_hold_application": (
+            "应用已停用，任务已自动暂停。",
+            "The application is disabled, so the task was paused.",
+        ),
+        "tk_fed": ("已提交", "Handed over"),
+        "tk_waiting": ("待发送", "Waiting"),
+        "tk_held": ("暂停中保留", "Held"),
+        "tk_in_flight": ("发送中", "In flight"),
+        "tk_delivered": ("成功", "Delivered"),
+        "tk_failed": ("失败", "Failed"),
+        "tk_refused": ("被拒绝", "Refused"),
+        "tk_cancelled": ("已取消", "Cancelled"),
+        "tk_receipts": ("回执分析", "Receipt analysis"),
+        "tk_receipt": ("状态与回执码", "State and receipt code"),
+        "tk_share": ("占比", "Share"),
+        "tk_no_receipts": ("还没有回执。", "No receipts yet."),
+        "tk_refusals": ("未发送原因", "Why numbers were not sent"),
+        "tk_records": ("查看该任务的发送记录", "This task's delivery records"),
+        "tk_start_at": ("开始时间", "Starts"),
+        "tk_updated": ("每 5 秒自动刷新", "Refreshed every 5 seconds"),
+        "tk_err_file": ("请选择号码文件。", "Choose a recipient list."),
+        "tk_err_empty": ("文件中没有号码。", "The file holds no numbers."),
+        "tk_err_too_large": (
+            f"文件超过 {MAX_BYTES // 1024 // 1024} MB。",
+            f"The file is larger than {MAX_BYTES // 1024 // 1024} MB.",
+        ),
+        "tk_err_bad_type": (
+            "只支持 CSV 或 XLSX 文件。",
+            "Only CSV and XLSX files can be used.",
+        ),
+        "tk_err_xls": (
+            "不支持旧版 Excel（.xls）文件，请另存为 XLSX 或 CSV。",
+            "Old Excel (.xls) files cannot be read: save it as XLSX or CSV.",
+        ),
+        "tk_err_too_many_rows": (
+            f"文件超过 {MAX_ROWS:,} 行，请拆分为多个任务。",
+            f"The file has more than {MAX_ROWS:,} rows: split it into several tasks.",
+        ),
+        "tk_err_bad_file": (
+            "无法读取该文件，请检查格式。",
+            "The file cannot be read: check its format.",
+        ),
+        "tk_err_start": ("定时时间格式不正确。", "The start time is not a valid time."),
+        "tk_confirmed": ("任务已开始。", "The task has started."),
+        "tk_scheduled_ok": ("任务已确认，将按时开始。", "Confirmed: it starts at its time."),
+        "tk_discarded": ("已放弃该任务。", "The task was discarded."),
+        "tk_suspended_ok": ("任务已暂停。", "The task is suspended."),
+        "tk_resumed_ok": ("任务已继续。", "The task is resumed."),
+        "tk_cancelled_ok": (
+            "任务已取消，未发送部分已退回。",
+            "Cancelled; what was not sent is refunded.",
+        ),
+        "tk_not_allowed": (
+            "任务当前状态不允许此操作。",
+            "The task's state does not allow this now.",
+        ),
+        "tk_reason_InvalidParameterValue.IncorrectPhoneNumber": (
+            "号码格式不正确",
+            "Not a valid phone number",
+        ),
+        f"tk_reason_{bulk.DUPLICATE_CODE}": ("与前面的行重复", "Repeats an earlier row"),
+        f"tk_reason_{bulk.MAINLAND_TEMPLATE_ABROAD}": (
+            "国内模板不能发往国际号码",
+            "A Mainland China template cannot go abroad",
+        ),
+        f"tk_reason_{bulk.GLOBAL_TEMPLATE_AT_HOME}": (
+            "国际模板不能发往国内号码",
+            "An international template cannot go to Mainland China",
+        ),
+        "tk_reason_FailedOperation.TemplateParamSetNotMatchApprovedTemplate": (
+            "参数个数与模板不符",
+            "The number of parameters does not match the template",
+        ),
+        f"tk_reason_{bulk.TOO_MANY_CELLS}": ("列数过多", "Too many columns"),
+    }
+)
+
+
+def reason(translate: Any, code: str) -> str:
+    """A row's problem in the page's language, or its error code."""
+    key = f"tk_reason_{code}"
+    return str(translate(key)) if key in i18n.STRINGS else code
+
+
+class TaskPages:
+    def __init__(self, console: Console) -> None:
+        self.c = console
+        self.platform = console.platform
+        self.tasks = console.platform.tasks
+        self.tz = console.platform.settings.tz
+
+    def _base(self, request: Request) -> dict[str, Any]:
+        return {"area": "console", "user": request.session, "reason": reason}
+
+    def display_state(self, task: Any, now: float) -> str:
+        """What the tenant is told: running tasks may be scheduled or waiting for 08:00."""
+        if task.state == "running":
+            if task.start_at > now:
+                return "scheduled"
+            if task.sms_type == SmsType.MARKETING and not in_marketing_hours(now, self.tz):
+                return "waiting"
+        return str(task.state)
+
+    # -- the list and the upload ----------------------------------------------------------
+    async def _choices(self, tid: int) -> dict[str, Any]:
+        return await self.platform.db.read(lambda c: sending_choices(c, tid))
+
+    async def _list_context(self, tid: int) -> dict[str, Any]:
+        tasks = await self.tasks.recent(tid)
+        ids = [task.id for task in tasks]
+        n = s.task_numbers
+
+        def counts(conn: Connection) -> dict[int, int]:
+            if not ids:
+                return {}
+            done = conn.execute(
+                select(n.c.task_id, func.count())
+                .where(n.c.task_id.in_(ids), n.c.state.in_((bulk.ACCEPTED, bulk.REFUSED)))
+                .group_by(n.c.task_id)
+            ).all()
+            return {int(i): int(c) for i, c in done}
+
+        fed = await self.platform.db.read(counts)
+        now = self.c.clock()
+        rows = [
+            {
+                "task": task,
+                "state": self.display_state(task, now),
+                "percent": 100 * fed.get(task.id, 0) // task.numbers if task.numbers else 100,
+            }
+            for task in tasks
+        ]
+        return {"tasks": rows}
+
+    async def _page(
+        self,
+        request: Request,
+        tid: int,
+        values: dict[str, str],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Response:
+        context = self._base(request) | await self._choices(tid) | await self._list_context(tid)
+        context |= {"values": values, "errors": errors, "rates": send_tasks.RATES}
+        return self.c.render(request, "console/tasks.html", context, status)
+
+    async def page(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        values = {"rate": str(send_tasks.DEFAULT_RATE)}
+        return await self._page(request, tid, values, {})
+
+    async def rows(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        context = self._base(request) | await self._list_context(tid)
+        return self.c.render(request, "console/tasks_rows.html", context)
+
+    async def sample(self, request: Request) -> Response:
+        """A CSV to fill in: the header and one example row for the chosen template."""
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        template_id = whole(request.query_params.get("template", ""))
+        tpl = s.templates
+        row = None
+        if template_id is not None:
+            row = await self.platform.db.read(
+                lambda c: c.execute(
+                    select(tpl.c.id, tpl.c.content).where(
+                        tpl.c.id == template_id,
+                        tpl.c.tenant_id == tid,
+                        tpl.c.deleted.is_(False),
+                    )
+                ).first()
+            )
+        if row is None:
+            return self.c.not_found(request)
+        count = max(variable_indexes(row.content), default=0)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["手机号", *(f"{{{i}}}" for i in range(1, count + 1))])
+        writer.writerow(["13800138000", *(f"示例{i}" for i in range(1, count + 1))])
+        return Response(
+            # A BOM, so that Excel opens the Chinese header as UTF-8.
+            ("\ufeff" + out.getvalue()).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="recipients-{row.id}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def upload(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        form = await read_form(request, max_files=1, max_fields=16)
+        if form is None:
+            return await self._page(request, tid, {}, {"file": "tk_err_too_large"}, 413)
+        try:
+            if has_nul(request, form):
+                return self.c.refused(request, 400)
+            if not csrf.valid(request, form):
+                return self.c.render(request, "csrf.html", {"area": "console"}, 403)
+            return await self._upload(request, tid, form)
+        finally:
+            await form.close()
+
+    async def _upload(self, request: Request, tid: int, form: FormData) -> Response:
+        values = {k: _text(form, k)[:64] for k in ("app", "sign", "template", "rate", "start")}
+        errors: dict[str, str] = {}
+        start_at: float | None = None
+        if values["start"]:
+            try:
+                start = datetime.strptime(values["start"], LOCAL).replace(tzinfo=self.tz)
+                start_at = start.timestamp()
+            except ValueError:
+                errors["start"] = "tk_err_start"
+        upload = form.get("file")
+        rows: list[Any] = []
+        name = ""
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            errors["file"] = "tk_err_file"
+        else:
+            name = upload.filename
+            data = await upload.read(MAX_BYTES + 1)
+            try:
+                rows = await asyncio.to_thread(read_recipients, name, data)
+            except UploadRefused as e:
+                errors["file"] = f"tk_err_{e.key}"
+        if errors:
+            status = 413 if errors.get("file") == "tk_err_too_large" else 400
+            return await self._page(request, tid, values, errors, status)
+        # Not a whole number: 0, which is no offered speed, so the task says which ones are.
+        rate = whole(values["rate"]) or 0 if values["rate"] else send_tasks.DEFAULT_RATE
+        try:
+            draft = await self.tasks.draft(
+                tid,
+                sdk_app_id=values["app"],
+                sign_name=values["sign"],
+                template_id=values["template"],
+                name=name,
+                rows=rows,
+                rate=rate,
+                start_at=start_at,
+            )
+        except RuleViolation as e:
+            errors["rule"] = f"{e.code}: {e.message}"
+            return await self._page(request, tid, values, errors, 400)
+        return self.c.redirect(f"/console/tasks/{draft.task_id}")
+
+    # -- one task -------------------------------------------------------------------------
+    async def _draft_context(self, tid: int, task: Any) -> dict[str, Any]:
+        n = s.task_numbers
+        now = self.c.clock()
+
+        def load(conn: Connection) -> dict[str, Any]:
+            counts = {
+                int(state): int(count)
+                for state, count in conn.execute(
+                    select(n.c.state, func.count())
+                    .where(n.c.task_id == task.id)
+                    .group_by(n.c.state)
+                )
+            }
+            problems = conn.execute(
+                select(n.c.line, n.c.raw, n.c.code)
+                .where(n.c.task_id == task.id, n.c.state.in_((bulk.INVALID, bulk.DUPLICATE)))
+                .order_by(n.c.seq)
+                .limit(SHOWN_PROBLEMS)
+            ).all()
+            samples = conn.execute(
+                select(n.c.phone, n.c.content, n.c.parts)
+                .where(n.c.task_id == task.id, n.c.state == bulk.WAITING)
+                .order_by(n.c.seq)
+                .limit(SHOWN_SAMPLES)
+            ).all()
+            left = units_left(conn, tid, now)
+            tpl = s.templates
+            template = conn.execute(
+                select(tpl.c.name, tpl.c.content).where(tpl.c.id == task.template_id)
+            ).first()
+            return {
+                "template": template,
+                "counts": counts,
+                "problems": problems,
+                "samples": samples,
+                "units_left": int(left),
+            }
+
+        data = await self.platform.db.read(load)
+        counts = data.pop("counts")
+        return data | {
+            "valid": counts.get(bulk.WAITING, 0),
+            "invalid": counts.get(bulk.INVALID, 0),
+            "duplicates": counts.get(bulk.DUPLICATE, 0),
+        }
+
+    async def detail(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        task_id = int(request.path_params["task_id"])
+        try:
+            if (task := await self.tasks.task(tid, task_id)).state == "draft":
+                context = self._base(request) | await self._draft_context(tid, task)
+                context |= {"task": task, "start_local": self._local(task.start_at)}
+                return self.c.render(request, "console/task_draft.html", context)
+            progress = await self.tasks.progress(tid, task_id)
+        except RuleViolation:
+            return self.c.not_found(request)
+        context = self._base(request) | self._progress_context(progress)
+        return self.c.render(request, "console/task.html", context)
+
+    async def progress(self, request: Request) -> Response:
+        tid = self.c.tenant_id(request)
+        if tid is None:
+            return self.c.to_login(request)
+        try:
+            progress = await self.tasks.progress(tid, int(request.path_params["task_id"]))
+        except RuleViolation:
+            return self.c.not_found(request)
+        context = self._base(request) | self._progress_context(progress)
+        return self.c.render(request, "console/task_progress.html", context)
+
+    def _progress_context(self, progress: dict[str, Any]) -> dict[str, Any]:
+        task = progress["task"]
+        final = progress["delivered"] + progress["failed"] + progress["unknown"]
+        return {
+            "task": task,
+            "p": progress,
+            "state": self.display_state(task, self.c.clock()),
+            "final": final,
+            "start_local": self._local(task.start_at),
+        }
+
+    def _local(self, value: float) -> str:
+        return datetime.fromtimestamp(value, self.tz).strftime("%Y-%m-%d %H:%M")
+
+    # -- actions --------------------------------------------------------------------------
+    def _action(self, name: str, done: str) -> Any:
+        async def run(request: Request, form: FormData) -> Response:
+            tid = self.c.tenant_id(request)
+            if tid is None:
+                return self.c.to_login(request)
+            task_id = int(request.path_params["task_id"])
+            target = f"/console/tasks/{task_id}"
+            try:
+                if name == "confirm":
+                    start = await self.tasks.confirm(tid, task_id)
+                    scheduled = start > self.c.clock()
+                    self.c.flash(request, "tk_scheduled_ok" if scheduled else done, "ok")
+                else:
+                    await getattr(self.tasks, name)(tid, task_id)
+                    self.c.flash(request, done, "ok")
+            except RuleViolation as e:
+                if e.code == send_tasks.NOT_FOUND[0]:
+                    return self.c.not_found(request)
+                if name == "confirm" and e.code != "FailedOperation":
+                    self.c.flash(request, e.message, "error")  # shown as written
+                else:
+                    self.c.flash(request, "tk_not_allowed", "error")
+            if name == "discard":
+                target = "/console/tasks"
+            if request.headers.get("hx-request") == "true":
+                return Response(status_code=204, headers={"HX-Redirect": target})
+            return self.c.redirect(target)
+
+        return run
+
+
+def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
+    """(routes under /console, routes under /admin)."""
+    pages = TaskPages(console)
+    post = console.posted
+    tenant: list[BaseRoute] = [
+        Route("/tasks", pages.page, methods=["GET"]),
+        Route("/tasks", pages.upload, methods=["POST"]),
+        Route("/tasks/rows", pages.rows, methods=["GET"]),
+        Route("/tasks/sample.csv", pages.sample, methods=["GET"]),
+        Route("/tasks/{task_id:id}", pages.detail, methods=["GET"]),
+        Route("/tasks/{task_id:id}/progress", pages.progress, methods=["GET"]),
+    ]
+    for name, done in (
+        ("confirm", "tk_confirmed"),
+        ("discard", "tk_discarded"),
+        ("suspend", "tk_suspended_ok"),
+        ("resume", "tk_resumed_ok"),
+        ("cancel", "tk_cancelled_ok"),
+    ):
+        tenant.append(
+            Route(
+                f"/tasks/{{task_id:id}}/{name}", post(pages._action(name, done)), methods=["POST"]
+            )
+        )
+    return tenant, []

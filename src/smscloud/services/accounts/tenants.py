@@ -1,0 +1,218 @@
+"""Tenants, API keys, applications, packages and operators: the operator's primitives.
+
+Plain functions over a connection, so the CLI, the seed and the tests share them.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from smscloud.clock import system_clock
+from smscloud.domain.addresses import NO_NETWORKS, AllowedNetworks
+from smscloud.domain.callback_urls import judge_url
+from smscloud.domain.errors import RuleViolation
+from smscloud.domain.phone import parse_phone
+from smscloud.services.accounts.passwords import hash_password
+from smscloud.store import schema as s
+from smscloud.store.database import inserted_id
+
+SDK_APP_ID_BASE = 1400000000
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _token(n: int, alphabet: str = _ALNUM) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def create_tenant(
+    conn: Connection,
+    name: str,
+    account_type: str,
+    *,
+    verified: bool = False,
+    sms_active: bool = True,
+    now: float | None = None,
+) -> dict[str, Any]:
+    if account_type not in ("individual", "enterprise"):
+        raise RuleViolation("InvalidParameter", "type must be individual or enterprise")
+    now = system_clock() if now is None else now
+    tid = inserted_id(
+        conn.execute(
+            insert(s.tenants).values(
+                name=name,
+                account_type=account_type,
+                verified=verified,
+                status="active",
+                created_at=now,
+                sms_active=sms_active,
+            )
+        )
+    )
+    return {"id": int(tid), "name": name, "type": account_type, "verified": verified}
+
+
+def _tenant_exists(conn: Connection, tenant_id: int) -> None:
+    if conn.execute(select(s.tenants.c.id).where(s.tenants.c.id == tenant_id)).first() is None:
+        raise RuleViolation("ResourceNotFound", f"No tenant with id {tenant_id}.")
+
+
+def set_alarm(
+    conn: Connection, tenant_id: int, threshold: int, emails: Sequence[str], phones: Sequence[str]
+) -> dict[str, Any]:
+    """The package alarm: a threshold of units left (0: off) and whom to tell."""
+    _tenant_exists(conn, tenant_id)
+    if threshold < 0:
+        raise RuleViolation("InvalidParameterValue", "the threshold cannot be negative")
+    bad = [e for e in emails if "@" not in e or len(e) > 254]
+    if bad:
+        raise RuleViolation("InvalidParameterValue", f"not an email address: {bad[0]}")
+    numbers = []
+    for raw in phones:
+        try:
+            numbers.append(parse_phone(raw).e164)
+        except RuleViolation:
+            raise RuleViolation("InvalidParameterValue", f"not a phone number: {raw}") from None
+    conn.execute(
+        update(s.tenants)
+        .where(s.tenants.c.id == tenant_id)
+        .values(
+            alarm_threshold=threshold,
+            contact_emails="\n".join(emails),
+            contact_phones="\n".join(numbers),
+        )
+    )
+    return {"tenant": tenant_id, "threshold": threshold, "emails": list(emails), "phones": numbers}
+
+
+def set_daily_limits(
+    conn: Connection, sdk_app_id: str, total: int, mainland: int, international: int
+) -> dict[str, Any]:
+    """An application's daily limits (0: none): all messages, mainland ones, international."""
+    if min(total, mainland, international) < 0:
+        raise RuleViolation("InvalidParameterValue", "limits cannot be negative")
+    a = s.applications
+    done = conn.execute(
+        update(a)
+        .where(a.c.sdk_app_id == sdk_app_id)
+        .values(daily_limit=total, mainland_daily_limit=mainland, global_daily_limit=international)
+    )
+    if done.rowcount != 1:
+        raise RuleViolation("ResourceNotFound", f"No application {sdk_app_id}.")
+    return {
+        "sdk_app_id": sdk_app_id,
+        "daily": total,
+        "mainland": mainland,
+        "international": international,
+    }
+
+
+def create_key(conn: Connection, tenant_id: int, *, now: float | None = None) -> dict[str, Any]:
+    """A new SecretId/SecretKey pair in Tencent's shapes (AKID + 32, 32 characters)."""
+    _tenant_exists(conn, tenant_id)
+    secret_id = "AKID" + _token(32)
+    secret_key = _token(32)
+    conn.execute(
+        insert(s.api_keys).values(
+            secret_id=secret_id,
+            tenant_id=tenant_id,
+            secret_key=secret_key,
+            status="active",
+            created_at=system_clock() if now is None else now,
+        )
+    )
+    return {"tenant_id": tenant_id, "secret_id": secret_id, "secret_key": secret_key}
+
+
+def check_callback_url(url: str, allowed: AllowedNetworks = NO_NETWORKS) -> str:
+    """A callback URL the pusher may use (see ``domain/callback_urls.py``), or empty for none;
+    ``allowed`` is the operator's ``SMSCLOUD_CALLBACK_ALLOWED_NETWORKS``."""
+    if url:
+        judge_url(url, allowed)
+    return url
+
+
+def create_app(
+    conn: Connection,
+    tenant_id: int,
+    name: str,
+    *,
+    allowed_networks: AllowedNetworks = NO_NETWORKS,
+    now: float | None = None,
+    **settings: Any,
+) -> dict[str, Any]:
+    """A new application with its SdkAppId and AppKey; callback URLs are checked against
+    ``allowed_networks`` (the operator's setting)."""
+    _tenant_exists(conn, tenant_id)
+    for key in ("status_callback_url", "reply_callback_url"):
+        check_callback_url(settings.get(key) or "", allowed_networks)
+    a = s.applications
+    top = conn.execute(select(func.max(a.c.id))).scalar() or 0
+    sdk_app_id = str(SDK_APP_ID_BASE + int(top) + 1)
+    app_key = secrets.token_hex(16)
+    values = {
+        "sdk_app_id": sdk_app_id,
+        "tenant_id": tenant_id,
+        "name": name,
+        "app_key": app_key,
+        "status": "active",
+        "created_at": system_clock() if now is None else now,
+    } | settings
+    app_id = inserted_id(conn.execute(insert(a).values(**values)))
+    return {
+        "id": int(app_id),
+        "tenant_id": tenant_id,
+        "name": name,
+        "sdk_app_id": sdk_app_id,
+        "app_key": app_key,
+    }
+
+
+def create_operator(
+    conn: Connection, username: str, password: str, *, now: float | None = None
+) -> dict[str, Any]:
+    conn.execute(
+        insert(s.operators).values(
+            username=username,
+            password_hash=hash_password(password),
+            created_at=system_clock() if now is None else now,
+        )
+    )
+    return {"username": username}
+
+
+def add_operator(conn: Connection, username: str, *, now: float | None = None) -> dict[str, Any]:
+    """A new operator account with a random password (returned, shown once)."""
+    username = username.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", username):
+        raise RuleViolation("InvalidParameter", "username: 1-64 letters, digits or _ . @ -")
+    o = s.operators
+    if conn.execute(select(o.c.id).where(o.c.username == username)).first() is not None:
+        raise RuleViolation("ResourceInUse", f"an operator named {username!r} exists")
+    password = new_password()
+    create_operator(conn, username, password, now=now)
+    return {"username": username, "password": password}
+
+
+def create_tenant_user(
+    conn: Connection, tenant_id: int, email: str, password: str, *, now: float | None = None
+) -> dict[str, Any]:
+    _tenant_exists(conn, tenant_id)
+    conn.execute(
+        insert(s.tenant_users).values(
+            tenant_id=tenant_id,
+            email=email,
+            password_hash=hash_password(password),
+            created_at=system_clock() if now is None else now,
+        )
+    )
+    return {"tenant_id": tenant_id, "email": email}
+
+
+def new_password() -> str:
+    return _token(12)

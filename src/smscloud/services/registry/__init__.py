@@ -1,0 +1,24 @@
+"""Signatures and templates together, as the API and the console use them."""
+
+from __future__ import annotations
+
+from smscloud.services.registry.shared import DELETE_STATUS
+from smscloud.services.registry.signs import SignApplication, SignRegistry, default_sign
+from smscloud.services.registry.templates import (
+    TemplateApplication,
+    TemplateRegistry,
+    approved_templates,
+)
+
+__all__ = [
+    "DELETE_STATUS",
+    "Registry",
+    "SignApplication",
+    "TemplateApplication",
+    "approved_templates",
+    "default_sign",
+]
+
+
+class Registry(SignRegistry, TemplateRegistry):
+    """Sign and template use cases of one process."""
