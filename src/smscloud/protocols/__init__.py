@@ -1,0 +1,3 @@
+"""Sans-IO codecs: SMPP 3.4 (``smpp/``), request signatures (``auth/``: TC3-HMAC-SHA256,
+signature v1, the v5 ``sig``) and API 3.0 form flattening (``flat_params``). Bytes in,
+objects out, no sockets."""

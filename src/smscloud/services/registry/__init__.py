@@ -14,7 +14,9 @@ __all__ = [
     "DELETE_STATUS",
     "Registry",
     "SignApplication",
+    "SignRegistry",
     "TemplateApplication",
+    "TemplateRegistry",
     "approved_templates",
     "default_sign",
 ]
