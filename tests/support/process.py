@@ -91,12 +91,17 @@ class ServeProcess:
     def log_path(self) -> Path:
         return self.data_dir.parent / f"serve-{self.port}.log"
 
-    def simulator_port(self) -> int:
-        """The built-in simulator's port, as the banner gives it."""
-        for line in self.log_path().read_text().splitlines():
-            if "SMPP simulator at" in line:
-                return int(line.split("SMPP simulator at", 1)[1].split()[0].rsplit(":", 1)[1])
-        raise AssertionError("no simulator in the banner")
+    def simulator_port(self, timeout: float = 30.0) -> int:
+        """The built-in simulator's port, as the banner gives it. The banner is printed once
+        the server is up, which may be a moment after ``/healthz`` first answers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log_path().read_text().splitlines():
+                if "SMPP simulator at" in line:
+                    return int(line.split("SMPP simulator at", 1)[1].split()[0].rsplit(":", 1)[1])
+            if time.monotonic() > deadline:
+                raise AssertionError("no simulator in the banner")
+            time.sleep(0.05)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""
