@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection
 
-from smscloud.console.pages.records import SLOT, fold, quarter_hours
+from smscloud.console.pages.records import fold
 from smscloud.services.accounts import tenants
+from smscloud.services.statistics import SLOT, quarter_hours
 from smscloud.store.database import Database, run_many
 from smscloud.store.messages import INSERT_MESSAGES, new_serial_no
 

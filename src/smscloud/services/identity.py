@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from smscloud.domain.identity_numbers import TYPES
 from smscloud.services import notices
@@ -87,6 +87,13 @@ def pending(conn: Connection) -> list[Any]:
             .order_by(i.c.created_at, i.c.id)
         ).all()
     )
+
+
+def pending_count(conn: Connection) -> int:
+    """Applications waiting for review."""
+    i = s.identities
+    query = select(func.count()).select_from(i).where(i.c.status == PENDING)
+    return int(conn.execute(query).scalar_one())
 
 
 def get(conn: Connection, identity_id: int) -> Any:

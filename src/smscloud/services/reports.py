@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -278,3 +279,118 @@ class Reports:
             )
 
         await self.db.write(write)
+
+
+# -- the tenant's console: delivery records and replies ------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """Which of a tenant's messages a records page shows: a time range (on the tenant's
+    ``ix_messages_tenant_time`` index) or a bulk task, a phone and a state; one page."""
+
+    begin: float
+    end: float
+    task: int | None = None  # a task's records, however long it ran (the range is ignored)
+    phone: str = ""  # E.164, or as typed when it is no number
+    state: str = ""
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """A message as the records list shows it."""
+
+    serial_no: str
+    phone: str
+    sign_name: str
+    template_id: int
+    content: str
+    parts: int
+    state: str
+    request_code: str
+    receipt_code: str
+    created_at: float
+    done_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDetail:
+    """A message with its timeline: accepted, submitted to a carrier, final."""
+
+    serial_no: str
+    sdk_app_id: str
+    phone: str
+    content: str
+    parts: int
+    state: str
+    request_code: str
+    receipt_code: str
+    carrier: str
+    carrier_msg_id: str | None
+    created_at: float
+    submitted_at: float | None
+    done_at: float | None
+    receive_time: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRow:
+    """A reply (mobile-originated message) as the replies page shows it."""
+
+    phone: str
+    sign_name: str
+    extend_code: str
+    content: str
+    reply_time: float
+
+
+def message_records(conn: Connection, tenant_id: int, f: RecordFilter) -> list[RecordRow]:
+    """One page of a tenant's messages, newest first (fetch ``limit + 1`` to learn whether
+    another page follows)."""
+    cond: list[Any] = [m.c.tenant_id == tenant_id]
+    if f.task is not None:
+        cond += [m.c.task_id == f.task, s.IN_TASK]
+    else:
+        cond += [m.c.created_at >= f.begin, m.c.created_at <= f.end]
+    if f.phone:
+        cond.append(m.c.phone == f.phone)
+    if f.state:
+        cond.append(m.c.state == f.state)
+    columns = [getattr(m.c, f.name) for f in fields(RecordRow)]
+    rows = conn.execute(
+        select(*columns)
+        .where(*cond)
+        .order_by(m.c.created_at.desc(), m.c.id.desc())
+        .limit(f.limit)
+        .offset(f.offset)
+    )
+    return [RecordRow(*row) for row in rows]
+
+
+def message_record(conn: Connection, tenant_id: int, serial_no: str) -> RecordDetail | None:
+    """The tenant's message ``serial_no``, or None."""
+    a = s.applications
+    names = [f.name for f in fields(RecordDetail) if f.name != "sdk_app_id"]
+    row = conn.execute(
+        select(a.c.sdk_app_id, *(getattr(m.c, n) for n in names))
+        .join(a, a.c.id == m.c.app_id)
+        .where(m.c.serial_no == serial_no, m.c.tenant_id == tenant_id)
+    ).first()
+    return None if row is None else RecordDetail(**row._mapping)
+
+
+def recent_replies(conn: Connection, tenant_id: int, since: float, limit: int) -> list[ReplyRow]:
+    """The tenant's replies since ``since`` to its own applications, newest first."""
+    a = s.applications
+    apps = [
+        int(i) for i in conn.execute(select(a.c.id).where(a.c.tenant_id == tenant_id)).scalars()
+    ]
+    if not apps:
+        return []
+    rows = conn.execute(
+        select(rp.c.phone, rp.c.sign_name, rp.c.extend_code, rp.c.content, rp.c.reply_time)
+        .where(rp.c.tenant_id == tenant_id, rp.c.app_id.in_(apps), rp.c.reply_time >= since)
+        .order_by(rp.c.reply_time.desc(), rp.c.id.desc())
+        .limit(limit)
+    )
+    return [ReplyRow(*row) for row in rows]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Connection, Integer, and_, case, cast, func, select
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.services.reports import FINAL
@@ -133,3 +134,64 @@ class Statistics:
             }
             for r in rows
         ]
+
+
+# -- the tenant's console: counts by quarter hour, and why messages failed ------------------------
+SLOT = 900  # seconds: the console counts in quarter hours, then folds them into hours or days
+FAILED_STATES = ("UNDELIVERED", "EXPIRED", "REJECTED", "FAILED")
+
+
+@dataclass(frozen=True, slots=True)
+class FailureReason:
+    """A receipt code (else the request's error code, else the state) and how often."""
+
+    reason: str
+    n: int
+
+
+def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, tuple[int, ...]]:
+    """(sent, delivered, failed, billed parts) of a tenant's messages since ``since``, by
+    quarter hour (``created_at // SLOT``): one pass, however many buckets are shown, and every
+    time zone's hours and days start on a quarter hour."""
+    accepted = m.c.state != "REFUSED"
+
+    def total(cond: Any, value: Any = 1) -> Any:
+        return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
+
+    scaled = m.c.created_at / SLOT
+    slot = (
+        func.floor(scaled)
+        if conn.dialect.name == "postgresql"
+        else cast(scaled, Integer)  # SQLite truncates: the floor, for times after 1970
+    ).label("slot")
+    rows = conn.execute(
+        select(
+            slot,
+            total(accepted),
+            total(m.c.state == "DELIVERED"),
+            total(m.c.state.in_(FAILED_STATES)),
+            total(and_(accepted, m.c.refunded.is_(False)), m.c.parts),
+        )
+        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since)
+        .group_by(slot)
+    )
+    return {int(r[0]): tuple(int(x) for x in r[1:]) for r in rows}
+
+
+def failure_reasons(
+    conn: Connection, tenant_id: int, since: float, limit: int = 10
+) -> list[FailureReason]:
+    """The commonest reasons a tenant's messages since ``since`` failed, commonest first."""
+    reason = case(
+        (m.c.receipt_code != "", m.c.receipt_code),
+        (m.c.request_code != "Ok", m.c.request_code),
+        else_=m.c.state,
+    )
+    rows = conn.execute(
+        select(reason.label("reason"), func.count().label("n"))
+        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since, m.c.state.in_(FAILED_STATES))
+        .group_by(reason)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [FailureReason(str(r.reason), int(r.n)) for r in rows]

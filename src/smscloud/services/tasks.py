@@ -59,6 +59,8 @@ HOLDS = {
     usage.APP_GLOBAL_DAILY: "daily_limit",
 }
 NOT_FOUND = ("ResourceNotExist.TaskNotExist", "No such task.")
+SHOWN_PROBLEMS = 100  # rows with a problem a draft's preview lists
+SHOWN_SAMPLES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,39 @@ class Draft:
 
     task_id: int
     plan: bulk.Plan
+
+
+@dataclass(frozen=True, slots=True)
+class DraftTemplate:
+    name: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class DraftProblem:
+    """A row of the list that is not sent: its line, what it held, and the error code."""
+
+    line: int
+    raw: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSample:
+    phone: str
+    content: str
+    parts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DraftPreview:
+    template: DraftTemplate | None
+    valid: int
+    invalid: int
+    duplicates: int
+    problems: list[DraftProblem]
+    samples: list[DraftSample]
+    units_left: int
 
 
 def _not_found() -> RuleViolation:
@@ -300,6 +335,59 @@ class TaskService:
             .limit(limit)
         )
         return await self.db.read(lambda c: list(c.execute(query).all()))
+
+    async def fed_counts(self, task_ids: Sequence[int]) -> dict[int, int]:
+        """Numbers of each task already handed over (accepted or refused), for its progress."""
+        n = s.task_numbers
+        if not task_ids:
+            return {}
+        query = (
+            select(n.c.task_id, func.count())
+            .where(n.c.task_id.in_(task_ids), n.c.state.in_((bulk.ACCEPTED, bulk.REFUSED)))
+            .group_by(n.c.task_id)
+        )
+        return await self.db.read(lambda c: {int(i): int(k) for i, k in c.execute(query)})
+
+    async def draft_preview(self, tenant_id: int, task: Any, now: float) -> DraftPreview:
+        """What a tenant confirms a draft on: its template, the counts of valid, invalid and
+        repeated numbers, the first problems and sample messages, and the units left."""
+        n, tpl = s.task_numbers, s.templates
+
+        def load(conn: Connection) -> DraftPreview:
+            counts = {
+                int(state): int(count)
+                for state, count in conn.execute(
+                    select(n.c.state, func.count())
+                    .where(n.c.task_id == task.id)
+                    .group_by(n.c.state)
+                )
+            }
+            problems = conn.execute(
+                select(n.c.line, n.c.raw, n.c.code)
+                .where(n.c.task_id == task.id, n.c.state.in_((bulk.INVALID, bulk.DUPLICATE)))
+                .order_by(n.c.seq)
+                .limit(SHOWN_PROBLEMS)
+            )
+            samples = conn.execute(
+                select(n.c.phone, n.c.content, n.c.parts)
+                .where(n.c.task_id == task.id, n.c.state == bulk.WAITING)
+                .order_by(n.c.seq)
+                .limit(SHOWN_SAMPLES)
+            )
+            template = conn.execute(
+                select(tpl.c.name, tpl.c.content).where(tpl.c.id == task.template_id)
+            ).first()
+            return DraftPreview(
+                template=None if template is None else DraftTemplate(*template),
+                valid=counts.get(bulk.WAITING, 0),
+                invalid=counts.get(bulk.INVALID, 0),
+                duplicates=counts.get(bulk.DUPLICATE, 0),
+                problems=[DraftProblem(*row) for row in problems],
+                samples=[DraftSample(*row) for row in samples],
+                units_left=int(wallet.units_left(conn, tenant_id, now)),
+            )
+
+        return await self.db.read(load)
 
 
 def _slice_writer(rows: Sequence[tuple[Any, ...]], last: bool) -> Callable[[Connection], None]:

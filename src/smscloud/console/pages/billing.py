@@ -1,8 +1,8 @@
 """Packages, orders and bills: the tenant's pages and the operator's.
 
-The rules live in the services (``services.catalogue``, ``services.postpaid``,
-``services.accounts``); these pages only collect input, show what the rules say, and never
-read another tenant's rows.
+The rules live in the services (``services/billing/orders.py``, ``postpaid.py``,
+``wallet.py``, ``services/accounts/tenants.py``); these pages only collect input, show what
+the rules say, and never read another tenant's rows.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,18 +19,18 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import i18n
 from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
+from smscloud.console.guard import operator_page, tenant_id, tenant_page
+from smscloud.domain.billing.bills import Bill
 from smscloud.domain.billing.money import parse_yuan
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import parse_phone
-from smscloud.services.accounts import tenants
-from smscloud.services.billing import ledger, postpaid
+from smscloud.services.accounts import tenants as accounts
+from smscloud.services.billing import ledger, postpaid, wallet
 from smscloud.services.billing import orders as catalogue
-from smscloud.store import schema as s
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
-OPERATOR = "operator"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_CONTACTS = 20
 MAX_PRICE_CSV = 2 * 1024 * 1024
@@ -124,7 +124,7 @@ def _nonneg(text: str) -> int | None:
     return whole(text, hi=10**12 - 1)
 
 
-def _package_kind(row: Any) -> str:
+def _package_kind(row: wallet.Package) -> str:
     if str(row.source).startswith("free:"):
         return "bl_free_allowance"
     return "gifted" if int(row.package_type) == 0 else "purchased"
@@ -140,9 +140,6 @@ class BillingPages:
         self.platform = console.platform
 
     # -- helpers ----------------------------------------------------------------------------
-    def _operator(self, request: Request) -> bool:
-        return self.c.signed_in(request, OPERATOR)
-
     @staticmethod
     def _id(request: Request) -> int | None:
         item_id = request.path_params.get("item_id")  # the ``id`` convertor matched it
@@ -159,11 +156,8 @@ class BillingPages:
         status: int = 200,
     ) -> Response:
         def load(conn: Connection) -> dict[str, Any]:
-            t, p = s.tenants, s.packages
-            tenant = conn.execute(select(t).where(t.c.id == tid)).one()
-            packages = conn.execute(
-                select(p).where(p.c.tenant_id == tid).order_by(p.c.expires_at, p.c.id)
-            ).all()
+            tenant = accounts.tenant_profile(conn, tid)
+            packages = wallet.packages_of(conn, tid)
             offers = catalogue.list_offers(conn, active_only=True)
             names = {o["id"]: o["name"] for o in catalogue.list_offers(conn)}
             orders = catalogue.list_orders(conn, tid)
@@ -174,12 +168,12 @@ class BillingPages:
                 "balance": ledger.balances(conn, tid),
                 "packages": [
                     {
-                        "id": int(r.id),
-                        "amount": int(r.amount),
-                        "used": int(r.used),
-                        "remaining": int(r.amount) - int(r.used),
-                        "effective_at": float(r.effective_at),
-                        "expires_at": float(r.expires_at),
+                        "id": r.id,
+                        "amount": r.amount,
+                        "used": r.used,
+                        "remaining": r.remaining,
+                        "effective_at": r.effective_at,
+                        "expires_at": r.expires_at,
                         "kind": _package_kind(r),
                     }
                     for r in packages
@@ -206,16 +200,14 @@ class BillingPages:
         }
         return self.c.render(request, "console/packages.html", context, status)
 
+    @tenant_page
     async def packages(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.redirect("/console/login")
+        tid = tenant_id(request)
         return await self._packages_page(request, tid)
 
+    @tenant_page
     async def order(self, request: Request, form: FormData) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.redirect("/console/login")
+        tid = tenant_id(request)
         offer_id = _nonneg(_text(form, "offer_id"))
         if offer_id is None:
             return await self._packages_page(
@@ -234,10 +226,9 @@ class BillingPages:
         )
         return self.c.redirect("/console/packages")
 
+    @tenant_page
     async def alarm(self, request: Request, form: FormData) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.redirect("/console/login")
+        tid = tenant_id(request)
         values = {k: _text(form, k) for k in ("threshold", "emails", "phones")}
         errors: dict[str, str] = {}
         threshold = _nonneg(values["threshold"])
@@ -262,7 +253,7 @@ class BillingPages:
         if not errors and threshold is not None:
             try:
                 await self.platform.db.write(
-                    lambda c: tenants.set_alarm(c, tid, threshold, emails, phones)
+                    lambda c: accounts.set_alarm(c, tid, threshold, emails, phones)
                 )
             except RuleViolation as e:
                 errors["alarm_rule"] = f"{e.code}: {e.message}"
@@ -272,10 +263,9 @@ class BillingPages:
         return self.c.redirect("/console/packages")
 
     # -- tenant: bills ----------------------------------------------------------------------
+    @tenant_page
     async def bills(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.redirect("/console/login")
+        tid = tenant_id(request)
         rows = await self.platform.db.read(lambda c: postpaid.list_bills(c, tid))
         now = self.c.clock()
         for row in rows:
@@ -288,24 +278,14 @@ class BillingPages:
         }
         return self.c.render(request, "console/bills.html", context)
 
-    async def _own_bill(self, request: Request) -> Any:
-        tid = self.c.tenant_id(request)
-        bill_id = self._id(request)
-        if tid is None or bill_id is None:
+    async def _own_bill(self, request: Request) -> Bill | None:
+        tid, bill_id = tenant_id(request), self._id(request)
+        if bill_id is None:
             return None
+        return await self.platform.db.read(lambda c: postpaid.tenant_bill(c, tid, bill_id))
 
-        def load(conn: Connection) -> Any:
-            b = s.bills
-            owner = conn.execute(select(b.c.tenant_id).where(b.c.id == bill_id)).scalar()
-            if owner is None or int(owner) != tid:
-                return None
-            return postpaid.bill(conn, bill_id)
-
-        return await self.platform.db.read(load)
-
+    @tenant_page
     async def bill_csv(self, request: Request) -> Response:
-        if self.c.tenant_id(request) is None:
-            return self.c.redirect("/console/login")
         bill = await self._own_bill(request)
         if bill is None:
             return self.c.not_found(request)
@@ -314,9 +294,8 @@ class BillingPages:
         body = bill_csv(bill, self.platform.settings.tz)
         return self._download(body.encode("utf-8-sig"), "text/csv; charset=utf-8", bill, "csv")
 
+    @tenant_page
     async def bill_pdf(self, request: Request) -> Response:
-        if self.c.tenant_id(request) is None:
-            return self.c.redirect("/console/login")
         bill = await self._own_bill(request)
         if bill is None:
             return self.c.not_found(request)
@@ -346,15 +325,11 @@ class BillingPages:
         status: int = 200,
     ) -> Response:
         def load(conn: Connection) -> dict[str, Any]:
-            t = s.tenants
             offers = catalogue.list_offers(conn)
             offer_names = {o["id"]: o["name"] for o in offers}
             pending = catalogue.list_orders(conn, state="pending", limit=ADMIN_ROWS)
             wanted = list({o["tenant_id"] for o in pending})
-            names = {
-                int(i): str(n)
-                for i, n in conn.execute(select(t.c.id, t.c.name).where(t.c.id.in_(wanted)))
-            }
+            names = accounts.tenant_names(conn, wanted)
             for order in pending:
                 order["tenant_name"] = names.get(order["tenant_id"], "")
                 order["offer_name"] = offer_names.get(order["offer_id"], "")
@@ -380,14 +355,12 @@ class BillingPages:
         }
         return self.c.render(request, "admin/billing.html", context, status)
 
+    @operator_page
     async def admin(self, request: Request) -> Response:
-        if not self._operator(request):
-            return self.c.redirect("/admin/login")
         return await self._admin_page(request)
 
+    @operator_page
     async def add_offer(self, request: Request, form: FormData) -> Response:
-        if not self._operator(request):
-            return self.c.redirect("/admin/login")
         values = {k: _text(form, k) for k in ("name", "units", "price", "validity_days")}
         errors: dict[str, str] = {}
         if not values["name"]:
@@ -418,8 +391,6 @@ class BillingPages:
         return self.c.redirect("/admin/billing")
 
     async def _act(self, request: Request, action: Any, flash: str) -> Response:
-        if not self._operator(request):
-            return self.c.redirect("/admin/login")
         item_id = self._id(request)
         if item_id is None:
             return self.c.not_found(request)
@@ -433,25 +404,30 @@ class BillingPages:
         self.c.flash(request, flash, "ok")
         return self.c.redirect("/admin/billing")
 
+    @operator_page
     async def set_active(self, request: Request, form: FormData) -> Response:
         active = _text(form, "active") == "1"
         return await self._act(
             request, lambda c, i: catalogue.set_offer_active(c, i, active), "bl_offer_updated"
         )
 
+    @operator_page
     async def pay_order(self, request: Request, form: FormData) -> Response:
         tz, now = self.platform.settings.tz, self.c.clock()
         return await self._act(
             request, lambda c, i: catalogue.pay_order(c, i, tz, now=now), "bl_order_paid"
         )
 
+    @operator_page
     async def cancel_order(self, request: Request, form: FormData) -> Response:
         return await self._act(request, catalogue.cancel_order, "bl_order_cancelled")
 
+    @operator_page
     async def pay_bill(self, request: Request, form: FormData) -> Response:
         now = self.c.clock()
         return await self._act(request, lambda c, i: postpaid.pay_bill(c, i, now), "bl_bill_paid")
 
+    @operator_page
     async def import_prices(self, request: Request, form: FormData) -> Response:
         try:
             return await self._import_prices(request, form)
@@ -459,8 +435,6 @@ class BillingPages:
             await form.close()
 
     async def _import_prices(self, request: Request, form: FormData) -> Response:
-        if not self._operator(request):
-            return self.c.redirect("/admin/login")
         upload = form.get("prices")
         text = None
         if isinstance(upload, UploadFile) and upload.filename:
@@ -482,9 +456,8 @@ class BillingPages:
         self.c.flash(request, "bl_prices_imported", "ok")
         return self.c.redirect("/admin/billing")
 
+    @operator_page
     async def export_prices(self, request: Request) -> Response:
-        if not self._operator(request):
-            return self.c.redirect("/admin/login")
         body = await self.platform.db.read(postpaid.export_prices)
         headers = {
             "Content-Disposition": 'attachment; filename="prices.csv"',

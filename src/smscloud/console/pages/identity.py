@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,11 +22,12 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import csrf, i18n
 from smscloud.console.forms import FORM_MAX, has_nul, read_form
 from smscloud.console.forms import text as _text
+from smscloud.console.guard import operator_page, tenant_id, tenant_page
 from smscloud.domain import identity_numbers
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.private_files import private_dir, write_private
 from smscloud.services import identity as ident
-from smscloud.store import schema as s
+from smscloud.services.accounts import tenants as accounts
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
@@ -35,7 +36,6 @@ MAX_DOCUMENT = MAX_IMAGE_BYTES  # bytes of the image
 MAX_BODY = MAX_DOCUMENT + FORM_MAX  # the whole multipart body: the image and the fields
 UPLOADS = {"/console/identity": MAX_BODY}
 DOCUMENT_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
-TENANT, OPERATOR = "tenant", "operator"
 
 i18n.STRINGS.update(
     {
@@ -124,28 +124,25 @@ class IdentityPages:
 
     # -- tenant ----------------------------------------------------------------------------------
     async def _tenant_context(self, request: Request) -> dict[str, Any]:
-        tid = int(request.session["tid"])
+        tid = tenant_id(request)
 
         def load(conn: Connection) -> dict[str, Any]:
-            t = s.tenants
-            tenant = conn.execute(select(t).where(t.c.id == tid)).one()
+            tenant = accounts.tenant_profile(conn, tid)
             allowed = [k for k in identity_numbers.TYPES if ident.refusal(conn, tid, k) is None]
             return {"tenant": tenant, "last": ident.latest(conn, tid), "allowed": allowed}
 
         data = await self.console.platform.db.read(load)
         return {"area": "console", "user": request.session, **data}
 
+    @tenant_page
     async def page(self, request: Request) -> Response:
-        if not self.console.signed_in(request, TENANT):
-            return self.console.redirect("/console/login")
         context = await self._tenant_context(request)
         first = context["allowed"][0] if context["allowed"] else "individual"
         context |= {"values": {"account_type": first}, "errors": {}}
         return self.console.render(request, "console/identity.html", context)
 
+    @tenant_page
     async def submit(self, request: Request) -> Response:
-        if not self.console.signed_in(request, TENANT):
-            return self.console.redirect("/console/login")
         form = await read_form(request, max_files=1, max_fields=16)
         if form is None:
             context = await self._tenant_context(request)
@@ -161,7 +158,7 @@ class IdentityPages:
             await form.close()
 
     async def _submit(self, request: Request, form: FormData) -> Response:
-        tid = int(request.session["tid"])
+        tid = tenant_id(request)
         values = {
             "account_type": _text(form, "account_type"),
             "name": _text(form, "name"),
@@ -220,9 +217,8 @@ class IdentityPages:
         write_private(path, data)
 
     # -- operator --------------------------------------------------------------------------------
+    @operator_page
     async def queue(self, request: Request) -> Response:
-        if not self.console.signed_in(request, OPERATOR):
-            return self.console.redirect("/admin/login")
         return await self._queue(request, {}, 200)
 
     async def _queue(self, request: Request, errors: dict[int, str], status: int) -> Response:
@@ -230,9 +226,8 @@ class IdentityPages:
         context = {"area": "admin", "user": request.session, "items": rows, "errors": errors}
         return self.console.render(request, "admin/identities.html", context, status)
 
+    @operator_page
     async def document(self, request: Request) -> Response:
-        if not self.console.signed_in(request, OPERATOR):
-            return self.console.redirect("/admin/login")
         identity_id = int(request.path_params["identity_id"])
         row = await self.console.platform.db.read(lambda c: ident.get(c, identity_id))
         if row is None or not DOCUMENT_NAME.match(row.document):
@@ -251,15 +246,15 @@ class IdentityPages:
         }
         return Response(data, media_type=media, headers=headers)
 
+    @operator_page
     async def approve(self, request: Request, form: FormData) -> Response:
         return await self._decide(request, form, approve=True)
 
+    @operator_page
     async def reject(self, request: Request, form: FormData) -> Response:
         return await self._decide(request, form, approve=False)
 
     async def _decide(self, request: Request, form: FormData, *, approve: bool) -> Response:
-        if not self.console.signed_in(request, OPERATOR):
-            return self.console.redirect("/admin/login")
         identity_id = int(request.path_params["identity_id"])
         reason = "" if approve else _text(form, "reason")
         if not approve and not reason:

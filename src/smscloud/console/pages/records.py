@@ -6,11 +6,12 @@ Every query filters by the session's tenant id and, for messages, by a bounded t
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, Integer, and_, case, cast, func, select
+from sqlalchemy import Connection
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,19 +19,27 @@ from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
 from smscloud.console.forms import whole
+from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import describe_phone
 from smscloud.domain.segments import billed_parts
 from smscloud.domain.templates import SmsType, compose, render, variable_indexes
-from smscloud.services.reports import FINAL
+from smscloud.services.reports import (
+    FINAL,
+    RecordFilter,
+    RecordRow,
+    message_record,
+    message_records,
+    recent_replies,
+)
+from smscloud.services.sending.choices import SendingChoices, sending_choices
 from smscloud.services.sending.sms import SendRequest
-from smscloud.store import schema as s
+from smscloud.services.statistics import SLOT, failure_reasons, quarter_hours
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
 PAGE = 50
-SLOT = 900  # seconds: statistics are counted in quarter hours, then folded
 MAX_DAYS = 7
 STATES = (
     "QUEUED",
@@ -46,7 +55,7 @@ STATES = (
     "HELD",
     "CANCELLED",
 )
-FAILED_STATES = ("UNDELIVERED", "EXPIRED", "REJECTED", "FAILED")
+REPLIES = 200  # the newest replies shown
 LOCAL = "%Y-%m-%dT%H:%M"
 
 i18n.STRINGS.update(
@@ -117,28 +126,9 @@ i18n.STRINGS.update(
 )
 
 
-def sending_choices(conn: Connection, tid: int) -> dict[str, Any]:
-    """What the tenant may send with: the tenant, active applications, approved signatures
-    and templates (for the send page and bulk tasks)."""
-    a, g, t, tn = s.applications, s.signs, s.templates, s.tenants
-    return {
-        "tenant": conn.execute(select(tn).where(tn.c.id == tid)).one(),
-        "apps": conn.execute(
-            select(a.c.sdk_app_id, a.c.name)
-            .where(a.c.tenant_id == tid, a.c.status == "active")
-            .order_by(a.c.id)
-        ).all(),
-        "signs": conn.execute(
-            select(g.c.name, g.c.international)
-            .where(g.c.tenant_id == tid, g.c.status == 0, g.c.deleted.is_(False))
-            .order_by(g.c.id)
-        ).all(),
-        "templates": conn.execute(
-            select(t.c.id, t.c.name, t.c.content, t.c.sms_type, t.c.international)
-            .where(t.c.tenant_id == tid, t.c.status == 0, t.c.deleted.is_(False))
-            .order_by(t.c.id)
-        ).all(),
-    }
+def choices_context(choices: SendingChoices) -> dict[str, Any]:
+    """The sending choices as a page's context: tenant, apps, signs, templates."""
+    return {f.name: getattr(choices, f.name) for f in fields(choices)}
 
 
 class RecordsPages:
@@ -158,7 +148,7 @@ class RecordsPages:
 
     # -- sending ----------------------------------------------------------------------------
     async def _choices(self, tid: int) -> dict[str, Any]:
-        return await self.platform.db.read(lambda c: sending_choices(c, tid))
+        return choices_context(await self.platform.db.read(lambda c: sending_choices(c, tid)))
 
     @staticmethod
     def _preview(template: Any, sign: str, params: list[str]) -> dict[str, Any]:
@@ -224,22 +214,19 @@ class RecordsPages:
             "params": [str(p)[:500] for p in source.getlist("param")][:20],
         }
 
+    @tenant_page
     async def send_page(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         return await self._send_page(request, tid, self._values(request.query_params))
 
+    @tenant_page
     async def send_preview(self, request: Request, form: FormData) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         return await self._send_page(request, tid, self._values(form), fragment=True)
 
+    @tenant_page
     async def send(self, request: Request, form: FormData) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         values = self._values(form)
         result: dict[str, Any] = {}
         status = 200
@@ -309,45 +296,25 @@ class RecordsPages:
             "end_local": datetime.fromtimestamp(end, self.tz).strftime(LOCAL),
         }
 
-    async def _rows(self, tid: int, f: dict[str, Any]) -> tuple[list[Any], bool]:
-        m = s.messages
-        cond: list[Any] = [m.c.tenant_id == tid]
-        if f["task"] is not None:  # a task's records, however long it ran
-            cond += [m.c.task_id == f["task"], s.IN_TASK]
-        else:
-            cond += [m.c.created_at >= f["begin"], m.c.created_at <= f["end"]]
-        if f["phone"]:
-            parsed = describe_phone(f["phone"])
-            phone = parsed.e164 if parsed is not None else f["phone"]
-            cond.append(m.c.phone == phone)
-        if f["state"]:
-            cond.append(m.c.state == f["state"])
-        q = (
-            select(
-                m.c.serial_no,
-                m.c.phone,
-                m.c.sign_name,
-                m.c.template_id,
-                m.c.content,
-                m.c.parts,
-                m.c.state,
-                m.c.request_code,
-                m.c.receipt_code,
-                m.c.created_at,
-                m.c.done_at,
-            )
-            .where(*cond)
-            .order_by(m.c.created_at.desc(), m.c.id.desc())
-            .limit(PAGE + 1)
-            .offset(f["page"] * PAGE)
+    async def _rows(self, tid: int, f: dict[str, Any]) -> tuple[list[RecordRow], bool]:
+        phone = f["phone"]
+        if phone:
+            parsed = describe_phone(phone)
+            phone = parsed.e164 if parsed is not None else phone
+        wanted = RecordFilter(
+            begin=f["begin"],
+            end=f["end"],
+            task=f["task"],
+            phone=phone,
+            state=f["state"],
+            offset=f["page"] * PAGE,
+            limit=PAGE + 1,
         )
-        rows = await self.platform.db.read(lambda c: c.execute(q).all())
-        return list(rows[:PAGE]), len(rows) > PAGE
+        rows = await self.platform.db.read(lambda c: message_records(c, tid, wanted))
+        return rows[:PAGE], len(rows) > PAGE
 
     async def _records(self, request: Request, fragment: bool) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         f = self._filters(request)
         rows, more = await self._rows(tid, f)
         query = {
@@ -370,54 +337,30 @@ class RecordsPages:
         page = "console/records_rows.html" if fragment else "console/records.html"
         return self.c.render(request, page, context)
 
+    @tenant_page
     async def records(self, request: Request) -> Response:
         return await self._records(request, fragment=False)
 
+    @tenant_page
     async def records_rows(self, request: Request) -> Response:
         return await self._records(request, fragment=True)
 
+    @tenant_page
     async def record(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
-        m, a = s.messages, s.applications
+        tid = tenant_id(request)
         serial = request.path_params["serial_no"][:48]
-        row = await self.platform.db.read(
-            lambda c: c.execute(
-                select(m, a.c.sdk_app_id)
-                .join(a, a.c.id == m.c.app_id)
-                .where(m.c.serial_no == serial, m.c.tenant_id == tid)
-            ).first()
-        )
+        row = await self.platform.db.read(lambda c: message_record(c, tid, serial))
         if row is None:
             return self.c.not_found(request)
         final = row.state in (*FINAL, "REFUSED")
         context = self._base(request) | {"m": row, "final": final}
         return self.c.render(request, "console/records_detail.html", context)
 
+    @tenant_page
     async def replies(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
-        r, a = s.replies, s.applications
+        tid = tenant_id(request)
         since = self.c.clock() - MAX_DAYS * 86400
-
-        def load(conn: Connection) -> list[Any]:
-            apps = [
-                int(i) for i in conn.execute(select(a.c.id).where(a.c.tenant_id == tid)).scalars()
-            ]
-            if not apps:
-                return []
-            return list(
-                conn.execute(
-                    select(r.c.phone, r.c.sign_name, r.c.extend_code, r.c.content, r.c.reply_time)
-                    .where(r.c.tenant_id == tid, r.c.app_id.in_(apps), r.c.reply_time >= since)
-                    .order_by(r.c.reply_time.desc(), r.c.id.desc())
-                    .limit(200)
-                ).all()
-            )
-
-        rows = await self.platform.db.read(load)
+        rows = await self.platform.db.read(lambda c: recent_replies(c, tid, since, REPLIES))
         context = self._base(request) | {"rows": rows}
         return self.c.render(request, "console/records_replies.html", context)
 
@@ -437,27 +380,13 @@ class RecordsPages:
             days.append((start.timestamp(), stop.timestamp(), start.strftime("%m-%d")))
         return hours, days
 
+    @tenant_page
     async def stats(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         hours, days = self._buckets(self.c.clock())
-        m = s.messages
-        failed = m.c.state.in_(FAILED_STATES)
 
         def load(conn: Connection) -> dict[str, Any]:
-            reason = case(
-                (m.c.receipt_code != "", m.c.receipt_code),
-                (m.c.request_code != "Ok", m.c.request_code),
-                else_=m.c.state,
-            )
-            reasons = conn.execute(
-                select(reason.label("reason"), func.count().label("n"))
-                .where(m.c.tenant_id == tid, m.c.created_at >= days[0][0], failed)
-                .group_by(reason)
-                .order_by(func.count().desc())
-                .limit(10)
-            ).all()
+            reasons = failure_reasons(conn, tid, days[0][0])
             counts = quarter_hours(conn, tid, days[0][0])
             return {
                 "hours": fold(counts, hours),
@@ -469,36 +398,6 @@ class RecordsPages:
         context = self._base(request) | data
         context |= {"hour_chart": _chart(data["hours"]), "day_chart": _chart(data["days"])}
         return self.c.render(request, "console/stats.html", context)
-
-
-def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, tuple[int, ...]]:
-    """(sent, delivered, failed, billed parts) of a tenant's messages since ``since``, by
-    quarter hour (``created_at // SLOT``): one pass, however many buckets are shown, and every
-    time zone's hours and days start on a quarter hour."""
-    m = s.messages
-    accepted = m.c.state != "REFUSED"
-
-    def total(cond: Any, value: Any = 1) -> Any:
-        return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
-
-    scaled = m.c.created_at / SLOT
-    slot = (
-        func.floor(scaled)
-        if conn.dialect.name == "postgresql"
-        else cast(scaled, Integer)  # SQLite truncates: the floor, for times after 1970
-    ).label("slot")
-    rows = conn.execute(
-        select(
-            slot,
-            total(accepted),
-            total(m.c.state == "DELIVERED"),
-            total(m.c.state.in_(FAILED_STATES)),
-            total(and_(accepted, m.c.refunded.is_(False)), m.c.parts),
-        )
-        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since)
-        .group_by(slot)
-    )
-    return {int(r[0]): tuple(int(x) for x in r[1:]) for r in rows}
 
 
 def fold(

@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import i18n
 from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
+from smscloud.console.guard import operator_page, tenant_id, tenant_page
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.domain.rights import (
@@ -35,13 +36,14 @@ from smscloud.domain.segments import billed_parts, international_segmentation
 from smscloud.domain.signatures import ALLOWED_DOCUMENTS, DocumentType, SignType
 from smscloud.domain.templates import SmsType, compose, lint_template, render, variable_indexes
 from smscloud.private_files import private_dir, write_private
-from smscloud.services.registry import SignApplication, TemplateApplication, review
-from smscloud.store import schema as s
+from smscloud.services.accounts import tenants as accounts
+from smscloud.services.accounts.tenants import TenantProfile
+from smscloud.services.registry import SignApplication, TemplateApplication, listings, review
+from smscloud.services.registry.listings import SignChoice, SignEntry, TemplateEntry
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
 
-OPERATOR = "operator"
 
 i18n.STRINGS.update(
     {
@@ -146,20 +148,14 @@ class RegistryPages:
         self.platform = console.platform
 
     # -- helpers ----------------------------------------------------------------------------
-    async def _tenant(self, tid: int) -> Any:
-        t = s.tenants
-        return await self.platform.db.read(
-            lambda c: c.execute(select(t).where(t.c.id == tid)).one()
-        )
+    async def _tenant(self, tid: int) -> TenantProfile:
+        return await self.platform.db.read(lambda c: accounts.tenant_profile(c, tid))
 
-    async def _own(self, table: Any, tid: int, item_id: int) -> Any:
-        return await self.platform.db.read(
-            lambda c: c.execute(
-                select(table).where(
-                    table.c.id == item_id, table.c.tenant_id == tid, table.c.deleted.is_(False)
-                )
-            ).first()
-        )
+    async def _own_sign(self, tid: int, item_id: int) -> SignEntry | None:
+        return await self.platform.db.read(lambda c: listings.own_sign(c, tid, item_id))
+
+    async def _own_template(self, tid: int, item_id: int) -> TemplateEntry | None:
+        return await self.platform.db.read(lambda c: listings.own_template(c, tid, item_id))
 
     @staticmethod
     def _item_id(request: Request) -> int:
@@ -204,12 +200,7 @@ class RegistryPages:
         editing: Any = None,
         status: int = 200,
     ) -> Response:
-        g = s.signs
-        rows = await self.platform.db.read(
-            lambda c: c.execute(
-                select(g).where(g.c.tenant_id == tid, g.c.deleted.is_(False)).order_by(g.c.id)
-            ).all()
-        )
+        rows = await self.platform.db.read(lambda c: listings.own_signs(c, tid))
         tenant = await self._tenant(tid)
         if values is None:
             values = (
@@ -243,22 +234,21 @@ class RegistryPages:
         }
         return self.c.render(request, "console/signs.html", context, status)
 
+    @tenant_page
     async def signs(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         return await self._signs_page(request, tid)
 
+    @tenant_page
     async def sign_edit(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         item_id = self._item_id(request)
-        row = await self._own(s.signs, tid, item_id)
+        row = await self._own_sign(tid, item_id)
         if row is None:
             return self.c.not_found(request)
         return await self._signs_page(request, tid, editing=row)
 
+    @tenant_page
     async def sign_save(self, request: Request, form: FormData) -> Response:
         try:
             return await self._sign_save(request, form)
@@ -266,13 +256,11 @@ class RegistryPages:
             await form.close()  # the uploads' spooled files
 
     async def _sign_save(self, request: Request, form: FormData) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         editing = None
         if "item_id" in request.path_params:
             item_id = self._item_id(request)
-            editing = await self._own(s.signs, tid, item_id)
+            editing = await self._own_sign(tid, item_id)
             if editing is None:
                 return self.c.not_found(request)
         tenant = await self._tenant(tid)
@@ -330,15 +318,15 @@ class RegistryPages:
         self.c.flash(request, "sign_created" if editing is None else "modified", "ok")
         return self.c.redirect("/console/signs")
 
+    @tenant_page
     async def sign_delete(self, request: Request, form: FormData) -> Response:
-        return await self._delete(request, s.signs, "signs")
+        return await self._delete(request, "signs")
 
-    async def _delete(self, request: Request, table: Any, page: str) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+    async def _delete(self, request: Request, page: str) -> Response:
+        tid = tenant_id(request)
         item_id = self._item_id(request)
-        row = await self._own(table, tid, item_id)
+        own = self._own_sign if page == "signs" else self._own_template
+        row = await own(tid, item_id)
         if row is None:
             return self.c.not_found(request)
         registry = self.platform.registry
@@ -364,18 +352,8 @@ class RegistryPages:
         editing: Any = None,
         status: int = 200,
     ) -> Response:
-        t, g = s.templates, s.signs
-
-        def load(conn: Connection) -> tuple[Any, Any]:
-            rows = conn.execute(
-                select(t).where(t.c.tenant_id == tid, t.c.deleted.is_(False)).order_by(t.c.id)
-            ).all()
-            signs = conn.execute(
-                select(g.c.name, g.c.international, g.c.status)
-                .where(g.c.tenant_id == tid, g.c.deleted.is_(False))
-                .order_by(g.c.status.desc(), g.c.id)
-            ).all()
-            return rows, signs
+        def load(conn: Connection) -> tuple[list[TemplateEntry], list[SignChoice]]:
+            return listings.own_templates(conn, tid), listings.sign_choices(conn, tid)
 
         rows, signs = await self.platform.db.read(load)
         tenant = await self._tenant(tid)
@@ -411,30 +389,27 @@ class RegistryPages:
         }
         return self.c.render(request, "console/templates.html", context, status)
 
+    @tenant_page
     async def templates(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         return await self._templates_page(request, tid)
 
+    @tenant_page
     async def template_edit(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         item_id = self._item_id(request)
-        row = await self._own(s.templates, tid, item_id)
+        row = await self._own_template(tid, item_id)
         if row is None:
             return self.c.not_found(request)
         return await self._templates_page(request, tid, editing=row)
 
+    @tenant_page
     async def template_save(self, request: Request, form: FormData) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         editing = None
         if "item_id" in request.path_params:
             item_id = self._item_id(request)
-            editing = await self._own(s.templates, tid, item_id)
+            editing = await self._own_template(tid, item_id)
             if editing is None:
                 return self.c.not_found(request)
         tenant = await self._tenant(tid)
@@ -477,8 +452,9 @@ class RegistryPages:
         self.c.flash(request, "template_created" if editing is None else "modified", "ok")
         return self.c.redirect("/console/templates")
 
+    @tenant_page
     async def template_delete(self, request: Request, form: FormData) -> Response:
-        return await self._delete(request, s.templates, "templates")
+        return await self._delete(request, "templates")
 
     @staticmethod
     def _preview(
@@ -517,10 +493,9 @@ class RegistryPages:
             "empty": not content,
         }
 
+    @tenant_page
     async def template_preview(self, request: Request, form: FormData) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         tenant = await self._tenant(tid)
         preview = self._preview(
             _text(form, "content")[:5000],
@@ -536,15 +511,12 @@ class RegistryPages:
     async def _reviews_page(
         self, request: Request, *, error: str | None = None, status: int = 200
     ) -> Response:
-        t = s.tenants
-
         def load(conn: Connection) -> tuple[list[dict[str, Any]], dict[int, str]]:
             items = review.pending(conn)
-            names = {int(r.id): str(r.name) for r in conn.execute(select(t.c.id, t.c.name))}
-            sg = s.signs
+            names = accounts.tenant_names(conn)
             for item in items:
                 if item["kind"] == "sign":
-                    row = conn.execute(select(sg).where(sg.c.id == item["id"])).one()
+                    row = listings.sign_for_review(conn, item["id"])
                     item |= {
                         "sign_type": row.sign_type,
                         "document_type": row.document_type,
@@ -566,14 +538,12 @@ class RegistryPages:
         }
         return self.c.render(request, "admin/reviews.html", context, status)
 
+    @operator_page
     async def reviews(self, request: Request) -> Response:
-        if not self.c.signed_in(request, OPERATOR):
-            return self.c.redirect("/admin/login")
         return await self._reviews_page(request)
 
+    @operator_page
     async def decide(self, request: Request, form: FormData) -> Response:
-        if not self.c.signed_in(request, OPERATOR):
-            return self.c.redirect("/admin/login")
         kind = request.path_params["kind"]
         item_id = self._item_id(request)
         if kind not in ("sign", "template"):

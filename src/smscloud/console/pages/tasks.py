@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,15 +22,16 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import csrf, i18n
 from smscloud.console.forms import FORM_MAX, has_nul, read_form, whole
 from smscloud.console.forms import text as _text
-from smscloud.console.pages.records import sending_choices
+from smscloud.console.guard import tenant_id, tenant_page
+from smscloud.console.pages.records import choices_context
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
 from smscloud.domain.templates import SmsType, variable_indexes
 from smscloud.services import tasks as send_tasks
-from smscloud.services.billing.wallet import units_left
+from smscloud.services.registry import listings
+from smscloud.services.sending.choices import sending_choices
 from smscloud.services.sending.sms import in_marketing_hours
-from smscloud.store import schema as s
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 LOCAL = "%Y-%m-%dT%H:%M"
 MAX_BODY = MAX_BYTES + FORM_MAX  # the list and the form's other fields
 UPLOADS = {"/console/tasks": MAX_BODY}
-SHOWN_PROBLEMS = 100  # rows with a problem listed on the preview
-SHOWN_SAMPLES = 3
 
 i18n.STRINGS.update(
     {
@@ -230,24 +229,11 @@ class TaskPages:
 
     # -- the list and the upload ----------------------------------------------------------
     async def _choices(self, tid: int) -> dict[str, Any]:
-        return await self.platform.db.read(lambda c: sending_choices(c, tid))
+        return choices_context(await self.platform.db.read(lambda c: sending_choices(c, tid)))
 
     async def _list_context(self, tid: int) -> dict[str, Any]:
         tasks = await self.tasks.recent(tid)
-        ids = [task.id for task in tasks]
-        n = s.task_numbers
-
-        def counts(conn: Connection) -> dict[int, int]:
-            if not ids:
-                return {}
-            done = conn.execute(
-                select(n.c.task_id, func.count())
-                .where(n.c.task_id.in_(ids), n.c.state.in_((bulk.ACCEPTED, bulk.REFUSED)))
-                .group_by(n.c.task_id)
-            ).all()
-            return {int(i): int(c) for i, c in done}
-
-        fed = await self.platform.db.read(counts)
+        fed = await self.tasks.fed_counts([task.id for task in tasks])
         now = self.c.clock()
         rows = [
             {
@@ -271,38 +257,27 @@ class TaskPages:
         context |= {"values": values, "errors": errors, "rates": send_tasks.RATES}
         return self.c.render(request, "console/tasks.html", context, status)
 
+    @tenant_page
     async def page(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         values = {"rate": str(send_tasks.DEFAULT_RATE)}
         return await self._page(request, tid, values, {})
 
+    @tenant_page
     async def rows(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         context = self._base(request) | await self._list_context(tid)
         return self.c.render(request, "console/tasks_rows.html", context)
 
+    @tenant_page
     async def sample(self, request: Request) -> Response:
         """A CSV to fill in: the header and one example row for the chosen template."""
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         template_id = whole(request.query_params.get("template", ""))
-        tpl = s.templates
         row = None
         if template_id is not None:
-            row = await self.platform.db.read(
-                lambda c: c.execute(
-                    select(tpl.c.id, tpl.c.content).where(
-                        tpl.c.id == template_id,
-                        tpl.c.tenant_id == tid,
-                        tpl.c.deleted.is_(False),
-                    )
-                ).first()
-            )
+            wanted = template_id
+            row = await self.platform.db.read(lambda c: listings.own_template(c, tid, wanted))
         if row is None:
             return self.c.not_found(request)
         count = max(variable_indexes(row.content), default=0)
@@ -320,10 +295,9 @@ class TaskPages:
             },
         )
 
+    @tenant_page
     async def upload(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         form = await read_form(request, max_files=1, max_fields=16)
         if form is None:
             return await self._page(request, tid, {}, {"file": "tk_err_too_large"}, 413)
@@ -381,55 +355,12 @@ class TaskPages:
 
     # -- one task -------------------------------------------------------------------------
     async def _draft_context(self, tid: int, task: Any) -> dict[str, Any]:
-        n = s.task_numbers
-        now = self.c.clock()
+        preview = await self.tasks.draft_preview(tid, task, self.c.clock())
+        return {f.name: getattr(preview, f.name) for f in fields(preview)}
 
-        def load(conn: Connection) -> dict[str, Any]:
-            counts = {
-                int(state): int(count)
-                for state, count in conn.execute(
-                    select(n.c.state, func.count())
-                    .where(n.c.task_id == task.id)
-                    .group_by(n.c.state)
-                )
-            }
-            problems = conn.execute(
-                select(n.c.line, n.c.raw, n.c.code)
-                .where(n.c.task_id == task.id, n.c.state.in_((bulk.INVALID, bulk.DUPLICATE)))
-                .order_by(n.c.seq)
-                .limit(SHOWN_PROBLEMS)
-            ).all()
-            samples = conn.execute(
-                select(n.c.phone, n.c.content, n.c.parts)
-                .where(n.c.task_id == task.id, n.c.state == bulk.WAITING)
-                .order_by(n.c.seq)
-                .limit(SHOWN_SAMPLES)
-            ).all()
-            left = units_left(conn, tid, now)
-            tpl = s.templates
-            template = conn.execute(
-                select(tpl.c.name, tpl.c.content).where(tpl.c.id == task.template_id)
-            ).first()
-            return {
-                "template": template,
-                "counts": counts,
-                "problems": problems,
-                "samples": samples,
-                "units_left": int(left),
-            }
-
-        data = await self.platform.db.read(load)
-        counts = data.pop("counts")
-        return data | {
-            "valid": counts.get(bulk.WAITING, 0),
-            "invalid": counts.get(bulk.INVALID, 0),
-            "duplicates": counts.get(bulk.DUPLICATE, 0),
-        }
-
+    @tenant_page
     async def detail(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         task_id = int(request.path_params["task_id"])
         try:
             if (task := await self.tasks.task(tid, task_id)).state == "draft":
@@ -442,10 +373,9 @@ class TaskPages:
         context = self._base(request) | self._progress_context(progress)
         return self.c.render(request, "console/task.html", context)
 
+    @tenant_page
     async def progress(self, request: Request) -> Response:
-        tid = self.c.tenant_id(request)
-        if tid is None:
-            return self.c.to_login(request)
+        tid = tenant_id(request)
         try:
             progress = await self.tasks.progress(tid, int(request.path_params["task_id"]))
         except RuleViolation:
@@ -469,10 +399,9 @@ class TaskPages:
 
     # -- actions --------------------------------------------------------------------------
     def _action(self, name: str, done: str) -> Any:
+        @tenant_page
         async def run(request: Request, form: FormData) -> Response:
-            tid = self.c.tenant_id(request)
-            if tid is None:
-                return self.c.to_login(request)
+            tid = tenant_id(request)
             task_id = int(request.path_params["task_id"])
             target = f"/console/tasks/{task_id}"
             try:

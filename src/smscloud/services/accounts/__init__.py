@@ -1,2 +1,2 @@
-"""Tenants, users, operators, API keys and applications (``tenants``); passwords, log-in
-limits, console sessions and the operators' audit log."""
+"""Tenants, operators and API keys (``tenants``), applications, console users, passwords,
+log-in limits, console sessions and the operators' audit log."""

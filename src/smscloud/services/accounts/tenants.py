@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -216,3 +217,151 @@ def create_tenant_user(
 
 def new_password() -> str:
     return _token(12)
+
+
+# -- what the console shows of tenants --------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TenantProfile:
+    """A tenant's own row: its account, status, package alarm and SMS switch."""
+
+    id: int
+    name: str
+    account_type: str  # individual | enterprise
+    verified: bool
+    status: str  # active | suspended
+    created_at: float
+    alarm_threshold: int
+    contact_emails: str  # one a line
+    contact_phones: str  # E.164, one a line
+    sms_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSummary:
+    """A line of the operator's overview: the tenant and the email of its first user."""
+
+    id: int
+    name: str
+    account_type: str
+    verified: bool
+    status: str
+    created_at: float
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeySummary:
+    """An API key as its owner's list shows it (the SecretKey is shown only when made)."""
+
+    secret_id: str
+    status: str
+    created_at: float
+
+
+def _profile(row: Any) -> TenantProfile:
+    return TenantProfile(
+        id=int(row.id),
+        name=str(row.name),
+        account_type=str(row.account_type),
+        verified=bool(row.verified),
+        status=str(row.status),
+        created_at=float(row.created_at),
+        alarm_threshold=int(row.alarm_threshold),
+        contact_emails=str(row.contact_emails or ""),
+        contact_phones=str(row.contact_phones or ""),
+        sms_active=bool(row.sms_active),
+    )
+
+
+def tenant_profile(conn: Connection, tenant_id: int) -> TenantProfile:
+    """The tenant ``tenant_id`` (it must exist: a signed-in user's tenant does)."""
+    t = s.tenants
+    return _profile(conn.execute(select(t).where(t.c.id == tenant_id)).one())
+
+
+def list_tenants(conn: Connection, limit: int) -> list[TenantProfile]:
+    """The newest ``limit`` tenants, newest first."""
+    t = s.tenants
+    return [_profile(r) for r in conn.execute(select(t).order_by(t.c.id.desc()).limit(limit))]
+
+
+def count_tenants(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(s.tenants)).scalar_one())
+
+
+def tenant_summaries(conn: Connection, limit: int) -> list[TenantSummary]:
+    """The newest ``limit`` tenants with the email of their first user, newest first."""
+    t, u = s.tenants, s.tenant_users
+    email = (
+        select(func.min(u.c.email)).where(u.c.tenant_id == t.c.id).correlate(t).scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            t.c.id,
+            t.c.name,
+            t.c.account_type,
+            t.c.verified,
+            t.c.status,
+            t.c.created_at,
+            email.label("email"),
+        )
+        .order_by(t.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        TenantSummary(
+            int(r.id),
+            str(r.name),
+            str(r.account_type),
+            bool(r.verified),
+            str(r.status),
+            float(r.created_at),
+            None if r.email is None else str(r.email),
+        )
+        for r in rows
+    ]
+
+
+def tenant_names(conn: Connection, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Tenants' names by id: of ``ids``, or of every tenant."""
+    t = s.tenants
+    query = select(t.c.id, t.c.name)
+    if ids is not None:
+        query = query.where(t.c.id.in_(list(ids)))
+    return {int(i): str(n) for i, n in conn.execute(query)}
+
+
+def activate_sms(conn: Connection, tenant_id: int) -> bool:
+    """Switch SMS on for a verified tenant; False when it is not verified."""
+    t = s.tenants
+    done = conn.execute(
+        update(t).where(t.c.id == tenant_id, t.c.verified.is_(True)).values(sms_active=True)
+    )
+    return bool(done.rowcount)
+
+
+def sms_active(conn: Connection, tenant_id: int) -> bool:
+    t = s.tenants
+    return bool(conn.execute(select(t.c.sms_active).where(t.c.id == tenant_id)).scalar())
+
+
+def set_status(conn: Connection, tenant_id: int, status: str) -> str | None:
+    """Set a tenant's status (active | suspended); its name, or None when there is no such
+    tenant."""
+    t = s.tenants
+    name = conn.execute(select(t.c.name).where(t.c.id == tenant_id)).scalar()
+    if name is None:
+        return None
+    conn.execute(update(t).where(t.c.id == tenant_id).values(status=status))
+    return str(name)
+
+
+def tenant_keys(conn: Connection, tenant_id: int) -> list[KeySummary]:
+    """A tenant's API keys, newest first."""
+    k = s.api_keys
+    rows = conn.execute(
+        select(k.c.secret_id, k.c.status, k.c.created_at)
+        .where(k.c.tenant_id == tenant_id)
+        .order_by(k.c.created_at.desc())
+    )
+    return [KeySummary(str(r.secret_id), str(r.status), float(r.created_at)) for r in rows]

@@ -303,6 +303,14 @@ def bill(conn: Connection, bill_id: int) -> Bill:
     )
 
 
+def tenant_bill(conn: Connection, tenant_id: int, bill_id: int) -> Bill | None:
+    """The tenant's own bill ``bill_id``, or None (no such bill, or another tenant's)."""
+    owner = conn.execute(select(b.c.tenant_id).where(b.c.id == bill_id)).scalar()
+    if owner is None or int(owner) != tenant_id:
+        return None
+    return bill(conn, bill_id)
+
+
 def pay_bill(conn: Connection, bill_id: int, now: float) -> dict[str, Any]:
     """Record an operator-confirmed payment of an unpaid bill in full."""
     row = _get(conn, bill_id)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -249,3 +250,42 @@ def ensure_free_package(
 def _tenant_exists(conn: Connection, tenant_id: int) -> None:
     if conn.execute(select(s.tenants.c.id).where(s.tenants.c.id == tenant_id)).first() is None:
         raise RuleViolation("ResourceNotFound", f"No tenant with id {tenant_id}.")
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A package as its owner sees it: units granted and used, and when it may be used."""
+
+    id: int
+    amount: int
+    used: int
+    package_type: int  # 0 gifted, 1 purchased
+    created_at: float
+    effective_at: float
+    expires_at: float
+    source: str  # "free:2026-11" (the month's allowance), "order:12", "" (an operator's)
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.used
+
+
+def packages_of(conn: Connection, tenant_id: int) -> list[Package]:
+    """Every package of a tenant, used up or expired too, the one expiring first first."""
+    p = s.packages
+    rows = conn.execute(
+        select(p).where(p.c.tenant_id == tenant_id).order_by(p.c.expires_at, p.c.id)
+    )
+    return [
+        Package(
+            int(r.id),
+            int(r.amount),
+            int(r.used),
+            int(r.package_type),
+            float(r.created_at),
+            float(r.effective_at),
+            float(r.expires_at),
+            str(r.source),
+        )
+        for r in rows
+    ]
