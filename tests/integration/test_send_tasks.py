@@ -240,10 +240,10 @@ async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
     _, records = await platform.reports.send_records(
         app_id, "+8613800000099", int(clock.now) - 60, int(clock.now) + 60, 10, 0
     )
-    assert [(r["SendStatus"], r["StatusCode"]) for r in records] == [(4, "CANCELLED")]
+    assert [(r.send_status, r.status_code) for r in records] == [(4, "CANCELLED")]
     # They were accepted, so their end is reported like any final state, once.
     reports = await platform.reports.pull_status(app_id, 100)
-    assert [(r["ReportStatus"], r["Description"]) for r in reports] == [("FAIL", "CANCELLED")] * 60
+    assert [(r.delivered, r.description) for r in reports] == [(False, "CANCELLED")] * 60
     assert await platform.reports.pull_status(app_id, 100) == []
     with pytest.raises(RuleViolation):
         await platform.tasks.resume(sh.tenant_id, task_id)

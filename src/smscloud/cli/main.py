@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -296,12 +296,12 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
         ),
         ("route", "list"): carriers.list_routes,
         ("route", "remove"): lambda c: carriers.remove_route(c, args.id),
-        ("review", "list"): review.pending,
-        ("review", "approve"): lambda c: review.decide(
-            c, args.kind, args.id, approve=True, reason=args.reason
+        ("review", "list"): _review_list,
+        ("review", "approve"): lambda c: asdict(
+            review.decide(c, args.kind, args.id, approve=True, reason=args.reason)
         ),
-        ("review", "reject"): lambda c: review.decide(
-            c, args.kind, args.id, approve=False, reason=args.reason
+        ("review", "reject"): lambda c: asdict(
+            review.decide(c, args.kind, args.id, approve=False, reason=args.reason)
         ),
     }
     actions |= catalogue.actions(args, settings) | postpaid.actions(args, settings)
@@ -312,6 +312,27 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             return actions[(args.area, args.op)](conn)
     finally:
         db.close()
+
+
+def _review_list(conn: Connection) -> list[dict[str, Any]]:
+    """The review queue as ``admin review list`` prints it: the fields a reviewer needs."""
+    out: list[dict[str, Any]] = []
+    for item in review.pending(conn):
+        head = {"kind": item.kind, "id": item.id, "tenant_id": item.tenant_id, "name": item.name}
+        if isinstance(item, review.PendingSign):
+            out.append(head | {"international": item.international, "created_at": item.created_at})
+        else:
+            out.append(
+                head
+                | {
+                    "content": item.content,
+                    "sms_type": item.sms_type,
+                    "international": item.international,
+                    "created_at": item.created_at,
+                    "findings": list(item.findings),
+                }
+            )
+    return out
 
 
 def _billing_check(conn: Connection) -> dict[str, Any]:

@@ -538,27 +538,17 @@ class RegistryPages:
     ) -> Response:
         t = s.tenants
 
-        def load(conn: Connection) -> tuple[list[dict[str, Any]], dict[int, str]]:
+        def load(conn: Connection) -> tuple[list[review.Pending], dict[int, str]]:
             items = review.pending(conn)
             names = {int(r.id): str(r.name) for r in conn.execute(select(t.c.id, t.c.name))}
-            sg = s.signs
-            for item in items:
-                if item["kind"] == "sign":
-                    row = conn.execute(select(sg).where(sg.c.id == item["id"])).one()
-                    item |= {
-                        "sign_type": row.sign_type,
-                        "document_type": row.document_type,
-                        "purpose": row.purpose,
-                        "remark": row.remark,
-                    }
             return items, names
 
         items, names = await self.platform.db.read(load)
         context = {
             "area": "admin",
             "user": request.session,
-            "signs": [i for i in items if i["kind"] == "sign"],
-            "templates": [i for i in items if i["kind"] == "template"],
+            "signs": [i for i in items if i.kind == "sign"],
+            "templates": [i for i in items if i.kind == "template"],
             "names": names,
             "error": error,
             "sign_type_names": SIGN_TYPE_NAMES,
