@@ -71,11 +71,11 @@ def on_platform(body: Callable[[Platform], Awaitable[None]]) -> Callable[[Path, 
 async def shop(p: Platform, units: int = 1000, **app: Any) -> Shop:
     def make(conn: Connection) -> Shop:
         t = tenants.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
-        a = tenants.create_app(conn, t["id"], "app", **app)
+        a = tenants.create_app(conn, t.id, "app", **app)
         if units:
-            wallet.grant_package(conn, t["id"], units)
-        approved_sign(conn, t["id"], SIGN)
-        return Shop(t["id"], a["sdk_app_id"], str(approved_template(conn, t["id"], TEMPLATE, 2)))
+            wallet.grant_package(conn, t.id, units)
+        approved_sign(conn, t.id, SIGN)
+        return Shop(t.id, a.sdk_app_id, str(approved_template(conn, t.id, TEMPLATE, 2)))
 
     return await p.db.write(make)
 

@@ -271,7 +271,7 @@ class Console:
                 )
                 conn.execute(
                     insert(u).values(
-                        tenant_id=tenant["id"],
+                        tenant_id=tenant.id,
                         email=values["email"],
                         password_hash=password_hash,
                         created_at=now,

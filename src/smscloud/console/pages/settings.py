@@ -385,7 +385,7 @@ class SettingsPages:
         return await self._settings(request, new_app_key=new_key)
 
     # -- tenant: API keys --------------------------------------------------------------------
-    async def _keys(self, request: Request, new_key: dict[str, Any] | None = None) -> Response:
+    async def _keys(self, request: Request, new_key: accounts.NewKey | None = None) -> Response:
         tid = int(request.session["tid"])
         k = s.api_keys
         rows = await self.console.platform.db.read(
