@@ -48,12 +48,12 @@ async def one_run(rows: int, url: str | None, data_dir: Path) -> dict[str, float
         def make(conn):  # type: ignore[no-untyped-def]
             t = accounts.create_tenant(conn, f"bench{time.time_ns()}", "enterprise", verified=True)
             app = accounts.create_app(
-                conn, t["id"], "bench", freq_30s=None, freq_hour=None, freq_day=None
+                conn, t.id, "bench", freq_30s=None, freq_hour=None, freq_day=None
             )
-            wallet.grant_package(conn, t["id"], rows * 2)
-            approved_sign(conn, t["id"], "压测")
-            tpl = approved_template(conn, t["id"], "notice", DEMO_NOTICE, sms_type=2)
-            return t["id"], app["sdk_app_id"], str(tpl)
+            wallet.grant_package(conn, t.id, rows * 2)
+            approved_sign(conn, t.id, "压测")
+            tpl = approved_template(conn, t.id, "notice", DEMO_NOTICE, sms_type=2)
+            return t.id, app.sdk_app_id, str(tpl)
 
         tenant, sdk_app_id, template = await platform.db.write(make)
         data = recipient_csv(rows)

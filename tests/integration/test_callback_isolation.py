@@ -36,9 +36,9 @@ def app_with(db: Database, url: str) -> int:
     def make(conn: Connection) -> int:
         t = tenants.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
         app = tenants.create_app(
-            conn, t["id"], "a", allowed_networks=LOOPBACK, status_callback_url=url
+            conn, t.id, "a", allowed_networks=LOOPBACK, status_callback_url=url
         )
-        return int(app["id"])
+        return int(app.id)
 
     return db.write_sync(make)
 

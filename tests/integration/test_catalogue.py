@@ -29,7 +29,7 @@ def _tenant(db: Database, *, verified: bool = True) -> int:
     made = db.write_sync(
         lambda c: tenants.create_tenant(c, "ACME", "enterprise", verified=verified)
     )
-    return int(made["id"])
+    return int(made.id)
 
 
 def _offer(db: Database, units: int = 1000, price: int = 45 * YUAN, days: int = 30) -> int:

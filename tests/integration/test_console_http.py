@@ -200,7 +200,7 @@ def test_wrong_passwords_then_the_rate_limit(live: LiveServer) -> None:
 def test_old_scrypt_hashes_log_in_and_become_argon2(live: LiveServer) -> None:
     def make(conn: Connection) -> None:
         tenant = tenants.create_tenant(conn, "Legacy", "individual", verified=True)
-        tenants.create_tenant_user(conn, tenant["id"], "old@example.com", PASSWORD)
+        tenants.create_tenant_user(conn, tenant.id, "old@example.com", PASSWORD)
         u = s.tenant_users  # as the CLI and the seed wrote them before argon2
         legacy = scrypt_hash(PASSWORD)
         conn.execute(update(u).where(u.c.email == "old@example.com").values(password_hash=legacy))

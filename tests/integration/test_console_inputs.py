@@ -246,7 +246,7 @@ def arrange(app: InProcess) -> World:
         op = conn.execute(
             insert(s.operators).values(username="op", password_hash=hashed, created_at=1.0)
         ).inserted_primary_key[0]
-        other = accounts.create_tenant(conn, "other", "enterprise")["id"]
+        other = accounts.create_tenant(conn, "other", "enterprise").id
         settings = {"host": "127.0.0.1", "port": 2775, "system_id": "sys", "password": "pw"}
         carrier_setup.add_carrier(conn, "kept", "smpp", settings)  # one to change
         return int(uid), int(op), int(other)

@@ -160,7 +160,7 @@ def test_sessions_end_when_idle_or_too_old_in_both_realms(live: LiveServer) -> N
     live.admin(lambda c: accounts.create_operator(c, "root", PASSWORD))
     live.admin(
         lambda c: accounts.create_tenant_user(
-            c, accounts.create_tenant(c, "Ivy", "individual")["id"], "ivy@example.com", PASSWORD
+            c, accounts.create_tenant(c, "Ivy", "individual").id, "ivy@example.com", PASSWORD
         )
     )
     now = [1_000_000.0]
@@ -227,10 +227,10 @@ def test_a_log_in_racing_a_change_leaves_no_session(db: Database, change: str) -
 
     def make(c: Connection) -> tuple[int, int, str]:
         tenant = accounts.create_tenant(c, "Race", "individual")
-        accounts.create_tenant_user(c, tenant["id"], "race@example.com", PASSWORD)
+        accounts.create_tenant_user(c, tenant.id, "race@example.com", PASSWORD)
         u = s.tenant_users
         user = c.execute(select(u).where(u.c.email == "race@example.com")).one()
-        return int(tenant["id"]), int(user.id), str(user.password_hash)
+        return int(tenant.id), int(user.id), str(user.password_hash)
 
     tid, uid, old = db.write_sync(make)
     outcome: list[str | None] = []

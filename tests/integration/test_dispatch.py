@@ -72,10 +72,10 @@ class ScriptedCarrier:
 def _setup(p: Platform) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
         t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
-        app = tenants.create_app(conn, t["id"], "a")
-        wallet.grant_package(conn, t["id"], 100)
-        approved_sign(conn, t["id"], "签名")
-        return t["id"], app["sdk_app_id"], str(approved_template(conn, t["id"], "验证码{1}"))
+        app = tenants.create_app(conn, t.id, "a")
+        wallet.grant_package(conn, t.id, 100)
+        approved_sign(conn, t.id, "签名")
+        return t.id, app.sdk_app_id, str(approved_template(conn, t.id, "验证码{1}"))
 
     return p.db.write_sync(make)
 

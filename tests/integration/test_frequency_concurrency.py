@@ -29,11 +29,11 @@ SENDERS = 24
 def _tenant(platform: Platform, now: float) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
         t = tenants.create_tenant(conn, "T", "enterprise", verified=True, now=now)
-        app = tenants.create_app(conn, t["id"], "a", now=now)  # Tencent's default policy
-        wallet.grant_package(conn, t["id"], 1000, now=now)
-        approved_sign(conn, t["id"], "签名")
-        tid = approved_template(conn, t["id"], "验证码{1}")
-        return t["id"], app["sdk_app_id"], str(tid)
+        app = tenants.create_app(conn, t.id, "a", now=now)  # Tencent's default policy
+        wallet.grant_package(conn, t.id, 1000, now=now)
+        approved_sign(conn, t.id, "签名")
+        tid = approved_template(conn, t.id, "验证码{1}")
+        return t.id, app.sdk_app_id, str(tid)
 
     return platform.db.write_sync(make)
 

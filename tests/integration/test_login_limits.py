@@ -149,7 +149,7 @@ def test_the_refusal_counts_down_and_ends_with_the_window(tmp_path: Path) -> Non
         def users(c: Connection) -> None:
             for i in range(5):
                 tenant = accounts.create_tenant(c, f"T{i}", "individual")
-                accounts.create_tenant_user(c, tenant["id"], f"u{i}@example.com", PASSWORD)
+                accounts.create_tenant_user(c, tenant.id, f"u{i}@example.com", PASSWORD)
 
         live.admin(users)
         now = [1_000_000.0]

@@ -34,13 +34,13 @@ def on_platform(body: Callable[[Platform, int], Awaitable[None]]) -> Callable[[P
 
                 def make(conn: Connection) -> tuple[int, str, str]:
                     t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
-                    app = tenants.create_app(conn, t["id"], "a")
-                    wallet.grant_package(conn, t["id"], 10)
-                    approved_sign(conn, t["id"], "签名")
+                    app = tenants.create_app(conn, t.id, "a")
+                    wallet.grant_package(conn, t.id, 10)
+                    approved_sign(conn, t.id, "签名")
                     return (
-                        t["id"],
-                        app["sdk_app_id"],
-                        str(approved_template(conn, t["id"], "码{1}")),
+                        t.id,
+                        app.sdk_app_id,
+                        str(approved_template(conn, t.id, "码{1}")),
                     )
 
                 tenant, app, tpl = await p.db.write(make)

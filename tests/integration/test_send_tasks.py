@@ -71,11 +71,11 @@ def on_platform(body: Callable[[Platform], Awaitable[None]]) -> Callable[[Path, 
 async def shop(p: Platform, units: int = 1000, **app: Any) -> Shop:
     def make(conn: Connection) -> Shop:
         t = tenants.create_tenant(conn, f"T{time.time_ns()}", "enterprise", verified=True)
-        a = tenants.create_app(conn, t["id"], "app", **app)
+        a = tenants.create_app(conn, t.id, "app", **app)
         if units:
-            wallet.grant_package(conn, t["id"], units)
-        approved_sign(conn, t["id"], SIGN)
-        return Shop(t["id"], a["sdk_app_id"], str(approved_template(conn, t["id"], TEMPLATE, 2)))
+            wallet.grant_package(conn, t.id, units)
+        approved_sign(conn, t.id, SIGN)
+        return Shop(t.id, a.sdk_app_id, str(approved_template(conn, t.id, TEMPLATE, 2)))
 
     return await p.db.write(make)
 
@@ -240,10 +240,10 @@ async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
     _, records = await platform.reports.send_records(
         app_id, "+8613800000099", int(clock.now) - 60, int(clock.now) + 60, 10, 0
     )
-    assert [(r["SendStatus"], r["StatusCode"]) for r in records] == [(4, "CANCELLED")]
+    assert [(r.send_status, r.status_code) for r in records] == [(4, "CANCELLED")]
     # They were accepted, so their end is reported like any final state, once.
     reports = await platform.reports.pull_status(app_id, 100)
-    assert [(r["ReportStatus"], r["Description"]) for r in reports] == [("FAIL", "CANCELLED")] * 60
+    assert [(r.delivered, r.description) for r in reports] == [(False, "CANCELLED")] * 60
     assert await platform.reports.pull_status(app_id, 100) == []
     with pytest.raises(RuleViolation):
         await platform.tasks.resume(sh.tenant_id, task_id)

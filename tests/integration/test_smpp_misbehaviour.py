@@ -73,13 +73,13 @@ def test_every_message_ends_final_whatever_the_smsc_does(tmp_path: Path, kind: s
 
                 def arrange(conn: Connection) -> tuple[int, str, str]:
                     t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
-                    app = tenants.create_app(conn, t["id"], "a")
-                    wallet.grant_package(conn, t["id"], 100)
-                    approved_sign(conn, t["id"], "签名")
+                    app = tenants.create_app(conn, t.id, "a")
+                    wallet.grant_package(conn, t.id, 100)
+                    approved_sign(conn, t.id, "签名")
                     return (
-                        t["id"],
-                        app["sdk_app_id"],
-                        str(approved_template(conn, t["id"], "码{1}")),
+                        t.id,
+                        app.sdk_app_id,
+                        str(approved_template(conn, t.id, "码{1}")),
                     )
 
                 tenant, app, tpl = p.db.write_sync(arrange)

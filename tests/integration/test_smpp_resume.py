@@ -101,10 +101,10 @@ def platform(tmp_path: Path, database_url: str, port: int, **dispatch: float) ->
 def arrange(p: Platform) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
         t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
-        app = tenants.create_app(conn, t["id"], "a", freq_30s=None, freq_hour=None)
-        wallet.grant_package(conn, t["id"], 1000)
-        approved_sign(conn, t["id"], "签名")
-        return t["id"], app["sdk_app_id"], str(approved_template(conn, t["id"], TEMPLATE, 2))
+        app = tenants.create_app(conn, t.id, "a", freq_30s=None, freq_hour=None)
+        wallet.grant_package(conn, t.id, 1000)
+        approved_sign(conn, t.id, "签名")
+        return t.id, app.sdk_app_id, str(approved_template(conn, t.id, TEMPLATE, 2))
 
     return p.db.write_sync(make)
 

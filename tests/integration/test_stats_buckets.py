@@ -38,8 +38,8 @@ def store(db: Database, tenant: int, app: int, sends: list[tuple[float, str, int
 @pytest.mark.parametrize("tz", [SHANGHAI, KOLKATA], ids=["shanghai", "kolkata"])
 def test_counts_land_in_the_local_hour_and_day(db: Database, tz: ZoneInfo) -> None:
     made = db.write_sync(lambda c: tenants.create_tenant(c, "T", "enterprise", verified=True))
-    tenant = int(made["id"])
-    app = int(db.write_sync(lambda c: tenants.create_app(c, tenant, "a"))["id"])
+    tenant = int(made.id)
+    app = int(db.write_sync(lambda c: tenants.create_app(c, tenant, "a")).id)
     store(
         db,
         tenant,

@@ -48,7 +48,7 @@ def test_upgrade_leaves_the_hourly_limit_off_where_it_was_the_old_default(
         def apps(conn: Connection) -> list[int]:
             t = tenants.create_tenant(conn, "T", "enterprise")
             return [
-                tenants.create_app(conn, t["id"], str(hour), freq_hour=hour)["id"]
+                tenants.create_app(conn, t.id, str(hour), freq_hour=hour).id
                 for hour in (5, 3, None)
             ]
 
@@ -109,11 +109,11 @@ def test_a_failing_job_does_not_take_its_batch_down(database_url: str) -> None:
 def _tenant(db: Database, units: int) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
         t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
-        app = tenants.create_app(conn, t["id"], "a", freq_30s=None, freq_hour=None, freq_day=None)
-        wallet.grant_package(conn, t["id"], units)
-        approved_sign(conn, t["id"], "签名")
-        tid = approved_template(conn, t["id"], "验证码{1}")
-        return t["id"], app["sdk_app_id"], str(tid)
+        app = tenants.create_app(conn, t.id, "a", freq_30s=None, freq_hour=None, freq_day=None)
+        wallet.grant_package(conn, t.id, units)
+        approved_sign(conn, t.id, "签名")
+        tid = approved_template(conn, t.id, "验证码{1}")
+        return t.id, app.sdk_app_id, str(tid)
 
     with db.connect() as conn:
         return make(conn)

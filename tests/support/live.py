@@ -123,27 +123,25 @@ class LiveServer:
         def make(conn: Connection) -> Tenant:
             name = f"T{time.time_ns()}"
             t = tenants.create_tenant(conn, name, account_type, verified=verified, now=now)
-            key = tenants.create_key(conn, t["id"], now=now)
+            key = tenants.create_key(conn, t.id, now=now)
             app = tenants.create_app(
                 conn,
-                t["id"],
+                t.id,
                 "app",
                 allowed_networks=self.settings.callback_allowed_networks,
                 now=now,
                 **app_settings,
             )
             if units:
-                wallet.grant_package(conn, t["id"], units, now=now)
-            tenant = Tenant(
-                t["id"], key["secret_id"], key["secret_key"], app["sdk_app_id"], app["id"]
-            )
-            tenant.app_key = app["app_key"]
+                wallet.grant_package(conn, t.id, units, now=now)
+            tenant = Tenant(t.id, key.secret_id, key.secret_key, app.sdk_app_id, app.id)
+            tenant.app_key = app.app_key
             if sign is not None:
                 tenant.sign_name = sign
-                approved_sign(conn, t["id"], sign, international, now=now)
+                approved_sign(conn, t.id, sign, international, now=now)
             if template is not None:
                 tenant.template_id = str(
-                    approved_template(conn, t["id"], template, sms_type, international, now=now)
+                    approved_template(conn, t.id, template, sms_type, international, now=now)
                 )
             return tenant
 

@@ -103,20 +103,20 @@ def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
     seed_prices(conn)
     tenant = accounts.create_tenant(conn, "Demo Co.", "enterprise", verified=True)
     tenant_password = accounts.new_password()
-    accounts.create_tenant_user(conn, tenant["id"], "demo@example.com", tenant_password)
-    key = accounts.create_key(conn, tenant["id"])
-    app = accounts.create_app(conn, tenant["id"], "Demo app")
-    wallet.grant_package(conn, tenant["id"], 10_000, package_type=0)
-    sign_id = approved_sign(conn, tenant["id"], DEMO_SIGN)
-    template_id = approved_template(conn, tenant["id"], "验证码", DEMO_TEMPLATE, sms_type=3)
-    notice_id = approved_template(conn, tenant["id"], "发货通知", DEMO_NOTICE, sms_type=2)
+    accounts.create_tenant_user(conn, tenant.id, "demo@example.com", tenant_password)
+    key = accounts.create_key(conn, tenant.id)
+    app = accounts.create_app(conn, tenant.id, "Demo app")
+    wallet.grant_package(conn, tenant.id, 10_000, package_type=0)
+    sign_id = approved_sign(conn, tenant.id, DEMO_SIGN)
+    template_id = approved_template(conn, tenant.id, "验证码", DEMO_TEMPLATE, sms_type=3)
+    notice_id = approved_template(conn, tenant.id, "发货通知", DEMO_NOTICE, sms_type=2)
     creds = {
         "operator": {"username": "admin", "password": password},
-        "tenant": {"id": tenant["id"], "email": "demo@example.com", "password": tenant_password},
-        "secret_id": key["secret_id"],
-        "secret_key": key["secret_key"],
-        "sdk_app_id": app["sdk_app_id"],
-        "app_key": app["app_key"],
+        "tenant": {"id": tenant.id, "email": "demo@example.com", "password": tenant_password},
+        "secret_id": key.secret_id,
+        "secret_key": key.secret_key,
+        "sdk_app_id": app.sdk_app_id,
+        "app_key": app.app_key,
         "sign_name": DEMO_SIGN,
         "sign_id": int(sign_id),
         "template_id": str(template_id),

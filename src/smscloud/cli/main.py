@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -249,32 +249,34 @@ def _carrier_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def _admin(args: argparse.Namespace, settings: Settings) -> Any:
     actions: dict[tuple[str, str], Callable[[Connection], Any]] = {
-        ("tenant", "create"): lambda c: accounts.create_tenant(
-            c, args.name, args.type, verified=args.verified
+        ("tenant", "create"): lambda c: _new_tenant(
+            accounts.create_tenant(c, args.name, args.type, verified=args.verified)
         ),
-        ("key", "create"): lambda c: accounts.create_key(c, args.tenant),
-        ("operator", "create"): lambda c: accounts.add_operator(c, args.username),
-        ("app", "create"): lambda c: accounts.create_app(
-            c,
-            args.tenant,
-            args.name,
-            freq_30s=args.freq_30s,
-            freq_hour=args.freq_hour,
-            freq_day=args.freq_day,
-            freq_same_content_day=args.freq_same_content_day,
-            allowed_networks=settings.callback_allowed_networks,
-            status_callback_url=args.status_callback,
-            reply_callback_url=args.reply_callback,
+        ("key", "create"): lambda c: asdict(accounts.create_key(c, args.tenant)),
+        ("operator", "create"): lambda c: asdict(accounts.add_operator(c, args.username)),
+        ("app", "create"): lambda c: asdict(
+            accounts.create_app(
+                c,
+                args.tenant,
+                args.name,
+                freq_30s=args.freq_30s,
+                freq_hour=args.freq_hour,
+                freq_day=args.freq_day,
+                freq_same_content_day=args.freq_same_content_day,
+                allowed_networks=settings.callback_allowed_networks,
+                status_callback_url=args.status_callback,
+                reply_callback_url=args.reply_callback,
+            )
         ),
         ("package", "grant"): lambda c: wallet.grant_package(
             c, args.tenant, args.units, expires=args.expires, tz=settings.tz
         ),
         ("package", "refund"): lambda c: wallet.refund_package(c, args.package),
-        ("tenant", "alarm"): lambda c: accounts.set_alarm(
-            c, args.tenant, args.threshold, args.email, args.phone
+        ("tenant", "alarm"): lambda c: _alarm(
+            accounts.set_alarm(c, args.tenant, args.threshold, args.email, args.phone)
         ),
-        ("app", "limits"): lambda c: accounts.set_daily_limits(
-            c, args.app, args.daily, args.mainland, args.international
+        ("app", "limits"): lambda c: asdict(
+            accounts.set_daily_limits(c, args.app, args.daily, args.mainland, args.international)
         ),
         ("billing", "check"): _billing_check,
         ("carrier", "add"): lambda c: carriers.add_carrier(
@@ -296,12 +298,12 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
         ),
         ("route", "list"): carriers.list_routes,
         ("route", "remove"): lambda c: carriers.remove_route(c, args.id),
-        ("review", "list"): review.pending,
-        ("review", "approve"): lambda c: review.decide(
-            c, args.kind, args.id, approve=True, reason=args.reason
+        ("review", "list"): _review_list,
+        ("review", "approve"): lambda c: asdict(
+            review.decide(c, args.kind, args.id, approve=True, reason=args.reason)
         ),
-        ("review", "reject"): lambda c: review.decide(
-            c, args.kind, args.id, approve=False, reason=args.reason
+        ("review", "reject"): lambda c: asdict(
+            review.decide(c, args.kind, args.id, approve=False, reason=args.reason)
         ),
     }
     actions |= catalogue.actions(args, settings) | postpaid.actions(args, settings)
@@ -312,6 +314,40 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
             return actions[(args.area, args.op)](conn)
     finally:
         db.close()
+
+
+def _new_tenant(t: accounts.NewTenant) -> dict[str, Any]:
+    return {"id": t.id, "name": t.name, "type": t.account_type, "verified": t.verified}
+
+
+def _alarm(a: accounts.Alarm) -> dict[str, Any]:
+    return {
+        "tenant": a.tenant_id,
+        "threshold": a.threshold,
+        "emails": list(a.emails),
+        "phones": list(a.phones),
+    }
+
+
+def _review_list(conn: Connection) -> list[dict[str, Any]]:
+    """The review queue as ``admin review list`` prints it: the fields a reviewer needs."""
+    out: list[dict[str, Any]] = []
+    for item in review.pending(conn):
+        head = {"kind": item.kind, "id": item.id, "tenant_id": item.tenant_id, "name": item.name}
+        if isinstance(item, review.PendingSign):
+            out.append(head | {"international": item.international, "created_at": item.created_at})
+        else:
+            out.append(
+                head
+                | {
+                    "content": item.content,
+                    "sms_type": item.sms_type,
+                    "international": item.international,
+                    "created_at": item.created_at,
+                    "findings": list(item.findings),
+                }
+            )
+    return out
 
 
 def _billing_check(conn: Connection) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,47 +39,35 @@ def _window(begin: int, end: int | None, now: float, days: float) -> tuple[float
     return max(float(begin), now - days * 86400), stop
 
 
-def status_item(row: Any) -> dict[str, Any]:
-    nation = row.nation_code
-    phone = row.phone
-    return {
-        "UserReceiveTime": int(row.receive_time or row.done_at or 0),
-        "CountryCode": nation,
-        "SubscriberNumber": phone[len(nation) + 1 :] if nation else phone,
-        "PhoneNumber": phone,
-        "SerialNo": row.serial_no,
-        "ReportStatus": "SUCCESS" if row.state == "DELIVERED" else "FAIL",
-        "Description": row.receipt_code or row.state,
-        "SessionContext": row.session_context,
-    }
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """The final report of one message, as the status pulls return it (Tencent SMS API 3.0,
+    PullSmsSendStatus)."""
+
+    received_at: int  # when the handset got it, else when the message ended; 0 if neither
+    nation_code: str
+    subscriber: str  # the number without its country code
+    phone: str  # E.164
+    serial_no: str
+    delivered: bool
+    description: str  # the carrier's receipt code, else the final state
+    session_context: str
 
 
-def push_status_item(item: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """A pulled report in the status callback's shape (§4.2), as the v5 pulls return it."""
-    received = item["UserReceiveTime"]
-    return {
-        "user_receive_time": (
-            datetime.fromtimestamp(received, tz).strftime("%Y-%m-%d %H:%M:%S") if received else ""
-        ),
-        "nationcode": item["CountryCode"],
-        "mobile": item["SubscriberNumber"],
-        "report_status": item["ReportStatus"],
-        "errmsg": item["Description"],
-        "description": RECEIPT_TEXT.get(item["Description"], item["Description"]),
-        "sid": item["SerialNo"],
-    }
-
-
-def push_reply_item(item: dict[str, Any]) -> dict[str, Any]:
-    """A pulled reply in the reply callback's shape (§4.3)."""
-    return {
-        "extend": item["ExtendCode"],
-        "mobile": item["SubscriberNumber"],
-        "nationcode": item["CountryCode"],
-        "sign": item["SignName"],
-        "text": item["ReplyContent"],
-        "time": item["ReplyTime"],
-    }
+def status_item(row: Any) -> StatusReport:
+    """A ``messages`` row in a final state as its report."""
+    nation = str(row.nation_code)
+    phone = str(row.phone)
+    return StatusReport(
+        received_at=int(row.receive_time or row.done_at or 0),
+        nation_code=nation,
+        subscriber=phone[len(nation) + 1 :] if nation else phone,
+        phone=phone,
+        serial_no=str(row.serial_no),
+        delivered=row.state == "DELIVERED",
+        description=str(row.receipt_code or row.state),
+        session_context=str(row.session_context),
+    )
 
 
 # Human text for the common receipt codes (the callback's ``description``).
@@ -93,17 +80,48 @@ RECEIPT_TEXT = {
 }
 
 
-def reply_item(row: Any) -> dict[str, Any]:
-    nation = row.nation_code
-    return {
-        "ExtendCode": row.extend_code,
-        "CountryCode": nation,
-        "PhoneNumber": row.phone,
-        "SignName": row.sign_name,
-        "ReplyContent": row.content,
-        "ReplyTime": int(row.reply_time),
-        "SubscriberNumber": row.phone[len(nation) + 1 :] if nation else row.phone,
-    }
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply from a handset, as the reply pulls return it (Tencent SMS API 3.0,
+    PullSmsReplyStatus)."""
+
+    extend_code: str
+    nation_code: str
+    phone: str  # E.164
+    subscriber: str  # the number without its country code
+    sign_name: str
+    content: str
+    replied_at: int
+
+
+def reply_item(row: Any) -> Reply:
+    """A ``replies`` row as its result."""
+    nation = str(row.nation_code)
+    phone = str(row.phone)
+    return Reply(
+        extend_code=str(row.extend_code),
+        nation_code=nation,
+        phone=phone,
+        subscriber=phone[len(nation) + 1 :] if nation else phone,
+        sign_name=str(row.sign_name),
+        content=str(row.content),
+        replied_at=int(row.reply_time),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecord:
+    """One message in a number's send records (Tencent SMS API 3.0, DescribeSendRecordList)."""
+
+    phone: str
+    serial_no: str  # empty when the request was refused
+    send_status: int  # 1 refused, 2 delivered, 3 on its way, 4 failed
+    request_code: str
+    status_code: str  # the receipt code once final, else empty
+    iso_code: str
+    content: str  # with the template's values masked
+    sent_at: int
+    received_at: int  # when the handset got it; 0 unless delivered
 
 
 _STATUS_COLS = (
@@ -119,7 +137,7 @@ _STATUS_COLS = (
 )
 
 
-def take_status_reports(conn: Connection, app_id: int, limit: int) -> list[dict[str, Any]]:
+def take_status_reports(conn: Connection, app_id: int, limit: int) -> list[StatusReport]:
     """Queue pull: each final report is returned once (§4.1)."""
     rows = conn.execute(
         select(*_STATUS_COLS)
@@ -132,7 +150,8 @@ def take_status_reports(conn: Connection, app_id: int, limit: int) -> list[dict[
     return [status_item(r) for r in rows]
 
 
-def take_replies(conn: Connection, app_id: int, limit: int) -> list[dict[str, Any]]:
+def take_replies(conn: Connection, app_id: int, limit: int) -> list[Reply]:
+    """Queue pull: each reply is returned once (Tencent SMS API 3.0, PullSmsReplyStatus)."""
     rows = conn.execute(
         select(rp).where(rp.c.app_id == app_id, s.REPLY_PENDING).order_by(rp.c.id).limit(limit)
     ).all()
@@ -149,17 +168,20 @@ class Reports:
         self.tz = tz
         self.clock = clock
 
-    async def pull_status(self, app_id: int, limit: int) -> list[dict[str, Any]]:
+    async def pull_status(self, app_id: int, limit: int) -> list[StatusReport]:
+        """Final reports not pulled before, oldest first; each is returned once."""
         n = pull_limit(limit)
         return await self.db.write(lambda c: take_status_reports(c, app_id, n))
 
-    async def pull_replies(self, app_id: int, limit: int) -> list[dict[str, Any]]:
+    async def pull_replies(self, app_id: int, limit: int) -> list[Reply]:
+        """Replies not pulled before, oldest first; each is returned once."""
         n = pull_limit(limit)
         return await self.db.write(lambda c: take_replies(c, app_id, n))
 
     async def status_by_phone(
         self, app_id: int, phone: str, begin: int, end: int | None, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[StatusReport]:
+        """Final reports of one number within the last days, pulled or not."""
         n = pull_limit(limit)
         start, stop = _window(begin, end, self.clock(), BY_PHONE_DAYS)
         q = (
@@ -180,7 +202,8 @@ class Reports:
 
     async def replies_by_phone(
         self, app_id: int, phone: str, begin: int, end: int | None, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[Reply]:
+        """Replies from one number within the last days, pulled or not."""
         n = pull_limit(limit)
         start, stop = _window(begin, end, self.clock(), BY_PHONE_DAYS)
         q = (
@@ -200,7 +223,8 @@ class Reports:
 
     async def send_records(
         self, app_id: int, phone: str, begin: int, end: int | None, limit: int, offset: int
-    ) -> tuple[int, list[dict[str, Any]]]:
+    ) -> tuple[int, list[SendRecord]]:
+        """The total (at most 1,000) and a page of one number's messages, newest first."""
         if not 1 <= limit <= 50:
             raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "Limit must be 1 to 50.")
         if not 0 <= offset <= 1000:
@@ -239,7 +263,7 @@ class Reports:
         return total, [self._record(r, bodies.get(r.template_id)) for r in rows]
 
     @staticmethod
-    def _record(r: Any, template: str | None) -> dict[str, Any]:
+    def _record(r: Any, template: str | None) -> SendRecord:
         if r.state == "REFUSED":
             status = 1
         elif r.state == "DELIVERED":
@@ -248,18 +272,18 @@ class Reports:
             status = 4
         else:
             status = 3
-        return {
-            "PhoneNumber": r.phone,
-            "SerialNo": r.serial_no if r.state != "REFUSED" else "",
-            "SendStatus": status,
-            "RequestCode": r.request_code,
-            "StatusCode": r.receipt_code if status in (2, 4) else "",
-            "IsoCode": r.iso_code,
+        return SendRecord(
+            phone=str(r.phone),
+            serial_no=str(r.serial_no) if r.state != "REFUSED" else "",
+            send_status=status,
+            request_code=str(r.request_code),
+            status_code=str(r.receipt_code) if status in (2, 4) else "",
+            iso_code=str(r.iso_code),
             # Values are masked as Tencent does: a record list must not hand out codes.
-            "Content": mask_rendered(r.content, template or ""),
-            "SendTime": int(r.created_at),
-            "UserReceiveTime": int(r.receive_time or 0) if status == 2 else 0,
-        }
+            content=mask_rendered(r.content, template or ""),
+            sent_at=int(r.created_at),
+            received_at=int(r.receive_time or 0) if status == 2 else 0,
+        )
 
     async def report_conversion(self, app_id: int, serial_no: str, at: int | None) -> None:
         when = float(at) if at else self.clock()

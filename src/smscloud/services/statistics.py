@@ -22,6 +22,44 @@ BLACKLIST_CODES = ("BWLIST", "MX:0012", "TD:0001", "TUIDING", "W-BLACK")
 FREQUENCY_CODES = ("MX:0003", "TE:0003")
 
 
+@dataclass(frozen=True, slots=True)
+class SendCounts:
+    """Requests over a range (Tencent SMS API 3.0, SendStatusStatistics)."""
+
+    fee: int  # billed parts of the accepted messages not refunded
+    requests: int  # every number asked for, refused or not
+    accepted: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackCounts:
+    """Receipts over a range, failures grouped by cause (Tencent SMS API 3.0,
+    CallbackStatusStatistics)."""
+
+    receipts: int  # accepted messages with a carrier's final receipt
+    accepted: int
+    failed: int
+    delivered: int
+    internal_errors: int  # failures in none of the groups below
+    invalid_numbers: int
+    shutdowns: int
+    blacklisted: int
+    frequency_limited: int
+
+
+@dataclass(frozen=True, slots=True)
+class PackageUsage:
+    """One package and what of it is used (Tencent SMS API 3.0, SmsPackagesStatistics)."""
+
+    created_at: int
+    effective_at: int
+    expires_at: int
+    amount: int
+    package_type: int  # 0 gifted, 1 purchased
+    id: int
+    used: int
+
+
 def parse_hour(value: str, tz: ZoneInfo, *, code: str) -> float:
     """``yyyymmddhh`` in the platform's time zone -> Unix seconds of that hour's start."""
     try:
@@ -57,7 +95,8 @@ class Statistics:
         self.db = db
         self.tz = tz
 
-    async def send_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
+    async def send_statistics(self, app_id: int, begin: str, end: str) -> SendCounts:
+        """Requests of one application created in the range."""
         start, stop = hour_range(begin, end, self.tz)
         accepted = m.c.state != "REFUSED"
         q = select(
@@ -68,9 +107,10 @@ class Statistics:
             ),
         ).where(m.c.app_id == app_id, m.c.created_at >= start, m.c.created_at < stop)
         total, ok, fee = await self.db.read(lambda c: c.execute(q).one())
-        return {"FeeCount": int(fee), "RequestCount": int(total), "RequestSuccessCount": int(ok)}
+        return SendCounts(fee=int(fee), requests=int(total), accepted=int(ok))
 
-    async def callback_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
+    async def callback_statistics(self, app_id: int, begin: str, end: str) -> CallbackCounts:
+        """Receipts of one application's messages created in the range (at most 32 days)."""
         start, stop = hour_range(begin, end, self.tz, max_days=32)
         has_receipt = and_(
             m.c.state.in_(FINAL), m.c.carrier_msg_id.is_not(None), m.c.state != "UNKNOWN"
@@ -93,21 +133,22 @@ class Statistics:
         row = await self.db.read(lambda c: c.execute(q).one())
         ok, received, success, fail, invalid, shutdown, black, freq = (int(x) for x in row)
         internal = fail - invalid - shutdown - black - freq
-        return {
-            "CallbackCount": received,
-            "RequestSuccessCount": ok,
-            "CallbackFailCount": fail,
-            "CallbackSuccessCount": success,
-            "InternalErrorCount": internal,
-            "InvalidNumberCount": invalid,
-            "ShutdownErrorCount": shutdown,
-            "BlackListCount": black,
-            "FrequencyLimitCount": freq,
-        }
+        return CallbackCounts(
+            receipts=received,
+            accepted=ok,
+            failed=fail,
+            delivered=success,
+            internal_errors=internal,
+            invalid_numbers=invalid,
+            shutdowns=shutdown,
+            blacklisted=black,
+            frequency_limited=freq,
+        )
 
     async def package_statistics(
         self, tenant_id: int, begin: str, end: str, limit: int, offset: int
-    ) -> list[dict[str, int]]:
+    ) -> list[PackageUsage]:
+        """A page of the tenant's packages created in the range, oldest first."""
         if not 0 <= limit <= 500:
             raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "Limit must be 0 to 500.")
         if offset < 0:
@@ -123,15 +164,15 @@ class Statistics:
         )
         rows = await self.db.read(lambda c: c.execute(q).all())
         return [
-            {
-                "PackageCreateTime": int(r.created_at),
-                "PackageEffectiveTime": int(r.effective_at),
-                "PackageExpiredTime": int(r.expires_at),
-                "PackageAmount": int(r.amount),
-                "PackageType": int(r.package_type),
-                "PackageId": int(r.id),
-                "CurrentUsage": int(r.used),
-            }
+            PackageUsage(
+                created_at=int(r.created_at),
+                effective_at=int(r.effective_at),
+                expires_at=int(r.expires_at),
+                amount=int(r.amount),
+                package_type=int(r.package_type),
+                id=int(r.id),
+                used=int(r.used),
+            )
             for r in rows
         ]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from smscloud.api.tc3 import shapes
 from smscloud.api.tc3.params import Params
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.phone import describe_phone
@@ -20,6 +21,7 @@ from smscloud.services.sending.sms import SendRequest
 if TYPE_CHECKING:
     from smscloud.platform import Platform
 
+T = TypeVar("T")
 Handler = Callable[["Platform", int, Params, str], Awaitable[dict[str, Any]]]
 ACTIONS: dict[str, Handler] = {}
 
@@ -121,14 +123,14 @@ async def _app_id(p: Platform, tenant_id: int, a: Params) -> int:
 async def PullSmsSendStatus(p: Platform, tenant_id: int, a: Params, _: str) -> dict[str, Any]:  # noqa: N802
     app_id = await _app_id(p, tenant_id, a)
     items = await p.reports.pull_status(app_id, a.integer("Limit", required=True))
-    return {"PullSmsSendStatusSet": items}
+    return {"PullSmsSendStatusSet": [shapes.status_report(r) for r in items]}
 
 
-ByPhone = Callable[[int, str, int, int | None, int, int], Awaitable[list[dict[str, Any]]]]
+ByPhone = Callable[[int, str, int, int | None, int, int], Awaitable[list[T]]]
 
 
-async def _by_phone(p: Platform, tenant_id: int, a: Params, fetch: ByPhone) -> list[dict[str, Any]]:
-    """The shared shape of the two ``...ByPhoneNumber`` pulls."""
+async def _by_phone(p: Platform, tenant_id: int, a: Params, fetch: ByPhone[T]) -> list[T]:
+    """The shared parameters of the two ``...ByPhoneNumber`` pulls."""
     app_id = await _app_id(p, tenant_id, a)
     return await fetch(
         app_id,
@@ -144,21 +146,23 @@ async def _by_phone(p: Platform, tenant_id: int, a: Params, fetch: ByPhone) -> l
 async def PullSmsSendStatusByPhoneNumber(  # noqa: N802
     p: Platform, tenant_id: int, a: Params, _: str
 ) -> dict[str, Any]:
-    return {"PullSmsSendStatusSet": await _by_phone(p, tenant_id, a, p.reports.status_by_phone)}
+    items = await _by_phone(p, tenant_id, a, p.reports.status_by_phone)
+    return {"PullSmsSendStatusSet": [shapes.status_report(r) for r in items]}
 
 
 @action
 async def PullSmsReplyStatus(p: Platform, tenant_id: int, a: Params, _: str) -> dict[str, Any]:  # noqa: N802
     app_id = await _app_id(p, tenant_id, a)
     items = await p.reports.pull_replies(app_id, a.integer("Limit", required=True))
-    return {"PullSmsReplyStatusSet": items}
+    return {"PullSmsReplyStatusSet": [shapes.reply(r) for r in items]}
 
 
 @action
 async def PullSmsReplyStatusByPhoneNumber(  # noqa: N802
     p: Platform, tenant_id: int, a: Params, _: str
 ) -> dict[str, Any]:
-    return {"PullSmsReplyStatusSet": await _by_phone(p, tenant_id, a, p.reports.replies_by_phone)}
+    items = await _by_phone(p, tenant_id, a, p.reports.replies_by_phone)
+    return {"PullSmsReplyStatusSet": [shapes.reply(r) for r in items]}
 
 
 @action
@@ -175,7 +179,7 @@ async def DescribeSendRecordList(  # noqa: N802
         a.integer("Limit", default=20),
         a.integer("Offset", default=0),
     )
-    return {"SendRecordSet": items, "TotalCount": total}
+    return {"SendRecordSet": [shapes.send_record(r) for r in items], "TotalCount": total}
 
 
 def _e164(raw: str) -> str:
@@ -229,22 +233,7 @@ async def DescribeSmsSignList(p: Platform, tenant_id: int, a: Params, _: str) ->
         limit=a.integer("Limit", default=10),
         offset=a.integer("Offset", default=0),
     )
-    return {
-        "DescribeSignListStatusSet": [
-            {
-                "SignId": r["id"],
-                "International": r["international"],
-                "StatusCode": r["status"],
-                "ReviewReply": r["review_reply"],
-                "SignName": r["name"],
-                "CreateTime": int(r["created_at"]),
-                "QualificationId": r["qualification_id"],
-                "QualificationName": "",
-                "QualificationStatusCode": 1 if r["qualification_id"] else 0,
-            }
-            for r in rows
-        ]
-    }
+    return {"DescribeSignListStatusSet": [shapes.sign(r) for r in rows]}
 
 
 def _template_application(a: Params) -> TemplateApplication:
@@ -287,20 +276,7 @@ async def DescribeSmsTemplateList(  # noqa: N802
         limit=a.integer("Limit", default=10),
         offset=a.integer("Offset", default=0),
     )
-    return {
-        "DescribeTemplateStatusSet": [
-            {
-                "TemplateId": r["id"],
-                "International": r["international"],
-                "StatusCode": r["status"],
-                "ReviewReply": r["review_reply"],
-                "TemplateName": r["name"],
-                "CreateTime": int(r["created_at"]),
-                "TemplateContent": r["content"],
-            }
-            for r in rows
-        ]
-    }
+    return {"DescribeTemplateStatusSet": [shapes.template(r) for r in rows]}
 
 
 @action
@@ -311,7 +287,7 @@ async def SendStatusStatistics(p: Platform, tenant_id: int, a: Params, _: str) -
     stats = await p.statistics.send_statistics(
         app_id, a.text("BeginTime", required=True), a.text("EndTime", required=True)
     )
-    return {"SendStatusStatistics": stats}
+    return {"SendStatusStatistics": shapes.send_counts(stats)}
 
 
 @action
@@ -324,7 +300,7 @@ async def CallbackStatusStatistics(  # noqa: N802
     stats = await p.statistics.callback_statistics(
         app_id, a.text("BeginTime", required=True), a.text("EndTime", required=True)
     )
-    return {"CallbackStatusStatistics": stats}
+    return {"CallbackStatusStatistics": shapes.callback_counts(stats)}
 
 
 @action
@@ -337,7 +313,7 @@ async def SmsPackagesStatistics(p: Platform, tenant_id: int, a: Params, _: str) 
         a.integer("Limit", required=True),
         a.integer("Offset", required=True),
     )
-    return {"SmsPackagesStatisticsSet": items}
+    return {"SmsPackagesStatisticsSet": [shapes.package_usage(r) for r in items]}
 
 
 @action

@@ -7,11 +7,16 @@ Template ``type``: 0 ordinary (notification), 1 marketing, 2 verification code.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from smscloud.api.v5.routes import Body, Fields, V5Error, command
 from smscloud.services.metadata.records import AppRec
-from smscloud.services.registry import SignApplication, TemplateApplication
+from smscloud.services.registry import (
+    RegisteredSign,
+    RegisteredTemplate,
+    SignApplication,
+    TemplateApplication,
+)
 
 if TYPE_CHECKING:
     from smscloud.platform import Platform
@@ -44,17 +49,17 @@ def _template(body: Fields) -> TemplateApplication:
     )
 
 
-def _template_item(platform: Platform, r: dict[str, Any]) -> Body:
+def _template_item(platform: Platform, r: RegisteredTemplate) -> Body:
     return {
-        "id": r["id"],
-        "status": V5_STATUS.get(r["status"], 1),
-        "reply": r["review_reply"],
-        "text": r["content"],
-        "type": SMS_TO_V5_TYPE.get(r["sms_type"], 0),
-        "international": r["international"],
-        "title": r["name"],
-        "apply_time": _clock(platform, r["created_at"]),
-        "reply_time": _clock(platform, r["reviewed_at"]),
+        "id": r.id,
+        "status": V5_STATUS.get(r.status, 1),
+        "reply": r.review_reply,
+        "text": r.content,
+        "type": SMS_TO_V5_TYPE.get(r.sms_type, 0),
+        "international": r.international,
+        "title": r.name,
+        "apply_time": _clock(platform, r.created_at),
+        "reply_time": _clock(platform, r.reviewed_at),
     }
 
 
@@ -113,15 +118,15 @@ def _sign(body: Fields) -> SignApplication:
     )
 
 
-def _sign_item(platform: Platform, r: dict[str, Any]) -> Body:
+def _sign_item(platform: Platform, r: RegisteredSign) -> Body:
     return {
-        "id": r["id"],
-        "status": V5_STATUS.get(r["status"], 1),
-        "reply": r["review_reply"],
-        "text": r["name"],
-        "international": r["international"],
-        "apply_time": _clock(platform, r["created_at"]),
-        "reply_time": _clock(platform, r["reviewed_at"]),
+        "id": r.id,
+        "status": V5_STATUS.get(r.status, 1),
+        "reply": r.review_reply,
+        "text": r.name,
+        "international": r.international,
+        "apply_time": _clock(platform, r.created_at),
+        "reply_time": _clock(platform, r.reviewed_at),
     }
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from smscloud.api.v5 import shapes
 from smscloud.api.v5.codes import OTHER_ERROR, legacy_result
 from smscloud.api.v5.params import BAD_BODY, Fields, V5Error
 from smscloud.clock import system_clock
@@ -25,7 +26,6 @@ from smscloud.services.registry import (
     approved_templates,
     default_sign,
 )
-from smscloud.services.reports import push_reply_item, push_status_item
 from smscloud.services.sending.accept import Candidate
 from smscloud.services.sending.sms import SendRequest
 
@@ -204,9 +204,9 @@ async def pullstatus(platform: Platform, app: AppRec, body: Fields) -> Body:
     tz = platform.settings.tz
     if kind == 0:
         items = await platform.reports.pull_status(app.id, limit)
-        data = [push_status_item(i, tz) for i in items]
+        data = [shapes.status_report(i, tz) for i in items]
     else:
-        data = [push_reply_item(i) for i in await platform.reports.pull_replies(app.id, limit)]
+        data = [shapes.reply(i) for i in await platform.reports.pull_replies(app.id, limit)]
     return {"count": len(data), "data": data}
 
 
@@ -217,10 +217,10 @@ async def pullstatus4mobile(platform: Platform, app: AppRec, body: Fields) -> Bo
     begin, end = body.integer("begin_time"), body.integer("end_time")
     if kind == 0:
         items = await platform.reports.status_by_phone(app.id, phone, begin, end, limit, 0)
-        data = [push_status_item(i, platform.settings.tz) for i in items]
+        data = [shapes.status_report(i, platform.settings.tz) for i in items]
     else:
         found = await platform.reports.replies_by_phone(app.id, phone, begin, end, limit, 0)
-        data = [push_reply_item(i) for i in found]
+        data = [shapes.reply(i) for i in found]
     return {"count": len(data), "data": data}
 
 
@@ -228,29 +228,11 @@ async def pullstatus4mobile(platform: Platform, app: AppRec, body: Fields) -> Bo
 async def pullsendstatus(platform: Platform, app: AppRec, body: Fields) -> Body:
     begin, end = str(body.integer("begin_date")), str(body.integer("end_date"))
     st = await platform.statistics.send_statistics(app.id, begin, end)
-    return {
-        "data": {
-            "bill_number": st["FeeCount"],
-            "request": st["RequestCount"],
-            "success": st["RequestSuccessCount"],
-        }
-    }
+    return {"data": shapes.send_counts(st)}
 
 
 @command("pullcallbackstatus")
 async def pullcallbackstatus(platform: Platform, app: AppRec, body: Fields) -> Body:
     begin, end = str(body.integer("begin_date")), str(body.integer("end_date"))
     st = await platform.statistics.callback_statistics(app.id, begin, end)
-    return {
-        "data": {
-            "success": st["RequestSuccessCount"],
-            "status": st["CallbackCount"],
-            "status_success": st["CallbackSuccessCount"],
-            "status_fail": st["CallbackFailCount"],
-            "status_fail_0": st["InternalErrorCount"],
-            "status_fail_1": st["InvalidNumberCount"],
-            "status_fail_2": st["ShutdownErrorCount"],
-            "status_fail_3": st["BlackListCount"],
-            "status_fail_4": st["FrequencyLimitCount"],
-        }
-    }
+    return {"data": shapes.callback_counts(st)}

@@ -511,26 +511,17 @@ class RegistryPages:
     async def _reviews_page(
         self, request: Request, *, error: str | None = None, status: int = 200
     ) -> Response:
-        def load(conn: Connection) -> tuple[list[dict[str, Any]], dict[int, str]]:
+        def load(conn: Connection) -> tuple[list[review.Pending], dict[int, str]]:
             items = review.pending(conn)
             names = accounts.tenant_names(conn)
-            for item in items:
-                if item["kind"] == "sign":
-                    row = listings.sign_for_review(conn, item["id"])
-                    item |= {
-                        "sign_type": row.sign_type,
-                        "document_type": row.document_type,
-                        "purpose": row.purpose,
-                        "remark": row.remark,
-                    }
             return items, names
 
         items, names = await self.platform.db.read(load)
         context = {
             "area": "admin",
             "user": request.session,
-            "signs": [i for i in items if i["kind"] == "sign"],
-            "templates": [i for i in items if i["kind"] == "template"],
+            "signs": [i for i in items if i.kind == "sign"],
+            "templates": [i for i in items if i.kind == "template"],
             "names": names,
             "error": error,
             "sign_type_names": SIGN_TYPE_NAMES,

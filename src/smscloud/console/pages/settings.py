@@ -314,7 +314,7 @@ class SettingsPages:
         return await self._settings(request, new_app_key=new_key)
 
     # -- API keys ---------------------------------------------------------------------------
-    async def _keys(self, request: Request, new_key: dict[str, Any] | None = None) -> Response:
+    async def _keys(self, request: Request, new_key: accounts.NewKey | None = None) -> Response:
         tid = tenant_id(request)
         rows = await self.console.platform.db.read(lambda c: accounts.tenant_keys(c, tid))
         context = {"area": "console", "user": request.session, "keys": rows, "new_key": new_key}

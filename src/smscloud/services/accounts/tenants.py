@@ -27,6 +27,64 @@ SDK_APP_ID_BASE = 1400000000
 _ALNUM = string.ascii_letters + string.digits
 
 
+@dataclass(frozen=True, slots=True)
+class NewTenant:
+    """A tenant just created."""
+
+    id: int
+    name: str
+    account_type: str  # "individual" or "enterprise"
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """A tenant's package alarm as saved: phones in E.164."""
+
+    tenant_id: int
+    threshold: int
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DailyLimits:
+    """An application's daily limits as saved (0: none)."""
+
+    sdk_app_id: str
+    daily: int
+    mainland: int
+    international: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A SecretId/SecretKey pair just made; the key is shown once."""
+
+    tenant_id: int
+    secret_id: str
+    secret_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewApp:
+    """An application just created, with its SdkAppId and AppKey."""
+
+    id: int
+    tenant_id: int
+    name: str
+    sdk_app_id: str
+    app_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewOperator:
+    """An operator account just created; the password is shown once."""
+
+    username: str
+    password: str
+
+
 def _token(n: int, alphabet: str = _ALNUM) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
@@ -39,7 +97,8 @@ def create_tenant(
     verified: bool = False,
     sms_active: bool = True,
     now: float | None = None,
-) -> dict[str, Any]:
+) -> NewTenant:
+    """A new tenant, active unless ``sms_active`` is False."""
     if account_type not in ("individual", "enterprise"):
         raise RuleViolation("InvalidParameter", "type must be individual or enterprise")
     now = system_clock() if now is None else now
@@ -55,7 +114,7 @@ def create_tenant(
             )
         )
     )
-    return {"id": int(tid), "name": name, "type": account_type, "verified": verified}
+    return NewTenant(id=int(tid), name=name, account_type=account_type, verified=verified)
 
 
 def _tenant_exists(conn: Connection, tenant_id: int) -> None:
@@ -65,7 +124,7 @@ def _tenant_exists(conn: Connection, tenant_id: int) -> None:
 
 def set_alarm(
     conn: Connection, tenant_id: int, threshold: int, emails: Sequence[str], phones: Sequence[str]
-) -> dict[str, Any]:
+) -> Alarm:
     """The package alarm: a threshold of units left (0: off) and whom to tell."""
     _tenant_exists(conn, tenant_id)
     if threshold < 0:
@@ -88,12 +147,14 @@ def set_alarm(
             contact_phones="\n".join(numbers),
         )
     )
-    return {"tenant": tenant_id, "threshold": threshold, "emails": list(emails), "phones": numbers}
+    return Alarm(
+        tenant_id=tenant_id, threshold=threshold, emails=tuple(emails), phones=tuple(numbers)
+    )
 
 
 def set_daily_limits(
     conn: Connection, sdk_app_id: str, total: int, mainland: int, international: int
-) -> dict[str, Any]:
+) -> DailyLimits:
     """An application's daily limits (0: none): all messages, mainland ones, international."""
     if min(total, mainland, international) < 0:
         raise RuleViolation("InvalidParameterValue", "limits cannot be negative")
@@ -105,15 +166,12 @@ def set_daily_limits(
     )
     if done.rowcount != 1:
         raise RuleViolation("ResourceNotFound", f"No application {sdk_app_id}.")
-    return {
-        "sdk_app_id": sdk_app_id,
-        "daily": total,
-        "mainland": mainland,
-        "international": international,
-    }
+    return DailyLimits(
+        sdk_app_id=sdk_app_id, daily=total, mainland=mainland, international=international
+    )
 
 
-def create_key(conn: Connection, tenant_id: int, *, now: float | None = None) -> dict[str, Any]:
+def create_key(conn: Connection, tenant_id: int, *, now: float | None = None) -> NewKey:
     """A new SecretId/SecretKey pair in Tencent's shapes (AKID + 32, 32 characters)."""
     _tenant_exists(conn, tenant_id)
     secret_id = "AKID" + _token(32)
@@ -127,7 +185,7 @@ def create_key(conn: Connection, tenant_id: int, *, now: float | None = None) ->
             created_at=system_clock() if now is None else now,
         )
     )
-    return {"tenant_id": tenant_id, "secret_id": secret_id, "secret_key": secret_key}
+    return NewKey(tenant_id=tenant_id, secret_id=secret_id, secret_key=secret_key)
 
 
 def check_callback_url(url: str, allowed: AllowedNetworks = NO_NETWORKS) -> str:
@@ -146,7 +204,7 @@ def create_app(
     allowed_networks: AllowedNetworks = NO_NETWORKS,
     now: float | None = None,
     **settings: Any,
-) -> dict[str, Any]:
+) -> NewApp:
     """A new application with its SdkAppId and AppKey; callback URLs are checked against
     ``allowed_networks`` (the operator's setting)."""
     _tenant_exists(conn, tenant_id)
@@ -165,18 +223,15 @@ def create_app(
         "created_at": system_clock() if now is None else now,
     } | settings
     app_id = inserted_id(conn.execute(insert(a).values(**values)))
-    return {
-        "id": int(app_id),
-        "tenant_id": tenant_id,
-        "name": name,
-        "sdk_app_id": sdk_app_id,
-        "app_key": app_key,
-    }
+    return NewApp(
+        id=int(app_id), tenant_id=tenant_id, name=name, sdk_app_id=sdk_app_id, app_key=app_key
+    )
 
 
 def create_operator(
     conn: Connection, username: str, password: str, *, now: float | None = None
-) -> dict[str, Any]:
+) -> None:
+    """An operator account with the password given."""
     conn.execute(
         insert(s.operators).values(
             username=username,
@@ -184,10 +239,9 @@ def create_operator(
             created_at=system_clock() if now is None else now,
         )
     )
-    return {"username": username}
 
 
-def add_operator(conn: Connection, username: str, *, now: float | None = None) -> dict[str, Any]:
+def add_operator(conn: Connection, username: str, *, now: float | None = None) -> NewOperator:
     """A new operator account with a random password (returned, shown once)."""
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", username):
@@ -197,12 +251,13 @@ def add_operator(conn: Connection, username: str, *, now: float | None = None) -
         raise RuleViolation("ResourceInUse", f"an operator named {username!r} exists")
     password = new_password()
     create_operator(conn, username, password, now=now)
-    return {"username": username, "password": password}
+    return NewOperator(username=username, password=password)
 
 
 def create_tenant_user(
     conn: Connection, tenant_id: int, email: str, password: str, *, now: float | None = None
-) -> dict[str, Any]:
+) -> None:
+    """A console user of the tenant, signing in with ``email`` and ``password``."""
     _tenant_exists(conn, tenant_id)
     conn.execute(
         insert(s.tenant_users).values(
@@ -212,10 +267,10 @@ def create_tenant_user(
             created_at=system_clock() if now is None else now,
         )
     )
-    return {"tenant_id": tenant_id, "email": email}
 
 
 def new_password() -> str:
+    """A random password of 12 letters and digits."""
     return _token(12)
 
 

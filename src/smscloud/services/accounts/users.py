@@ -72,7 +72,7 @@ def sign_up(
     tenant = tenants.create_tenant(conn, name, account_type, sms_active=False, now=now)
     conn.execute(
         insert(u).values(
-            tenant_id=tenant["id"], email=email, password_hash=password_hash, created_at=now
+            tenant_id=tenant.id, email=email, password_hash=password_hash, created_at=now
         )
     )
-    return int(tenant["id"])
+    return int(tenant.id)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from smscloud.services.registry.shared import DELETE_STATUS
-from smscloud.services.registry.signs import SignApplication, SignRegistry, default_sign
+from smscloud.services.registry.signs import (
+    RegisteredSign,
+    SignApplication,
+    SignRegistry,
+    default_sign,
+)
 from smscloud.services.registry.templates import (
+    RegisteredTemplate,
     TemplateApplication,
     TemplateRegistry,
     approved_templates,
@@ -12,6 +18,8 @@ from smscloud.services.registry.templates import (
 
 __all__ = [
     "DELETE_STATUS",
+    "RegisteredSign",
+    "RegisteredTemplate",
     "Registry",
     "SignApplication",
     "SignRegistry",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import Connection, select, update
 
@@ -15,22 +16,69 @@ from smscloud.store import schema as s
 Kind = Literal["sign", "template"]
 
 
-def pending(conn: Connection) -> list[dict[str, Any]]:
-    """Everything waiting for review, oldest first, with the lint findings for templates."""
-    out: list[dict[str, Any]] = []
+@dataclass(frozen=True, slots=True)
+class PendingSign:
+    """A signature waiting for the operator, with what the operator judges it by."""
+
+    id: int
+    tenant_id: int
+    name: str
+    sign_type: int
+    document_type: int
+    purpose: int
+    international: int
+    remark: str
+    created_at: float
+    kind: Literal["sign"] = "sign"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTemplate:
+    """A template waiting for the operator, with the lint findings on its text."""
+
+    id: int
+    tenant_id: int
+    name: str
+    content: str
+    sms_type: int
+    international: int
+    created_at: float
+    findings: tuple[str, ...]
+    kind: Literal["template"] = "template"
+
+
+Pending = PendingSign | PendingTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the operator decided: status 0 approved, -1 rejected."""
+
+    kind: Kind
+    id: int
+    status: int
+    reason: str
+
+
+def pending(conn: Connection) -> list[Pending]:
+    """Everything waiting for review: signatures, then templates, each oldest first."""
+    out: list[Pending] = []
     g, t = s.signs, s.templates
     for row in conn.execute(
         select(g).where(g.c.status == 1, g.c.deleted.is_(False)).order_by(g.c.created_at)
     ).mappings():
         out.append(
-            {
-                "kind": "sign",
-                "id": row["id"],
-                "tenant_id": row["tenant_id"],
-                "name": row["name"],
-                "international": row["international"],
-                "created_at": row["created_at"],
-            }
+            PendingSign(
+                id=int(row["id"]),
+                tenant_id=int(row["tenant_id"]),
+                name=str(row["name"]),
+                sign_type=int(row["sign_type"]),
+                document_type=int(row["document_type"]),
+                purpose=int(row["purpose"]),
+                international=int(row["international"]),
+                remark=str(row["remark"]),
+                created_at=float(row["created_at"]),
+            )
         )
     for row in conn.execute(
         select(t).where(t.c.status == 1, t.c.deleted.is_(False)).order_by(t.c.created_at)
@@ -39,17 +87,16 @@ def pending(conn: Connection) -> list[dict[str, Any]]:
             row["content"], SmsType(row["sms_type"]), international=bool(row["international"])
         )
         out.append(
-            {
-                "kind": "template",
-                "id": row["id"],
-                "tenant_id": row["tenant_id"],
-                "name": row["name"],
-                "content": row["content"],
-                "sms_type": row["sms_type"],
-                "international": row["international"],
-                "created_at": row["created_at"],
-                "findings": [f.message for f in findings],
-            }
+            PendingTemplate(
+                id=int(row["id"]),
+                tenant_id=int(row["tenant_id"]),
+                name=str(row["name"]),
+                content=str(row["content"]),
+                sms_type=int(row["sms_type"]),
+                international=int(row["international"]),
+                created_at=float(row["created_at"]),
+                findings=tuple(f.message for f in findings),
+            )
         )
     return out
 
@@ -62,7 +109,7 @@ def decide(
     approve: bool,
     reason: str = "",
     now: float | None = None,
-) -> dict[str, Any]:
+) -> Decision:
     """Approve or reject one pending item and tell the tenant; returns the decision."""
     table = s.signs if kind == "sign" else s.templates
     row = conn.execute(
@@ -82,4 +129,4 @@ def decide(
     if done.rowcount != 1:
         raise RuleViolation("FailedOperation", f"The {kind} {item_id} is not waiting for review.")
     notices.review_decided(conn, int(row.tenant_id), kind, str(row.name), approve, reason, at)
-    return {"kind": kind, "id": item_id, "status": status, "reason": reason}
+    return Decision(kind=kind, id=item_id, status=status, reason=reason)

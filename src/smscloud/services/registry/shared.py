@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, RowMapping, select, update
 
 from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
@@ -148,7 +148,7 @@ class RegistryBase:
         ids: Sequence[int],
         limit: int,
         offset: int,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RowMapping]:
         """By ids (at most 100), or a page; ``international`` None means both regions."""
         if len(ids) > 100:
             raise RuleViolation("InvalidParameterValue.LimitVerifyFail", "At most 100 ids.")
@@ -161,7 +161,6 @@ class RegistryBase:
             q = q.where(t.c.id.in_(list(ids))).order_by(t.c.id)
         else:
             q = q.order_by(t.c.id).limit(page_limit(limit)).offset(page_offset(offset))
-        rows = await self.db.read(lambda c: c.execute(q).mappings().all())
-        return [dict(r) for r in rows]
+        return list(await self.db.read(lambda c: c.execute(q).mappings().all()))
 
     # -- templates -------------------------------------------------------------------------

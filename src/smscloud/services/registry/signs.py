@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.signatures import validate_sign_application, validate_sign_name
@@ -34,6 +34,34 @@ class SignApplication:
     commission_image: str = ""
     remark: str = ""
     qualification_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredSign:
+    """A tenant's signature as the registry holds it, with its review state."""
+
+    id: int
+    name: str
+    international: int
+    status: int  # 0 approved, 1 under review, -1 rejected
+    review_reply: str
+    created_at: float
+    reviewed_at: float | None
+    qualification_id: int
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> RegisteredSign:
+        """The row of ``signs`` as a result."""
+        return cls(
+            id=int(row["id"]),
+            name=str(row["name"]),
+            international=int(row["international"]),
+            status=int(row["status"]),
+            review_reply=str(row["review_reply"]),
+            created_at=float(row["created_at"]),
+            reviewed_at=None if row["reviewed_at"] is None else float(row["reviewed_at"]),
+            qualification_id=int(row["qualification_id"]),
+        )
 
 
 async def default_sign(db: Database, tenant_id: int, international: int) -> str:
@@ -165,6 +193,9 @@ class SignRegistry(RegistryBase):
         limit: int = 10,
         offset: int = 0,
         via_api: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RegisteredSign]:
+        """The tenant's signatures by ids, or a page of them (Tencent SMS API 3.0,
+        DescribeSmsSignList)."""
         await self._tenant(tenant_id, via_api=via_api)
-        return await self._describe(SIGNS, tenant_id, international, ids, limit, offset)
+        rows = await self._describe(SIGNS, tenant_id, international, ids, limit, offset)
+        return [RegisteredSign.from_row(r) for r in rows]

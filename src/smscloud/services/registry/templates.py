@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.rights import AccountType
@@ -31,6 +30,36 @@ class TemplateApplication:
     sms_type: int
     international: int
     remark: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredTemplate:
+    """A tenant's template as the registry holds it, with its review state."""
+
+    id: int
+    name: str
+    content: str
+    sms_type: int
+    international: int
+    status: int  # 0 approved, 1 under review, -1 rejected
+    review_reply: str
+    created_at: float
+    reviewed_at: float | None
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> RegisteredTemplate:
+        """The row of ``templates`` as a result."""
+        return cls(
+            id=int(row["id"]),
+            name=str(row["name"]),
+            content=str(row["content"]),
+            sms_type=int(row["sms_type"]),
+            international=int(row["international"]),
+            status=int(row["status"]),
+            review_reply=str(row["review_reply"]),
+            created_at=float(row["created_at"]),
+            reviewed_at=None if row["reviewed_at"] is None else float(row["reviewed_at"]),
+        )
 
 
 async def approved_templates(db: Database, tenant_id: int) -> list[tuple[int, str, int]]:
@@ -168,6 +197,9 @@ class TemplateRegistry(RegistryBase):
         limit: int = 10,
         offset: int = 0,
         via_api: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RegisteredTemplate]:
+        """The tenant's templates by ids, or a page of them (Tencent SMS API 3.0,
+        DescribeSmsTemplateList)."""
         await self._tenant(tenant_id, via_api=via_api)
-        return await self._describe(TEMPLATES, tenant_id, international, ids, limit, offset)
+        rows = await self._describe(TEMPLATES, tenant_id, international, ids, limit, offset)
+        return [RegisteredTemplate.from_row(r) for r in rows]

@@ -41,8 +41,8 @@ def platform_app(conn: Connection) -> tuple[int, int]:
         _apps[conn.engine] = found
         return found
     tenant = tenants.create_tenant(conn, PLATFORM_TENANT, "enterprise", verified=True)
-    app = tenants.create_app(conn, tenant["id"], "notifications")
-    return int(tenant["id"]), int(app["id"])  # cached once read back committed
+    app = tenants.create_app(conn, tenant.id, "notifications")
+    return int(tenant.id), int(app.id)  # cached once read back committed
 
 
 def queue(conn: Connection, phones: Iterable[str], text: str, now: float) -> int:
