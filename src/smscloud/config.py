@@ -26,7 +26,7 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: SQLite file ``<data_dir>/smscloud.db``
-    timezone: str = "Asia/Shanghai"  # natural days for limits and marketing hours (§7.4)
+    timezone: str = "Asia/Shanghai"  # natural days (Tencent frequency limits), marketing hours
     timestamp_skew: int = 300  # seconds a signed request may be off (AuthFailure.SignatureExpire)
     # Delivery worker.
     dispatch_batch: int = 500

@@ -194,7 +194,7 @@ def check_answer(name: str, answer: Upload) -> None:
     if name in ("api", "api-form"):
         assert answer.status == 200 and answer.headers["content-type"] == "application/json"
         error = json.loads(answer.body)["Response"]["Error"]
-        limit = "10 MB" if name == "api" else "1 MB"  # §1.2: JSON 10 MB, form 1 MB
+        limit = "10 MB" if name == "api" else "1 MB"  # Tencent API 3.0 request structure
         assert error == {
             "Code": "RequestSizeLimitExceeded",
             "Message": f"The request body exceeds {limit}.",

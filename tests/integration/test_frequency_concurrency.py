@@ -73,5 +73,5 @@ def test_same_content_is_accepted_once_in_30_seconds(tmp_path: Path, database_ur
 
 def test_a_number_gets_exactly_its_daily_limit(tmp_path: Path, database_url: str) -> None:
     codes = _race(tmp_path, database_url, [str(i) for i in range(SENDERS)])
-    assert codes.count("Ok") == 10  # §7.4: 10 per natural day
+    assert codes.count("Ok") == 10  # Tencent's default: 10 per natural day
     assert set(codes) == {"Ok", "LimitExceeded.PhoneNumberDailyLimit"}

@@ -100,7 +100,7 @@ def test_a_receipt_that_could_not_be_stored_is_refused_and_stored_when_sent_agai
                     lambda c: c.execute(text("ALTER TABLE orphan_receipts RENAME TO away"))
                 )
                 sim.deliver("esme", [_receipt("beef02")])
-                # §5.1.3 ESME_RX_T_APPN, and the SMSC keeps it.
+                # SMPP 3.4 §5.1.3 ESME_RX_T_APPN, and the SMSC keeps it.
                 await until(lambda: sim.answered[S.ESME_RX_T_APPN] >= 1, within=10)
                 assert sim.answered[S.ESME_ROK] == 0
                 await p.db.write(

@@ -108,7 +108,8 @@ def test_sign_validation(server: LiveServer, body: dict[str, Any], code: str) ->
 
 
 def test_version_2019_07_11_errors_name_its_own_fields(server: LiveServer) -> None:
-    # §2.22: 2019-07-11 says UsedMethod where 2021-01-11 says SignPurpose, and has its own code.
+    # Tencent SMS API 2019-07-11, AddSmsSign: it says UsedMethod where 2021-01-11 says
+    # SignPurpose, and has its own code.
     t = server.tenant(sign=None, template=None)
     c = server.client_2019(t)
     body = sign_body("新公司")
@@ -140,7 +141,7 @@ def test_template_lifecycle_and_send_after_approval(server: LiveServer) -> None:
     )
     sign_id = call(c, "AddSmsSign", sign_body("新公司")).AddSignStatus.SignId
     tid = call(c, "AddSmsTemplate", template_body("您的验证码是{1}")).AddTemplateStatus.TemplateId
-    assert isinstance(tid, str)  # a string here, an integer elsewhere (§0.1 fact 13)
+    assert isinstance(tid, str)  # a string here, an integer in ModifySmsTemplate
     modified = call(c, "ModifySmsTemplate", template_body("您的验证码为{1}。", TemplateId=int(tid)))
     assert modified.ModifyTemplateStatus.TemplateId == int(tid)
     listed = call(c, "DescribeSmsTemplateList", {"International": 0, "TemplateIdSet": [int(tid)]})

@@ -124,7 +124,8 @@ def test_frequency_limits_per_number(server: LiveServer) -> None:
 
 
 def test_default_frequency_policy_is_tencents(daytime_server: LiveServer) -> None:
-    # §7.4: once per 30 s for the same content and 10 per natural day; no hourly limit.
+    # Tencent SMS docs, frequency limits: once per 30 s for the same content and 10 per natural
+    # day; no hourly limit.
     live = daytime_server
     t = live.tenant(template="您的验证码是{1}。")
     codes = [send(live, t, ["+8613800138000"], [str(i)])[0].Code for i in range(10)]
@@ -212,7 +213,8 @@ def test_request_level_errors(server: LiveServer) -> None:
 def test_marketing_is_sent_only_from_eight_to_ten_at_night(
     tmp_path: Path, database_url: str
 ) -> None:
-    # §7.2: marketing SMS only 08:00-22:00 Beijing time, read from the platform's clock.
+    # Tencent SMS docs, body template review standards: marketing SMS only 08:00-22:00 Beijing
+    # time, read from the platform's clock.
     clock = ManualClock(datetime(2026, 3, 2, 7, 59, 59, tzinfo=SHANGHAI))
     with LiveServer(make_settings(tmp_path, database_url), clock=clock) as live:
         t = live.tenant(template="新品上市{1}，拒收请回复R", sms_type=1)

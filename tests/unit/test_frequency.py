@@ -1,4 +1,4 @@
-"""Per-number frequency limits (reference §7.4, §3.2, §3.4)."""
+"""Per-number frequency limits (Tencent SMS docs: frequency limits; SMS API 3.0 error codes)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def check(
 
 
 def test_defaults_follow_the_mainland_docs() -> None:
-    # §7.4: same content ≤1 per 30 s, ≤10 per natural day, and nothing per hour.
+    # Tencent SMS docs, frequency limits: same content ≤1 per 30 s, ≤10 per natural day, and
+    # nothing per hour.
     assert FrequencyPolicy(1, None, 10, None) == DEFAULT
 
 
@@ -56,7 +57,7 @@ def test_the_default_allows_ten_messages_in_an_hour_then_stops_for_the_day() -> 
 
 def test_messages_exist_for_every_code() -> None:
     assert set(FREQUENCY_MESSAGES) == {THIRTY, HOUR, DAILY, SAME_DAILY}
-    # §3.1's known English message for the daily limit.
+    # The English message Tencent returns for the daily limit (SendSms, SendStatusSet).
     assert FREQUENCY_MESSAGES[DAILY] == (
         "the number of sms messages sent from a single mobile number every day exceeds "
         "the upper limit"
@@ -66,7 +67,7 @@ def test_messages_exist_for_every_code() -> None:
 @pytest.mark.parametrize(
     ("gap", "key", "expected"),
     [
-        (0.0, "k", THIRTY),  # §3.4: same number + content twice in 30 s
+        (0.0, "k", THIRTY),  # same number + content twice in 30 s
         (29.999, "k", THIRTY),
         (30.0, "k", None),  # exactly 30 s later is allowed
         (31.0, "k", None),

@@ -1,4 +1,4 @@
-"""Form/query flattening (tencent-sms-api.md §1.2), checked against the SDK's _format_params."""
+"""Form/query flattening (Tencent Cloud API 3.0: request structure), checked against the SDK."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Phone-number parsing (reference §2.1, §2.19; libraries.md §2)."""
+"""Phone-number parsing (Tencent SMS API 3.0, SendSms and DescribePhoneNumberInfo)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_mainland_forms_normalise_to_e164(raw: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        # §2.19 example, and its "+86018501234444" form with a trunk 0 after the country code.
+        # DescribePhoneNumberInfo's example, and its "+86018501234444" form with a trunk 0 after
+        # the country code.
         ("+8618501234444", PhoneNumber("+8618501234444", "86", "18501234444", "CN", "China")),
         ("+86018501234444", PhoneNumber("+8618501234444", "86", "18501234444", "CN", "China")),
         ("+85261234567", PhoneNumber("+85261234567", "852", "61234567", "HK", "Hong Kong")),
@@ -46,7 +47,7 @@ def test_mainland_forms_normalise_to_e164(raw: str) -> None:
         ("+12025550123", PhoneNumber("+12025550123", "1", "2025550123", "US", "United States")),
         # Italian fixed lines keep their significant leading zero.
         ("+390612345678", PhoneNumber("+390612345678", "39", "0612345678", "IT", "Italy")),
-        # Non-geographic numbers have no ISO code; §2.19 reports "DEF".
+        # Non-geographic numbers have no ISO code; DescribePhoneNumberInfo reports "DEF".
         ("+80012345678", PhoneNumber("+80012345678", "800", "12345678", "DEF", "")),
     ],
 )
@@ -162,7 +163,7 @@ def test_mainland_formatting_does_not_change_result(
 
 
 def test_region_names_do_not_load_the_geocoder() -> None:
-    # libraries.md §2: the geocoder costs about 100 MB; the region name must not need it.
+    # Measured: loading the geocoder adds about 100 MB; the region name must not need it.
     # VmHWM is the peak RSS of this process image only; getrusage's ru_maxrss would also
     # count the forked pytest parent before exec.
     code = (

@@ -1,4 +1,4 @@
-"""Individual vs enterprise capabilities (reference §7.6, §3.2, §3.4)."""
+"""Individual vs enterprise capabilities (Tencent SMS docs: review standards; API error codes)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ IND, ENT = AccountType.INDIVIDUAL, AccountType.ENTERPRISE
 @pytest.mark.parametrize(
     ("capability", "individual", "enterprise"),
     [
-        # §7.6 table, row by row.
+        # Tencent's individual vs enterprise table, row by row.
         (Capability.MARKETING_SMS, False, True),
         (Capability.INTERNATIONAL_SMS, False, True),
         (Capability.VOICE, False, True),
@@ -41,7 +41,7 @@ def test_allows_follows_the_table(
 @pytest.mark.parametrize(
     ("capability", "code"),
     [
-        # §3.4: individual account sends marketing / calls AddSmsSign or AddSmsTemplate.
+        # Individual account sends marketing / calls AddSmsSign or AddSmsTemplate.
         (
             Capability.MARKETING_SMS,
             "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny",
@@ -66,7 +66,8 @@ def test_marketing_template_denial_code() -> None:
 
 
 def test_default_max_param_length() -> None:
-    # Older rule (§7.2): 12 characters for individual users, unlimited for enterprises.
+    # Older rule (body template review standards): 12 characters for individual users,
+    # unlimited for enterprises.
     assert INDIVIDUAL_MAX_PARAM_LENGTH == 12
     assert default_max_param_length(IND) == 12
     assert default_max_param_length(ENT) is None

@@ -1,4 +1,4 @@
-"""Length, billing and segmentation rules (reference §7.5; libraries.md §3 and Appendix B)."""
+"""Length, billing and segmentation rules (Tencent SMS docs: billing FAQ; GSM 03.38, UCS-2)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ EMOJI = "😀"
         ("", 0),
         ("abc", 3),
         (GSM_BASIC_SPECIALS, len(GSM_BASIC_SPECIALS)),
-        # §7.5: | ^ € { } [ ] ~ \ count 2 (escape + character).
+        # Tencent international billing: | ^ € { } [ ] ~ \ count 2 (escape + character).
         (GSM_EXTENDED, 2 * len(GSM_EXTENDED)),
         ("€" * 80, 160),
         ("Price: 5€", 10),
@@ -50,7 +50,7 @@ def test_gsm7_cost(text: str, expected: int | None) -> None:
 @pytest.mark.parametrize(
     ("length", "parts", "sizes"),
     [
-        # §7.5: "> 70 ⇒ ceil(len/67) parts, e.g. 150 ⇒ 67+67+16 = 3".
+        # Tencent SMS docs, billing FAQ: "> 70 ⇒ ceil(len/67) parts, e.g. 150 ⇒ 67+67+16 = 3".
         (150, 3, [67, 67, 16]),
         (70, 1, [70]),
         (71, 2, [67, 4]),
@@ -69,7 +69,7 @@ def test_mainland_parts_count_characters(length: int, parts: int, sizes: list[in
 
 
 def test_mainland_signature_counts_toward_length() -> None:
-    # §7.5: signature with 【】 + body ≤ 70 ⇒ 1; the 5 characters of 【腾讯云】 count.
+    # Billing FAQ: signature with 【】 + body ≤ 70 ⇒ 1; the 5 characters of 【腾讯云】 count.
     body = "您" * 65
     assert mainland_parts("【腾讯云】" + body) == 1
     assert mainland_parts("【腾讯云】" + body + "。") == 2

@@ -1,4 +1,4 @@
-"""Signature name and application rules (reference §2.8, §7.1)."""
+"""Signature name and application rules (Tencent SMS API 3.0, AddSmsSign; review standards)."""
 
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ MISSING = "MissingParameter"
 @pytest.mark.parametrize(
     ("name", "international"),
     [
-        ("腾讯云", False),  # §2.8 example
+        ("腾讯云", False),  # AddSmsSign example
         ("腾讯", False),  # 2 characters
         ("腾讯云短信服务平台官方号", False),  # 12 characters
         ("QQ音乐", False),
         ("Tencent", False),
         ("12306", False),
-        ("Tencent Cloud", True),  # §7.1 international example, with a space
+        ("Tencent Cloud", True),  # international example, with a space
         ("Tencent Cloud 1", True),  # 15 characters
         ("騰訊雲", True),  # Traditional Chinese for HK/TW
         ("Café Noir", True),
@@ -85,8 +85,8 @@ def test_enum_values_match_the_api() -> None:
     assert [int(p) for p in SignPurpose] == [0, 1]
 
 
-# §2.8: 0 company (DocumentType 0/1); 1 app (0-4, international only); 4 trademark (7);
-# 5 government/public institution/other (2/3).
+# AddSmsSign, SignType: 0 company (DocumentType 0/1); 1 app (0-4, international only);
+# 4 trademark (7); 5 government/public institution/other (2/3).
 ACCEPTED = [
     (0, 0, False),
     (0, 1, False),

@@ -1,4 +1,4 @@
-"""Errors answered to 2019-07-11 clients name 2019-07-11 fields and codes (§2.22, §3.2)."""
+"""Errors answered to 2019-07-11 clients name that version's fields and codes (Tencent SMS API)."""
 
 from __future__ import annotations
 

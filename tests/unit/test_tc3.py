@@ -1,4 +1,4 @@
-"""TC3-HMAC-SHA256: reference vectors (tencent-sms-api.md §1.4), the real SDK, properties."""
+"""TC3-HMAC-SHA256: Tencent's documented example, vectors from the real SDK, properties."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tencentcloud.sms.v20210111 import models, sms_client
 from smscloud.protocols.auth import tc3
 from smscloud.protocols.auth.tc3 import Authorization, SignatureError
 
-# --- reference vectors (§1.4) ----------------------------------------------------------------
+# --- vectors: A is the example of Tencent Cloud API 3.0: signature v3; B and C the SDK's own ---
 
 A_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
 A_BODY = (
@@ -541,7 +541,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.captured.append(Captured(self.command, path, query, headers, body))
         reply = b'{"Response":{"RequestId":"x","SendStatusSet":[]}}'
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")  # exactly, see §0.1 fact 2
+        self.send_header("Content-Type", "application/json")  # exactly: the SDK checks for it
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)

@@ -1,4 +1,4 @@
-"""Template lint, rendering and composition (reference §7.2, §3.2, §3.4)."""
+"""Template lint, rendering and composition (Tencent SMS docs: body template review standards)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_variable_indexes(content: str, expected: list[int]) -> None:
 @pytest.mark.parametrize(
     ("content", "sms_type", "international"),
     [
-        ("您的验证码是{1}，请于{2}分钟内填写。", V, False),  # §2.12 example, extended
+        ("您的验证码是{1}，请于{2}分钟内填写。", V, False),  # AddSmsTemplate example, extended
         ("您的验证码是{1}", V, False),
         ("尊敬的{1}，您的订单{2}已发货。", N, False),
         ("会员日全场五折，详情见 https://example.com/sale 拒收请回复R", M, False),
@@ -71,7 +71,7 @@ def test_acceptable_templates(content: str, sms_type: SmsType, international: bo
         ("   ", N, False, [FORMAT]),
         ("中" * 501, N, False, [FORMAT]),
         ("a" * 2001, N, True, [FORMAT]),
-        # Variables start at 1 and are consecutive (§7.2).
+        # Variables start at 1 and are consecutive.
         ("验证码{0}", V, False, [FORMAT]),
         ("验证码{2}", V, False, [FORMAT]),
         ("订单{1}金额{3}", N, False, [FORMAT]),
@@ -90,7 +90,7 @@ def test_acceptable_templates(content: str, sms_type: SmsType, international: bo
         ("详情 https://example.com/order?id={1} 查看", N, False, [FORMAT]),
         ("详情 t.cn/{1} 查看", N, False, [FORMAT]),
         ("Visit {1}.com now", N, True, [FORMAT]),
-        # Forbidden characters and keyboard emoticons (§7.2).
+        # Forbidden characters and keyboard emoticons.
         ("【腾讯云】验证码{1}", V, False, [FORMAT]),
         ("价格¥{1}", N, False, [FORMAT]),
         ("★会员★{1}", N, False, [FORMAT]),
@@ -102,7 +102,7 @@ def test_acceptable_templates(content: str, sms_type: SmsType, international: bo
         ("谢谢^^{1}", N, False, [FORMAT]),
         ("Thanks :) {1}", N, True, [FORMAT]),
         ("Oh no T_T {1}", N, True, [FORMAT]),
-        # Marketing opt-out text (§7.2).
+        # Marketing opt-out text.
         ("会员日全场五折", M, False, [NO_UNSUBSCRIBE]),
         ("会员日全场五折，回T退订", M, False, [NO_UNSUBSCRIBE]),
         ("拒收请回复R，会员日全场五折", M, False, [NO_UNSUBSCRIBE]),
@@ -144,16 +144,16 @@ def test_render(content: str, params: list[str], sms_type: SmsType, expected: st
 @pytest.mark.parametrize(
     ("content", "params", "sms_type", "max_length", "code"),
     [
-        # §3.4: param count differs from the template's variables.
+        # Param count differs from the template's variables.
         ("a{1}b{2}", ["x"], N, None, MISMATCH),
         ("a{1}b{2}", ["x", "y", "z"], N, None, MISMATCH),
         ("no variables", ["x"], N, None, MISMATCH),
-        # §3.4: verification value "12345a" or 7 digits.
+        # Verification value "12345a" or 7 digits.
         ("验证码{1}", ["12345a"], V, None, PARAM_FORMAT),
         ("验证码{1}", ["1234567"], V, None, PARAM_FORMAT),
         ("验证码{1}", ["１２３４"], V, None, PARAM_FORMAT),  # full-width digits
         ("验证码{1}", [" 1234"], V, None, PARAM_FORMAT),
-        # §3.4: URL inside a variable value.
+        # URL inside a variable value.
         ("订单{1}", ["https://evil.example/x"], N, None, URL_PARAM),
         ("订单{1}", ["www.example.org"], N, None, URL_PARAM),
         ("订单{1}", ["t.cn/A6x"], N, None, URL_PARAM),
@@ -224,7 +224,7 @@ def test_consecutive_variables_separated_by_text_lint_clean(count: int) -> None:
     assert variable_indexes(content) == list(range(1, count + 1))
 
 
-# -- masking values in send records (DescribeSendRecordList, §2.7) -------------------------
+# -- masking values in send records (Tencent SMS API 3.0, DescribeSendRecordList) ----------
 
 
 @pytest.mark.parametrize(
@@ -245,7 +245,7 @@ def test_mask_value_keeps_only_the_ends(value: str, masked: str) -> None:
 @pytest.mark.parametrize(
     ("text", "template", "expected"),
     [
-        # The reference's example: the code is masked, the template's own text is not.
+        # DescribeSendRecordList's example: the code is masked, the template's own text is not.
         (
             "【腾讯云通信】您的验证码为012340，5分钟内有效。",
             "您的验证码为{1}，5分钟内有效。",

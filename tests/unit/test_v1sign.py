@@ -1,4 +1,4 @@
-"""Signature v1 (HmacSHA1/HmacSHA256): vectors from tencent-sms-api.md §1.5, the real SDK."""
+"""Signature v1 (HmacSHA1/HmacSHA256): vectors computed by the real Tencent Cloud Python SDK."""
 
 from __future__ import annotations
 

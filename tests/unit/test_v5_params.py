@@ -18,7 +18,7 @@ def refused(fn: Any) -> str:
     return info.value.errmsg
 
 
-def test_fields_read_as_the_reference_types_them() -> None:
+def test_fields_read_as_the_v5_docs_type_them() -> None:
     body = Fields({"sign": "s", "tpl_id": 12, "tel": {"mobile": 138}, "params": ["a", 1]})
     assert (body.text("sign"), body.text("tpl_id"), body.integer("tpl_id")) == ("s", "12", 12)
     assert body.object("tel").text("mobile") == "138"

@@ -1,4 +1,4 @@
-"""Legacy v5 ``sig`` with every verified vector of tencent-sms-api.md §5.1."""
+"""Legacy v5 ``sig``: the legacy v5 API pages' example values (sendsms, sendisms...)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ TEL = "f272b136949f9e6faa5fae01cfc240caf5e6d89f2e18e8d47adf3d87ea0715fb"
         (None, "+8613788888888", TEL),
     ],
 )
-def test_reference_vectors(mobiles: Sequence[str] | None, tel: str | None, expected: str) -> None:
+def test_documented_vectors(mobiles: Sequence[str] | None, tel: str | None, expected: str) -> None:
     assert v5_sig(APPKEY, RANDOM, TIME, mobiles=mobiles, tel=tel) == expected
     assert verify_v5(expected, APPKEY, RANDOM, TIME, mobiles=mobiles, tel=tel)
     assert verify_v5(expected.upper(), APPKEY, RANDOM, TIME, mobiles=mobiles, tel=tel)
@@ -41,7 +41,7 @@ def test_formula_is_plain_sha256() -> None:
 
 
 def test_sendisms_doc_sample_is_the_single_mobile_value_not_the_tel_one() -> None:
-    # §5.1: the sendisms doc prints SINGLE for the tel case — a doc error; TEL is right.
+    # Legacy v5 API, sendisms: the doc prints SINGLE for the tel case — a doc error; TEL is right.
     assert not verify_v5(SINGLE, APPKEY, RANDOM, TIME, tel="+8613788888888")
 
 

@@ -36,12 +36,13 @@ from smscloud.protocols.auth.tc3 import SignatureError
 
 log = logging.getLogger(__name__)
 SMS_VERSIONS = ("2021-01-11", "2019-07-11")
-# §1.2: a POST body of JSON (TC3) may be 10 MB, of a form (signature v1) 1 MB; a GET carries
-# its parameters in the query (32 KB for the whole request) and no body.
+# Tencent Cloud API 3.0, request structure (cloud.tencent.com/document/product/382/38766):
+# a POST body of JSON (TC3) may be 10 MB, of a form (signature v1) 1 MB; a GET carries its
+# parameters in the query (32 KB for the whole request) and no body.
 JSON_BODY_MAX = 10 * 1024 * 1024
 FORM_BODY_MAX = 1024 * 1024
 GET_BODY_MAX = 32 * 1024
-# The reference gives v5 no limit; its largest body is a signature's proof image (5 MB, so
+# The legacy v5 API documents no limit; its largest body is a signature's proof image (5 MB, so
 # 6.7 MB in base64), which the API's 10 MB holds.
 V5_BODY_MAX = JSON_BODY_MAX
 OTHER_BODY_MAX = 64 * 1024  # health, metrics and static files read no body
@@ -116,7 +117,7 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             return await _handle(request, request_id)
         except (RuleViolation, SignatureError) as exc:
             return envelope.error(exc.code, exc.message, request_id)
-        except BodyTooLargeError as exc:  # §1.7
+        except BodyTooLargeError as exc:  # Tencent Cloud API 3.0: common error codes
             message = f"The request body exceeds {_size(exc.limit)}."
             return envelope.error("RequestSizeLimitExceeded", message, request_id)
         except ClientDisconnect:  # no one is left to read the answer

@@ -21,7 +21,8 @@ application and stands between it and the server:
 
 Starlette's own ``max_body_size`` counts the same way but replaces the answer to every
 request that declared too long a body with a plain-text 413, which Tencent's SDKs cannot
-read: they expect HTTP 200 and an ``Error`` envelope (reference §1.6).
+read: they expect HTTP 200 and an ``Error`` envelope (Tencent Cloud API 3.0:
+response structure).
 """
 
 from __future__ import annotations

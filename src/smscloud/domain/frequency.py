@@ -1,4 +1,7 @@
-"""Per-number frequency-limit policy (reference §7.4, §3.2).
+"""Per-number frequency-limit policy (Tencent SMS docs: frequency limits).
+
+The refusal codes and their messages are those of Tencent SMS API 3.0 error codes
+(LimitExceeded.PhoneNumber*).
 
 Pure: the caller supplies the number's recent send history and the current time.
 """
@@ -50,9 +53,10 @@ ONE_HOUR = 3600.0
 class FrequencyPolicy:
     """Limits per destination number; None disables a dimension, 0 blocks it entirely.
 
-    Defaults are Tencent's (§7.4, mainland docs): same content at most once per 30 s and at
-    most 10 per natural day, nothing more. The per-hour and same-content-per-day limits are
-    dimensions an application may switch on; by default they are off, as on Tencent Cloud.
+    Defaults are Tencent's (Tencent SMS docs: frequency limits, mainland): same content at
+    most once per 30 s and at most 10 per natural day, nothing more. The per-hour and
+    same-content-per-day limits are dimensions an application may switch on; by default they
+    are off, as on Tencent Cloud.
     """
 
     same_content_30s: int | None = 1

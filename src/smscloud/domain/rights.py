@@ -1,4 +1,9 @@
-"""What individual- and enterprise-verified accounts may do (reference §7.6, §3.2, §3.4)."""
+"""What individual- and enterprise-verified accounts may do.
+
+The rules are Tencent's (Tencent SMS docs: review standards, individual vs enterprise
+verification); refusals carry the codes listed in Tencent SMS API 3.0 error codes
+(cloud.tencent.com/document/product/382/59177).
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,13 @@ __all__ = [
     "require",
 ]
 
-# §7.2 / §3.3, older rule: individual users' variable values are capped at 12 characters.
+# Older rule, in Tencent SMS docs: template review standards and the former text of error
+# InvalidParameterValue.TemplateParameterLengthLimit: individual users' variable values are
+# capped at 12 characters.
 INDIVIDUAL_MAX_PARAM_LENGTH = 12
 
-# An individual user applying for a marketing template in the console (§3.2).
+# An individual user applying for a marketing template in the console (Tencent SMS API 3.0
+# error codes).
 MARKETING_TEMPLATE_DENIAL_CODE = "FailedOperation.ForbidAddMarketingTemplates"
 
 
@@ -33,7 +41,7 @@ class AccountType(StrEnum):
 
 
 class Capability(StrEnum):
-    """Features that §7.6 reserves for enterprise-verified accounts."""
+    """Features that Tencent reserves for enterprise-verified accounts."""
 
     MARKETING_SMS = "marketing_sms"
     INTERNATIONAL_SMS = "international_sms"
@@ -42,7 +50,8 @@ class Capability(StrEnum):
     SIGN_TEMPLATE_API = "sign_template_api"
 
 
-# §7.6 table: every capability listed there is "no" for individuals and "yes" for enterprises.
+# Tencent SMS docs, individual vs enterprise verification: every capability listed there is
+# "no" for individuals and "yes" for enterprises.
 _INDIVIDUAL_CAPABILITIES: frozenset[Capability] = frozenset()
 
 _DENIALS: dict[Capability, tuple[str, str]] = {
@@ -71,7 +80,7 @@ _DENIALS: dict[Capability, tuple[str, str]] = {
 
 
 def allows(account: AccountType, capability: Capability) -> bool:
-    """Whether `account` may use `capability` (§7.6)."""
+    """Whether `account` may use `capability`."""
     if account is AccountType.ENTERPRISE:
         return True
     return capability in _INDIVIDUAL_CAPABILITIES

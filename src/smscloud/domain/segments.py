@@ -1,4 +1,7 @@
-"""Message length, billing parts and wire segmentation (reference §7.5; libraries.md §3, App. B).
+"""Message length, billing parts and wire segmentation.
+
+Billing follows Tencent SMS docs: billing FAQ, length and billing
+(cloud.tencent.com/document/product/382/18052 for international).
 
 Two different counts live here and must not be mixed up:
 
@@ -7,9 +10,9 @@ Two different counts live here and must not be mixed up:
 * wire: how an SMSC splits the text (`international_segmentation`), used for international
   billing and by the SMPP side for every destination.
 
-Mainland characters are Python code points: an emoji counts 1, as Tencent counts "characters"
-and libraries.md §3 says the billing count differs from the UTF-16 wire count for emoji. Combined
-sequences (flags, ZWJ families, variation selectors) therefore count one per code point.
+Mainland characters are Python code points: an emoji counts 1, as Tencent counts "characters",
+while on the wire (UCS-2) an emoji outside the BMP takes two UTF-16 units. Combined sequences
+(flags, ZWJ families, variation selectors) therefore count one per code point.
 """
 
 from __future__ import annotations
@@ -38,10 +41,12 @@ CONTENT_LENGTH_LIMIT = "InvalidParameterValue.ContentLengthLimit"
 MAX_MAINLAND_CHARS = 500
 MAX_INTERNATIONAL_CHARS = 2000
 
-# Mainland billing (§7.5): one part up to 70 characters, otherwise 67 per part.
+# Mainland billing (Tencent SMS docs: billing FAQ): one part up to 70 characters, otherwise
+# 67 per part.
 MAINLAND_SINGLE = 70
 MAINLAND_MULTI = 67
-# Wire limits assume the usual 6-byte concatenation UDH (libraries.md App. B).
+# Wire limits assume the usual 6-byte concatenation UDH (8-bit reference); a 16-bit reference
+# (7 bytes) would leave 152 and 66.
 GSM7_SINGLE = 160
 GSM7_MULTI = 153
 UCS2_SINGLE = 70

@@ -1,4 +1,8 @@
-"""Signature name and AddSmsSign/ModifySmsSign application rules (reference §2.8, §7.1)."""
+"""Signature name and application rules of Tencent SMS API 3.0, AddSmsSign and ModifySmsSign.
+
+The name rules follow Tencent SMS docs: signature review standards
+(cloud.tencent.com/document/product/382/39022).
+"""
 
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ class SignPurpose(IntEnum):
     FOR_OTHERS = 1
 
 
-# §2.8: which proof document goes with which signature type.
+# AddSmsSign (SignType, DocumentType): which proof document goes with which signature type.
 ALLOWED_DOCUMENTS: dict[SignType, frozenset[DocumentType]] = {
     SignType.COMPANY: frozenset({DocumentType.THREE_IN_ONE_LICENSE, DocumentType.BUSINESS_LICENSE}),
     SignType.APP: frozenset(
@@ -94,7 +98,8 @@ def _international_char_ok(ch: str) -> bool:
 def validate_sign_name(name: str, *, international: bool) -> None:
     """Check the signature text (without brackets) as submitted to AddSmsSign.
 
-    Mainland: 2-12 Chinese characters, English letters or digits (§7.1).
+    Mainland: 2-12 Chinese characters, English letters or digits (Tencent SMS docs:
+    signature review standards).
     International: 2-15 letters or digits, with single spaces between words ("Tencent Cloud").
     Over-long names raise SignNameLengthTooLong; bad characters and names shorter than 2
     raise InvalidParameter.InvalidParameters.
@@ -129,7 +134,7 @@ def validate_sign_application(
     international: bool,
     has_commission_image: bool,
 ) -> None:
-    """Check the type / document / purpose combination of a signature application (§2.8)."""
+    """Check the type / document / purpose combination of a signature application (AddSmsSign)."""
     if sign_type not in _SIGN_TYPES:
         raise RuleViolation(
             INVALID_PARAMETERS, f"SignType {sign_type} is not supported; use 0, 1, 4 or 5"

@@ -1,4 +1,10 @@
-"""Body-template lint, rendering and composition (reference §7.1, §7.2, §3.2, §3.4)."""
+"""Body-template lint, rendering and composition.
+
+The rules come from Tencent SMS docs: body template review standards
+(cloud.tencent.com/document/product/382/39023); a message is composed as ``【signature】body``
+(Tencent SMS docs: signature review standards); refusals carry the codes of Tencent SMS API 3.0
+error codes.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +35,13 @@ PARAM_FORMAT_ERROR = "InvalidParameterValue.TemplateParameterFormatError"
 URL_IN_PARAM = "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"
 PARAM_LENGTH_LIMIT = "InvalidParameterValue.TemplateParameterLengthLimit"
 
-# §7.2: the opt-out text every mainland marketing template must end with.
+# The opt-out text every mainland marketing template must end with (Tencent SMS docs: body
+# template review standards, and the opt-out announcement,
+# cloud.tencent.com/document/product/382/100568).
 MARKETING_UNSUBSCRIBE_SUFFIX = "拒收请回复R"
 
-# §7.2 forbidden characters: signature brackets (confusable with a signature) and symbols.
+# Forbidden characters (body template review standards): signature brackets (confusable with
+# a signature) and key-combination symbols.
 FORBIDDEN_CHARACTERS = "【】¥★☞✓√※"
 
 _VARIABLE = re.compile(r"\{([1-9][0-9]*)\}")
@@ -84,7 +93,7 @@ def variable_indexes(content: str) -> list[int]:
 
 
 def lint_template(content: str, sms_type: SmsType, *, international: bool) -> list[Finding]:
-    """Check a template against the §7.2 format rules; an empty list means acceptable."""
+    """Check a template against Tencent's template format rules; an empty list means acceptable."""
     if not content.strip():
         return [_format("template content is empty")]
     findings: list[Finding] = []
@@ -152,7 +161,7 @@ def _has_unsubscribe(content: str, *, international: bool) -> bool:
 def render(
     content: str, params: Sequence[str], *, sms_type: SmsType, max_param_length: int | None
 ) -> str:
-    """Substitute `params` into `content` in one pass, enforcing the §7.2 value rules."""
+    """Substitute `params` into `content` in one pass, enforcing Tencent's variable value rules."""
     indexes = variable_indexes(content)
     expected = max(indexes, default=0)
     if len(params) != expected:

@@ -1,4 +1,7 @@
-"""Form/query flattening of API parameters: ``PhoneNumberSet.0``, ``Parent.Child`` (§1.2)."""
+"""Form/query flattening of API parameters: ``PhoneNumberSet.0``, ``Parent.Child``.
+
+Tencent Cloud API 3.0: request structure (cloud.tencent.com/document/product/382/38766).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import Any
 
 __all__ = ["COMMON_V1_PARAMS", "MAX_DEPTH", "flatten", "unflatten"]
 
-# Common parameters that signature v1 puts next to the business ones (§0.1 fact 10, §1.5).
+# Common parameters that signature v1 puts next to the business ones (Tencent Cloud
+# API 3.0: signature v1; the list is what the Tencent Cloud Python SDK sends).
 COMMON_V1_PARAMS = frozenset(
     {
         "Action",

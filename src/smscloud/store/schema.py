@@ -131,9 +131,9 @@ applications = Table(
     Column("name", String(128), nullable=False),
     Column("app_key", String(64), nullable=False),
     Column("status", String(16), nullable=False, default="active"),
-    # Frequency policy (§7.4); NULL disables a dimension.
+    # Frequency policy (Tencent SMS docs: frequency limits); NULL disables a dimension.
     Column("freq_30s", Integer, nullable=True, default=1),
-    Column("freq_hour", Integer, nullable=True),  # off by default, as on Tencent (§7.4)
+    Column("freq_hour", Integer, nullable=True),  # off by default, as on Tencent
     Column("freq_day", Integer, nullable=True, default=10),
     Column("freq_same_content_day", Integer, nullable=True),
     Column("freq_allowlist", Text, nullable=False, default=""),  # E.164 numbers, one per line
@@ -141,7 +141,7 @@ applications = Table(
     Column("status_callback_url", Text, nullable=False, default=""),
     Column("reply_callback_url", Text, nullable=False, default=""),
     Column("created_at", Float, nullable=False),
-    # Messages a natural day (§7.4 days), 0: no limit. Over them: LimitExceeded.App*DailyLimit.
+    # Messages a natural day (Tencent's days), 0: no limit. Over them: LimitExceeded.App*DailyLimit.
     Column("daily_limit", Integer, nullable=False, default=0, server_default="0"),
     Column("mainland_daily_limit", Integer, nullable=False, default=0, server_default="0"),
     Column("global_daily_limit", Integer, nullable=False, default=0, server_default="0"),

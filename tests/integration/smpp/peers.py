@@ -83,7 +83,8 @@ class Smpp34Smsc:
             await self._pump
         self.held.clear()
         await self._srv.stop()
-        await asyncio.sleep(0.05)  # let the tokio side settle (libraries.md §1.4)
+        # smpp34's tokio runtime, stopped and dropped at once, has crashed the interpreter at exit.
+        await asyncio.sleep(0.05)  # let the tokio side settle
 
     async def _run(self) -> None:
         while True:

@@ -75,8 +75,9 @@ def test_wikipedia_submit_sm_example() -> None:
     assert decode(wire) == pdu
 
 
-def test_appendix_a_ucs2_submit_sm() -> None:
-    # libraries.md Appendix A / §1.2: the 118-octet Chinese OTP, hand-computed layout.
+def test_ucs2_submit_sm_of_a_chinese_otp() -> None:
+    # A typical 118-octet Chinese OTP submit_sm, laid out by hand (SMPP 3.4 §4.4.1); other SMPP
+    # libraries encode the very same bytes.
     body = "【腾讯云】您的验证码是123456，5分钟内有效，请勿泄露。".encode("utf-16-be")
     pdu = SubmitSm(
         sequence_number=1,

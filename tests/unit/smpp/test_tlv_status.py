@@ -11,7 +11,7 @@ S = CommandStatus
 
 
 def test_spec_tag_values() -> None:
-    # SMPP 3.4 §5.3.2 Table 5-7, the tags the brief names.
+    # SMPP 3.4 §5.3.2 Table 5-7: the receipt and SAR concatenation tags.
     assert [int(t) for t in (Tag.RECEIPTED_MESSAGE_ID, Tag.MESSAGE_STATE)] == [0x001E, 0x0427]
     assert int(Tag.NETWORK_ERROR_CODE) == 0x0423
     assert (Tag.SAR_MSG_REF_NUM, Tag.SAR_TOTAL_SEGMENTS, Tag.SAR_SEGMENT_SEQNUM) == (

@@ -113,7 +113,10 @@ def _count(raw: str, *, optional: bool) -> int | None:
 
 
 def sample_status(now: float, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """A status report push in Tencent's shape (§4.2), clearly a test."""
+    """A status report push in Tencent's shape, clearly a test.
+
+    Tencent SMS docs: status report callback (cloud.tencent.com/document/product/382/59178).
+    """
     return [
         {
             "user_receive_time": datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M:%S"),
@@ -129,7 +132,10 @@ def sample_status(now: float, tz: ZoneInfo) -> list[dict[str, Any]]:
 
 
 def sample_reply(now: float) -> dict[str, Any]:
-    """A reply push in Tencent's shape (§4.3)."""
+    """A reply push in Tencent's shape.
+
+    Tencent SMS docs: reply callback (cloud.tencent.com/document/product/382/59179).
+    """
     return {
         "extend": "",
         "mobile": "13800138000",

@@ -132,7 +132,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class Verdict(StrEnum):
     """How a push ended."""
 
-    ACCEPTED = "accepted"  # HTTP 200 and {"result": 0} (Tencent §4.2)
+    ACCEPTED = "accepted"  # HTTP 200 and {"result": 0} (Tencent status report callback)
     REFUSED = "refused"  # an answer, but not that one
     UNANSWERED = "unanswered"  # no whole answer within the deadline
     BLOCKED = "blocked"  # the URL or its address may not be reached; nothing was sent
@@ -160,7 +160,10 @@ class PushOutcome:
 
 
 def _judged(status: int, reply: bytes) -> tuple[Verdict, str]:
-    """A complete answer read: accepted only as HTTP 200 with ``{"result": 0}`` (§4.2)."""
+    """A complete answer read: accepted only as HTTP 200 with ``{"result": 0}``.
+
+    Tencent SMS docs: status report callback (cloud.tencent.com/document/product/382/59178).
+    """
     if 300 <= status < 400:
         return Verdict.REFUSED, f"HTTP {status}: redirects are not followed"
     if status != 200:

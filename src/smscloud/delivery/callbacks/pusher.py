@@ -1,7 +1,9 @@
 """Pushing status reports and replies to each application's callback URLs.
 
-Tencent's formats (§4.2, §4.3): status reports go as a JSON array of up to 100 objects per
-request, replies as one JSON object each; the receiver answers ``{"result": 0, ...}``.
+Tencent's formats (Tencent SMS docs: status report callback and reply callback,
+cloud.tencent.com/document/product/382/59178 and 382/59179): status reports go as a JSON array
+of up to 100 objects per request, replies as one JSON object each; the receiver answers
+``{"result": 0, ...}``.
 Anything else (a timeout, another status, another body, a blocked address) is a failure,
 retried with backoff; after ``MAX_ATTEMPTS`` the push is given up and logged. Pushes are
 claimed under a short lease like messages, so several workers never push the same report twice
@@ -48,7 +50,7 @@ from smscloud.store import schema as s
 from smscloud.store.database import Database
 
 log = logging.getLogger(__name__)
-BATCH = 100  # §4.2: at most 100 reports per push
+BATCH = 100  # at most 100 reports per push (Tencent status report callback)
 MAX_ATTEMPTS = 6
 BACKOFF = (1.0, 6.0, 24.0, 120.0, 360.0)  # times the base pause, before attempts 2..6
 LEASE = 30.0
@@ -86,7 +88,7 @@ def _clock(ts: float | None, tz: ZoneInfo) -> str:
 
 
 def status_body(row: Any, tz: ZoneInfo) -> dict[str, Any]:
-    """One status report in the callback's shape (§4.2)."""
+    """One status report in the callback's shape (Tencent SMS docs: status report callback)."""
     nation = row.nation_code
     body = {
         "user_receive_time": _clock(row.receive_time or row.done_at, tz),
@@ -103,7 +105,7 @@ def status_body(row: Any, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def reply_body(row: Any) -> dict[str, Any]:
-    """One reply in the callback's shape (§4.3)."""
+    """One reply in the callback's shape (Tencent SMS docs: reply callback)."""
     nation = row.nation_code
     return {
         "extend": row.extend_code,

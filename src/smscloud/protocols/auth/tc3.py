@@ -1,7 +1,8 @@
 """TC3-HMAC-SHA256 (API 3.0 signature v3): sans-IO signing and verification.
 
-Reference: tencent-sms-api.md §1.3-§1.4 (algorithm, vectors A/B/C) and §0.1 facts 3-9.
-Nothing here reads a clock or touches a socket; callers pass ``now`` and the raw request.
+Tencent Cloud API 3.0: signature v3 (TC3-HMAC-SHA256) and common request parameters, checked
+against what the Tencent Cloud Python and Java SDKs actually send. Nothing here reads a clock
+or touches a socket; callers pass ``now`` and the raw request.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ _FIELDS = ("Credential", "SignedHeaders", "Signature")
 
 
 class SignatureError(Exception):
-    """Authentication failure carrying the Tencent error code (§1.7).
+    """Authentication failure carrying the Tencent error code (Tencent Cloud API 3.0:
+    common error codes).
 
     ``code`` is e.g. ``AuthFailure.InvalidAuthorization``, ``AuthFailure.SignatureFailure``,
     ``AuthFailure.SignatureExpire``, ``MissingParameter`` or ``InvalidParameter``.
@@ -134,7 +136,7 @@ def _real_date(date: str) -> bool:
 
 
 def utc_date(timestamp: int) -> str:
-    """``YYYY-MM-DD`` of a Unix timestamp in UTC (§1.4 step 2: never local time)."""
+    """``YYYY-MM-DD`` of a Unix timestamp in UTC (signature v3, step 2: never local time)."""
     d = _EPOCH + timedelta(seconds=timestamp)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
@@ -145,7 +147,10 @@ def _hmac(key: bytes, msg: str) -> bytes:
 
 @functools.lru_cache(maxsize=4096)
 def signing_key(secret_key: str, date: str, service: str) -> bytes:
-    """kSigning = HMAC(HMAC(HMAC("TC3" + key, date), service), "tc3_request") (§1.4 step 4)."""
+    """kSigning = HMAC(HMAC(HMAC("TC3" + key, date), service), "tc3_request").
+
+    Tencent Cloud API 3.0: signature v3, step 4.
+    """
     return _hmac(_hmac(_hmac(("TC3" + secret_key).encode("utf-8"), date), service), _TERMINATOR)
 
 
@@ -158,7 +163,7 @@ def canonical_request(
     *,
     lowercase_values: bool = False,
 ) -> str:
-    """Build the canonical request (§1.4 step 1); the URI is always ``/``.
+    """Build the canonical request (signature v3, step 1); the URI is always ``/``.
 
     ``headers`` is keyed by lower-case name; ``signed_headers`` are lower-case names in the
     order the client listed them (clients sort them; re-sorting here would hide a mismatch).
@@ -173,7 +178,7 @@ def canonical_request(
 
 
 def string_to_sign(timestamp: int, date: str, service: str, canonical: str) -> str:
-    """StringToSign (§1.4 step 3).
+    """StringToSign (signature v3, step 3).
 
     The canonical request is hashed as UTF-8; text decoded with ``surrogateescape`` hashes
     back to the exact bytes received.
@@ -183,7 +188,8 @@ def string_to_sign(timestamp: int, date: str, service: str, canonical: str) -> s
 
 
 def _payload_hash(body: bytes, unsigned: bool) -> str:
-    # §1.4: UNSIGNED-PAYLOAD mode hashes the literal marker instead of the body.
+    # Signature v3 (X-TC-Content-SHA256): UNSIGNED-PAYLOAD mode hashes the literal marker
+    # instead of the body.
     return hashlib.sha256(UNSIGNED_PAYLOAD.encode() if unsigned else body).hexdigest()
 
 
@@ -249,9 +255,11 @@ def verify(
     """Check a TC3 signature over the request as received; raise ``SignatureError`` if bad.
 
     ``headers`` maps lower-case names to received values; ``query`` is the raw query string
-    (never re-encoded or re-sorted, §1.4); ``body`` the raw bytes (never re-serialised, §0.1
-    fact 3); ``timestamp`` the integer ``X-TC-Timestamp``. The service comes from the
-    credential scope, so ``sms``, ``vms`` or an endpoint label all verify (§0.1 fact 7).
+    (never re-encoded or re-sorted: the Java SDK sends HashMap order); ``body`` the raw bytes
+    (never re-serialised: clients hash what they send); ``timestamp`` the integer
+    ``X-TC-Timestamp``. The service comes from the credential scope, so ``sms``, ``vms`` or an
+    endpoint label all verify (the Python SDK signs ``sms``, the Java SDK the endpoint's first
+    DNS label).
     """
     if auth.algorithm != ALGORITHM:
         raise _invalid(f"unsupported algorithm, expected {ALGORITHM}")

@@ -1,8 +1,9 @@
 """API 3.0 signature v1 (``HmacSHA1`` / ``HmacSHA256``): sans-IO signing and verification.
 
-Reference: tencent-sms-api.md §1.5 (string to sign, vectors) and §0.1 fact 10. All parameters,
-including the common ones, travel in the query (GET) or a form body (POST); ``params`` here
-are the decoded (un-percent-encoded) name/value pairs.
+Tencent Cloud API 3.0: signature v1, as the Tencent Cloud Python SDK builds it
+(``_build_req_with_old_signature``, ``Sign.sign``). All parameters, including the common ones,
+travel in the query (GET) or a form body (POST); ``params`` here are the decoded
+(un-percent-encoded) name/value pairs.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def string_to_sign(method: str, host: str, path: str, params: Mapping[str, str])
     """``METHOD + host + path + "?" + k=v&...`` over sorted keys, values unencoded.
 
     ``Signature`` is excluded. Like the Python SDK (``_format_sign_string``), ``_`` becomes
-    ``.`` in key names inside this string only (§1.5).
+    ``.`` in key names inside this string only.
     """
     formatted = {k.replace("_", "."): v for k, v in params.items() if k != "Signature"}
     pairs = "&".join(f"{k}={formatted[k]}" for k in sorted(formatted))

@@ -1,4 +1,7 @@
-"""Legacy v5 API ``sig``: lower-case hex SHA-256 of a query-like string, no HMAC (§5.1)."""
+"""Legacy v5 API ``sig``: lower-case hex SHA-256 of a query-like string, no HMAC.
+
+Each command's page (legacy v5 API: sendsms, sendisms, pullstatus...) gives its ``sig`` input.
+"""
 
 from __future__ import annotations
 

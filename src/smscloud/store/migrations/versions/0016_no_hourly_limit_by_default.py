@@ -16,10 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Tencent's default policy has no per-hour limit (§7.4: once per 30 s for the same content,
-    # 10 per natural day). Applications used to be created with 5 per hour, and the console
-    # writes every field of the policy back on each save, so a 5 says nothing of a choice:
-    # it was the default, and the default is now off.
+    # Tencent's default policy has no per-hour limit (Tencent SMS docs, frequency limits: once
+    # per 30 s for the same content, 10 per natural day). Applications used to be created
+    # with 5 per hour, and the console writes every field of the policy back on each save, so
+    # a 5 says nothing of a choice: it was the default, and the default is now off.
     op.execute(sa.text("UPDATE applications SET freq_hour = NULL WHERE freq_hour = 5"))
 
 
