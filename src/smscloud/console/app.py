@@ -37,6 +37,7 @@ from smscloud.console.pages import tasks as task_pages
 from smscloud.console.session_guard import SessionGuard
 from smscloud.console.session_guard import signed_in as checked_session
 from smscloud.domain import login_limits
+from smscloud.domain.message_states import MessageState
 from smscloud.domain.session_expiry import SessionLimits
 from smscloud.platform import Platform
 from smscloud.services.accounts import login_gate, sessions
@@ -111,6 +112,7 @@ class Console:
             autoescape=select_autoescape(default=True),
         )
         self.env.filters["dt"] = self._format_time
+        self.env.globals["MessageState"] = MessageState  # templates name states, not spell them
 
     def _format_time(self, value: float | None) -> str:
         if value is None:

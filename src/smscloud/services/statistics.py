@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, select
 
 from smscloud.domain.errors import RuleViolation
-from smscloud.services.reports import FINAL
+from smscloud.domain.message_states import REPORTED, MessageState
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
 m = s.messages
-# Receipt codes grouped as CallbackStatusStatistics counts them (§4.6).
+# Receipt codes (the carrier's words, not message states) grouped as CallbackStatusStatistics
+# counts them (§4.6).
 INVALID_NUMBER_CODES = ("UNDELIV", "UNDELIVRD", "MK:0001", "MK:0012", "MK:0013")
 SHUTDOWN_CODES = ("EXPIRED", "MI:0013", "MI:0024", "MK:0004", "MK:0011")
 BLACKLIST_CODES = ("BWLIST", "MX:0012", "TD:0001", "TUIDING", "W-BLACK")
@@ -58,7 +59,7 @@ class Statistics:
 
     async def send_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
         start, stop = hour_range(begin, end, self.tz)
-        accepted = m.c.state != "REFUSED"
+        accepted = m.c.state != MessageState.REFUSED
         q = select(
             func.count(),
             func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
@@ -72,17 +73,19 @@ class Statistics:
     async def callback_statistics(self, app_id: int, begin: str, end: str) -> dict[str, int]:
         start, stop = hour_range(begin, end, self.tz, max_days=32)
         has_receipt = and_(
-            m.c.state.in_(FINAL), m.c.carrier_msg_id.is_not(None), m.c.state != "UNKNOWN"
+            m.c.state.in_(REPORTED),
+            m.c.carrier_msg_id.is_not(None),
+            m.c.state != MessageState.UNKNOWN,
         )
-        failed = and_(has_receipt, m.c.state != "DELIVERED")
+        failed = and_(has_receipt, m.c.state != MessageState.DELIVERED)
 
         def count(cond: Any) -> Any:
             return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
         q = select(
-            count(m.c.state != "REFUSED"),
+            count(m.c.state != MessageState.REFUSED),
             count(has_receipt),
-            count(m.c.state == "DELIVERED"),
+            count(m.c.state == MessageState.DELIVERED),
             count(failed),
             count(and_(failed, m.c.receipt_code.in_(INVALID_NUMBER_CODES))),
             count(and_(failed, m.c.receipt_code.in_(SHUTDOWN_CODES))),

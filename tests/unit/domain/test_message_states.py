@@ -1,12 +1,17 @@
-"""The message life cycle table, walked.
+"""The message life cycle table, walked; and a scan that keeps its states named, not spelled.
 
-The tests read ``domain.message_states`` as a graph: every state is reachable from what
+The first tests read ``domain.message_states`` as a graph: every state is reachable from what
 ACCEPT inserts, final states have no way out, every other state has a way to one, and each
-named group says what the table says.
+named group says what the table says. The scan reads every module under ``src/smscloud``
+(and the console's templates) and lists each place that spells a message state as a quoted
+string instead of naming it from ``MessageState``; the words of other vocabularies that look
+the same (SMPP receipt stat words) are listed below, each with its reason.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from collections import deque
 from pathlib import Path
 
@@ -178,3 +183,94 @@ def test_receipts_carry_only_receipt_states() -> None:
     carried = set(inbound._SEAM_STATES.values()) | {base.UNKNOWN}
     carried |= {outcome[0] for outcome in MAGIC.values() if outcome is not None}
     assert carried <= set(RECEIPT_STATES)
+
+
+# -- the scan ----------------------------------------------------------------------------------
+
+_WORDS = "|".join(sorted(STORED, key=len, reverse=True))
+_EXACT = re.compile(rf"(?:{_WORDS})")
+# A state quoted inside a longer string: SQL text (state = 'QUEUED') or a template's test.
+_QUOTED = re.compile(rf"""['"](?:{_WORDS})['"]""")
+_TEMPLATE_QUOTED = re.compile(rf"""['"]({_WORDS})['"]""")
+
+SKIPPED = ("domain/message_states.py", "store/migrations/")
+
+SMPP_WORD = "an SMPP 3.4 Appendix B receipt stat word, not a message state"
+ALLOWED: dict[tuple[str, str, str], str] = {
+    ("protocols/smpp/receipt.py", "<module>", "DELIVERED"): SMPP_WORD,
+    ("protocols/smpp/receipt.py", "<module>", "EXPIRED"): SMPP_WORD,
+    ("protocols/smpp/receipt.py", "<module>", "REJECTED"): SMPP_WORD,
+    ("protocols/smpp/receipt.py", "<module>", "UNKNOWN"): SMPP_WORD,
+    ("carriers/magic.py", "<module>", "EXPIRED"): SMPP_WORD,
+    ("carriers/smsc/outcomes.py", "<module>", "EXPIRED"): SMPP_WORD,
+    ("services/reports.py", "<module>", "EXPIRED"): SMPP_WORD,
+    ("services/reports.py", "<module>", "UNKNOWN"): SMPP_WORD,
+    ("services/statistics.py", "<module>", "EXPIRED"): SMPP_WORD,
+}
+
+
+class _Spellings(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.scope: list[str] = []
+        self.found: set[tuple[str, str]] = set()
+
+    def _scoped(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        self.scope.append(node.name)
+        self.generic_visit(node)
+        self.scope.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scoped  # noqa: N815
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str):
+            text = node.value
+            spelled = [text] if _EXACT.fullmatch(text) else _QUOTED.findall(text)
+            where = ".".join(self.scope) or "<module>"
+            self.found |= {(where, word.strip("'\"")) for word in spelled}
+
+
+def spellings() -> set[tuple[str, str, str]]:
+    """(module, enclosing scope, state) of every message state spelled out under src/."""
+    found: set[tuple[str, str, str]] = set()
+    for path in sorted(SRC.rglob("*.py")):
+        name = path.relative_to(SRC).as_posix()
+        if name.startswith(SKIPPED):
+            continue
+        visitor = _Spellings()
+        visitor.visit(ast.parse(path.read_text(), str(path)))
+        found |= {(name, scope, word) for scope, word in visitor.found}
+    for path in sorted(SRC.rglob("*.html")):
+        name = path.relative_to(SRC).as_posix()
+        found |= {(name, "<template>", w) for w in _TEMPLATE_QUOTED.findall(path.read_text())}
+    return found
+
+
+def test_no_message_state_is_spelled_out_of_the_table() -> None:
+    unexpected = sorted(spellings() - set(ALLOWED))
+    assert unexpected == [], "name these from MessageState, or list them with a reason"
+
+
+def test_the_list_has_no_stale_entries() -> None:
+    assert sorted(set(ALLOWED) - spellings()) == []
+
+
+def test_the_scan_sees_every_form_of_spelling() -> None:
+    source = """
+a = "QUEUED"
+def b(): return x == 'HELD'
+def c(): return "UPDATE messages SET state = 'SUBMITTED' WHERE state = 'SENDING'"
+def d(): return f"state IN ('DELIVERED', {x})"
+class E:
+    def f(self): return {"CANCELLED": 1}
+def g(): return "QUEUED messages wait; DELIVRD is a stat word; 'queued' is not ours"
+"""
+    visitor = _Spellings()
+    visitor.visit(ast.parse(source))
+    assert visitor.found == {
+        ("<module>", "QUEUED"),
+        ("b", "HELD"),
+        ("c", "SUBMITTED"),
+        ("c", "SENDING"),
+        ("d", "DELIVERED"),
+        ("E.f", "CANCELLED"),
+    }

@@ -19,10 +19,10 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import i18n
 from smscloud.console.forms import whole
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.message_states import FAILURES, FINAL, MessageState
 from smscloud.domain.phone import describe_phone
 from smscloud.domain.segments import billed_parts
 from smscloud.domain.templates import SmsType, compose, render, variable_indexes
-from smscloud.services.reports import FINAL
 from smscloud.services.sending.sms import SendRequest
 from smscloud.store import schema as s
 
@@ -32,21 +32,21 @@ if TYPE_CHECKING:
 PAGE = 50
 SLOT = 900  # seconds: statistics are counted in quarter hours, then folded
 MAX_DAYS = 7
+# The state filter's choices, in the order the list offers them.
 STATES = (
-    "QUEUED",
-    "SENDING",
-    "SUBMITTED",
-    "DELIVERED",
-    "UNDELIVERED",
-    "EXPIRED",
-    "REJECTED",
-    "FAILED",
-    "UNKNOWN",
-    "REFUSED",
-    "HELD",
-    "CANCELLED",
+    MessageState.QUEUED,
+    MessageState.SENDING,
+    MessageState.SUBMITTED,
+    MessageState.DELIVERED,
+    MessageState.UNDELIVERED,
+    MessageState.EXPIRED,
+    MessageState.REJECTED,
+    MessageState.FAILED,
+    MessageState.UNKNOWN,
+    MessageState.REFUSED,
+    MessageState.HELD,
+    MessageState.CANCELLED,
 )
-FAILED_STATES = ("UNDELIVERED", "EXPIRED", "REJECTED", "FAILED")
 LOCAL = "%Y-%m-%dT%H:%M"
 
 i18n.STRINGS.update(
@@ -391,7 +391,7 @@ class RecordsPages:
         )
         if row is None:
             return self.c.not_found(request)
-        final = row.state in (*FINAL, "REFUSED")
+        final = row.state in FINAL
         context = self._base(request) | {"m": row, "final": final}
         return self.c.render(request, "console/records_detail.html", context)
 
@@ -443,7 +443,7 @@ class RecordsPages:
             return self.c.to_login(request)
         hours, days = self._buckets(self.c.clock())
         m = s.messages
-        failed = m.c.state.in_(FAILED_STATES)
+        failed = m.c.state.in_(FAILURES)
 
         def load(conn: Connection) -> dict[str, Any]:
             reason = case(
@@ -476,7 +476,7 @@ def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, t
     quarter hour (``created_at // SLOT``): one pass, however many buckets are shown, and every
     time zone's hours and days start on a quarter hour."""
     m = s.messages
-    accepted = m.c.state != "REFUSED"
+    accepted = m.c.state != MessageState.REFUSED
 
     def total(cond: Any, value: Any = 1) -> Any:
         return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
@@ -491,8 +491,8 @@ def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, t
         select(
             slot,
             total(accepted),
-            total(m.c.state == "DELIVERED"),
-            total(m.c.state.in_(FAILED_STATES)),
+            total(m.c.state == MessageState.DELIVERED),
+            total(m.c.state.in_(FAILURES)),
             total(and_(accepted, m.c.refunded.is_(False)), m.c.parts),
         )
         .where(m.c.tenant_id == tenant_id, m.c.created_at >= since)
