@@ -2,13 +2,14 @@
 
 Theory of operation
 -------------------
-A message is born in ACCEPT (``services/sending/accept.py``), in the transaction that answers
-the SendSms request. A number that passes every check is inserted QUEUED and its units are
-debited in that same transaction: accepted means durable and billed. A number that fails a
-check (invalid, opted out, frequency or daily limit, no units left) is inserted REFUSED, as the
-record of the refusal the API already answered; it is never billed, never sent and never
-reported. (A bulk task's number refused for want of units or for a daily limit is not
-inserted at all: it stays waiting in its task, which is suspended.) The platform's own notices
+A message is born in ACCEPT (``services/sending/accept.py``), in the transaction a send waits
+for (API, console, or a bulk task's feed): the sender is answered only once it commits. A
+number that passes every check is inserted QUEUED and its units are debited in that same
+transaction: accepted means durable and billed. A number that fails a check (invalid, opted
+out, frequency or daily limit, no units left) is inserted REFUSED, as the record of the
+refusal the sender was answered; it is never billed, never sent and never reported. (A bulk
+task's number refused for want of units or for a daily limit is not inserted at all: it stays
+waiting in its task, which is suspended.) The platform's own notices
 (``services/sending/platform_sms.py``) are inserted QUEUED the same way, without a debit.
 
 DISPATCH (``delivery/claims.py``) claims QUEUED messages in batches and moves them to SENDING
@@ -31,16 +32,17 @@ UNKNOWN once the receipt timeout has passed. These ends are billed: the carrier 
 message. (So REJECTED says only that the message was rejected; whether before the carrier took
 it, and so refunded, is the ``refunded`` column's to say.)
 
-A bulk task (``services/tasks.py``) feeds ACCEPT chunk by chunk. Suspending it moves its QUEUED
-messages to HELD, which no worker claims; resuming moves them back to QUEUED. Cancelling it
-moves its HELD and QUEUED messages to CANCELLED and refunds them. A message a worker already
-holds (SENDING) when its task is suspended or cancelled goes on: a retry of it is QUEUED again,
-not held.
+A bulk task (``services/tasks.py``) feeds ACCEPT chunk by chunk. Suspending it (the tenant, or
+the platform when the units run out, a daily limit is reached, or the account or application
+may no longer send) moves its QUEUED messages to HELD, which no worker claims; resuming moves
+them back to QUEUED. Cancelling it moves its HELD and QUEUED messages to CANCELLED and refunds
+them. A message a worker already holds (SENDING) when its task is suspended or cancelled goes
+on: a retry of it is QUEUED again, not held.
 
 Every final state but REFUSED is reported: the transaction that sets it marks the message due
 to ``PullSmsSendStatus`` and to the application's status callback (``store.messages.reported``;
 Tencent SMS API 3.0, PullSmsSendStatus, and the status report callback). REFUSED was answered
-in the SendSms response itself.
+in the send's own response.
 
 Vocabularies kept apart
 -----------------------
@@ -51,6 +53,9 @@ Vocabularies kept apart
 - A receipt's state, as the carrier seam hands it over (``carriers.base.Receipt.state``, also
   ``message_parts.state`` and ``orphan_receipts.state``), *is* a message state, one of
   ``RECEIPT_STATES``: it is written to ``messages.state`` as it is.
+- Where the platform ends a message with no carrier's word (no receipt, a cancelled task, a
+  refused submit without an error code), ``receipt_code`` repeats the state's name (UNKNOWN,
+  CANCELLED, FAILED), so reports always have a code to show.
 - Tencent's report fields (``ReportStatus`` SUCCESS/FAIL, ``SendStatus`` 1-4) are derived
   from these states where the API answers; they are not stored.
 - Tasks, task numbers, callbacks and notifications have states of their own, in their tables.
