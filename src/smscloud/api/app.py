@@ -22,7 +22,6 @@ from smscloud.api.tc3 import envelope, sms2019
 from smscloud.api.tc3.auth import authenticate
 from smscloud.api.tc3.params import Params
 from smscloud.api.tc3.sms import ACTIONS
-from smscloud.api.v5 import registry as v5_registry  # noqa: F401 (registers its commands)
 from smscloud.api.v5 import routes as v5
 from smscloud.api.v5.params import BAD_BODY
 from smscloud.clock import system_clock

@@ -28,6 +28,8 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from smscloud.domain.message_states import MessageState
+
 
 @dataclass(frozen=True, slots=True)
 class Submission:
@@ -69,19 +71,20 @@ def canonical_id(carrier_msg_id: str) -> str:
     return carrier_msg_id.strip().lower()
 
 
-# Final states a receipt can carry (message states in store.schema.messages).
-DELIVERED = "DELIVERED"
-UNDELIVERED = "UNDELIVERED"
-EXPIRED = "EXPIRED"
-REJECTED = "REJECTED"
-UNKNOWN = "UNKNOWN"
-FINAL_STATES = frozenset({DELIVERED, UNDELIVERED, EXPIRED, REJECTED, UNKNOWN, "FAILED"})
+# The final states a receipt carries: message states (``domain.message_states.RECEIPT_STATES``),
+# written to ``messages.state`` as they are. The carrier's own word (SMPP 3.4 Appendix B stat,
+# e.g. DELIVRD) travels apart, as ``Receipt.code``.
+DELIVERED = MessageState.DELIVERED
+UNDELIVERED = MessageState.UNDELIVERED
+EXPIRED = MessageState.EXPIRED
+REJECTED = MessageState.REJECTED
+UNKNOWN = MessageState.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
     carrier_msg_id: str
-    state: str  # one of the final states above
+    state: MessageState  # one of the final states above
     code: str  # the carrier's receipt code, e.g. DELIVRD, UNDELIV, EXPIRED
     done_at: float
 

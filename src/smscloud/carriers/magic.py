@@ -7,9 +7,10 @@ the SMPP SMSC simulator so both fail the same numbers the same way.
 from __future__ import annotations
 
 from smscloud.carriers.base import EXPIRED, REJECTED, UNDELIVERED
+from smscloud.domain.message_states import MessageState
 
 # suffix -> (final state, receipt stat) or None for "no receipt ever".
-MAGIC: dict[str, tuple[str, str] | None] = {
+MAGIC: dict[str, tuple[MessageState, str] | None] = {
     "0000001": (UNDELIVERED, "UNDELIV"),
     "0000002": (EXPIRED, "EXPIRED"),
     "0000004": None,

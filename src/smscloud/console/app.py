@@ -43,6 +43,7 @@ from smscloud.console.pages import (
     tasks,
 )
 from smscloud.console.session_guard import SessionGuard
+from smscloud.domain.message_states import MessageState
 from smscloud.domain.session_expiry import SessionLimits
 from smscloud.platform import Platform
 from smscloud.services.accounts.sessions import OPERATOR, TENANT
@@ -93,6 +94,7 @@ class Console:
             autoescape=select_autoescape(default=True),
         )
         self.env.filters["dt"] = self._format_time
+        self.env.globals["MessageState"] = MessageState  # templates name states, not spell them
 
     def _format_time(self, value: float | None) -> str:
         if value is None:

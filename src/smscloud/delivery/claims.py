@@ -20,6 +20,7 @@ from sqlalchemy import (
     update,
 )
 
+from smscloud.domain.message_states import MessageState
 from smscloud.store import schema as s
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> lis
     rows = conn.execute(
         update(m)
         .where(m.c.id.in_(ids))
-        .values(state="SENDING", lease_until=now + lease_seconds, attempts=m.c.attempts + 1)
+        .values(
+            state=MessageState.SENDING, lease_until=now + lease_seconds, attempts=m.c.attempts + 1
+        )
         .returning(
             m.c.id,
             m.c.phone,
@@ -126,7 +129,7 @@ def hand_back(conn: Connection, ids: Sequence[int], until: float) -> None:
     """
     conn.execute(
         update(m)
-        .where(m.c.id.in_(list(ids)), m.c.state == "SENDING")
+        .where(m.c.id.in_(list(ids)), m.c.state == MessageState.SENDING)
         .values(lease_until=until, attempts=m.c.attempts - 1)
     )
 
@@ -140,13 +143,13 @@ def has_due(conn: Connection, now: float) -> bool:
     return expired is not None
 
 
-def pending_counts(conn: Connection) -> dict[str, int]:
+def pending_counts(conn: Connection) -> dict[MessageState, int]:
     """Messages not yet final, by state (each count runs on its partial index)."""
     return {
         state: int(conn.execute(select(func.count()).select_from(m).where(predicate)).scalar_one())
         for state, predicate in (
-            ("QUEUED", s.QUEUED),
-            ("SENDING", s.LEASED),
-            ("SUBMITTED", s.IN_FLIGHT),
+            (MessageState.QUEUED, s.QUEUED),
+            (MessageState.SENDING, s.LEASED),
+            (MessageState.SUBMITTED, s.IN_FLIGHT),
         )
     }

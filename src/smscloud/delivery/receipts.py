@@ -21,11 +21,11 @@ from sqlalchemy import (
 )
 
 from smscloud.carriers.base import (
-    DELIVERED,
     InFlight,
     Receipt,
     canonical_id,
 )
+from smscloud.domain.message_states import MessageState
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 from smscloud.store.messages import CALLBACK_DUE_IF_WANTED, reported
@@ -60,7 +60,7 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
         conn,
         "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
         f" report_state = 1, {CALLBACK_DUE_IF_WANTED} WHERE carrier = ? AND carrier_msg_id = ?"
-        " AND wire_parts = 1 AND state = 'SUBMITTED'",
+        f" AND wire_parts = 1 AND state = '{MessageState.SUBMITTED.value}'",
         [
             (r.state, r.code[:32], r.done_at, r.done_at, r.done_at, carrier, k)
             for k, r in zip(keys, receipts, strict=True)
@@ -110,7 +110,7 @@ def retry_orphans(conn: Connection, now: float, ttl: float) -> tuple[int, int]:
     rows = conn.execute(select(o).order_by(o.c.id).limit(2000)).all()
     by_carrier: dict[str, list[tuple[int, float, Receipt]]] = defaultdict(list)
     for r in rows:
-        receipt = Receipt(r.carrier_msg_id, r.state, r.receipt_code, r.done_at)
+        receipt = Receipt(r.carrier_msg_id, MessageState(r.state), r.receipt_code, r.done_at)
         by_carrier[r.carrier].append((r.id, r.first_seen, receipt))
     matched: list[int] = []
     expired: list[int] = []
@@ -142,14 +142,15 @@ def _finish_long_messages(conn: Connection, message_ids: set[int]) -> None:
     for mid, part_rows in by_message.items():
         if any(p.state is None for p in part_rows):
             continue  # a part still waits for its receipt
-        failed = [p for p in part_rows if p.state != DELIVERED]
+        failed = [p for p in part_rows if p.state != MessageState.DELIVERED]
         first = failed[0] if failed else part_rows[-1]
         at = max(p.done_at or 0.0 for p in part_rows)
         finished.append((first.state, first.receipt_code, at, at, at, mid))
     run_many(
         conn,
         "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
-        f" report_state = 1, {CALLBACK_DUE_IF_WANTED} WHERE id = ? AND state = 'SUBMITTED'",
+        f" report_state = 1, {CALLBACK_DUE_IF_WANTED} WHERE id = ?"
+        f" AND state = '{MessageState.SUBMITTED.value}'",
         finished,
     )
 
@@ -168,8 +169,9 @@ def expire_silent(conn: Connection, older_than: float, now: float) -> int:
         update(m)
         .where(s.IN_FLIGHT, m.c.submitted_at < older_than)
         .values(
-            state="UNKNOWN",
-            receipt_code="UNKNOWN",
+            state=MessageState.UNKNOWN,
+            # No receipt, so no carrier's word: the code says what the state says.
+            receipt_code=MessageState.UNKNOWN.value,
             done_at=now,
             **reported(now),
         )

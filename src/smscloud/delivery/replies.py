@@ -21,6 +21,7 @@ from smscloud.carriers.base import (
     Reply,
 )
 from smscloud.delivery import counters
+from smscloud.domain.message_states import MessageState
 from smscloud.domain.opt_out import opt_out_keyword
 from smscloud.store import schema as s
 
@@ -51,7 +52,7 @@ def store_replies(conn: Connection, replies: Sequence[Reply], now: float) -> int
                 a.c.reply_callback_url,
             )
             .join(a, a.c.id == m.c.app_id)
-            .where(m.c.phone == rep.phone, m.c.state != "REFUSED")
+            .where(m.c.phone == rep.phone, m.c.state != MessageState.REFUSED)
             .order_by(m.c.created_at.desc())
             .limit(20)
         ).all()

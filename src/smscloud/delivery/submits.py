@@ -22,6 +22,7 @@ from smscloud.carriers.base import (
     canonical_id,
 )
 from smscloud.delivery import counters
+from smscloud.domain.message_states import MessageState
 from smscloud.services.billing import wallet
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
@@ -52,9 +53,9 @@ def record_submits(
     live = _still_sending(conn, [r.message_id for r in with_parts])
     run_many(
         conn,
-        "UPDATE messages SET state = 'SUBMITTED', carrier = ?, carrier_msg_id = ?,"
-        " wire_parts = ?, submitted_at = ?, lease_until = NULL"
-        " WHERE id = ? AND state = 'SENDING'",
+        f"UPDATE messages SET state = '{MessageState.SUBMITTED.value}', carrier = ?,"
+        " carrier_msg_id = ?, wire_parts = ?, submitted_at = ?, lease_until = NULL"
+        f" WHERE id = ? AND state = '{MessageState.SENDING.value}'",
         [
             (carrier, canonical_id(r.carrier_msg_id), max(1, len(r.part_ids)), now, r.message_id)
             for r in results
@@ -78,14 +79,14 @@ def record_submits(
     if retry:
         conn.execute(
             update(m)
-            .where(m.c.id.in_(retry), m.c.state == "SENDING")
-            .values(state="QUEUED", lease_until=None)
+            .where(m.c.id.in_(retry), m.c.state == MessageState.SENDING)
+            .values(state=MessageState.QUEUED, lease_until=None)
         )
     refused = [r for r in results if r.carrier_msg_id is None and r.message_id not in set(retry)]
     if refused:
         conn.execute(
             update(m)
-            .where(m.c.id == bindparam("mid"), m.c.state == "SENDING")
+            .where(m.c.id == bindparam("mid"), m.c.state == MessageState.SENDING)
             .values(
                 state=bindparam("st"),
                 carrier=carrier,
@@ -97,8 +98,9 @@ def record_submits(
             [
                 {
                     "mid": r.message_id,
-                    "st": "REJECTED" if r.permanent else "FAILED",
-                    "code": (r.error or "FAILED")[:32],
+                    "st": MessageState.REJECTED if r.permanent else MessageState.FAILED,
+                    # No word from the carrier: the code says what the state says.
+                    "code": (r.error or MessageState.FAILED.value)[:32],
                 }
                 for r in refused
             ],

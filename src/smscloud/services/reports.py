@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.message_states import REPORTED, MessageState
 from smscloud.domain.templates import mask_rendered
 from smscloud.store import schema as s
 from smscloud.store.database import Database
@@ -18,8 +19,6 @@ m, rp = s.messages, s.replies
 PULL_MAX = 100
 BY_PHONE_DAYS = 7
 RECORD_HOURS = 72
-# CANCELLED: accepted for a bulk task that was cancelled before a carrier had it.
-FINAL = ("DELIVERED", "UNDELIVERED", "EXPIRED", "REJECTED", "UNKNOWN", "FAILED", "CANCELLED")
 
 
 def pull_limit(limit: int) -> int:
@@ -64,13 +63,14 @@ def status_item(row: Any) -> StatusReport:
         subscriber=phone[len(nation) + 1 :] if nation else phone,
         phone=phone,
         serial_no=str(row.serial_no),
-        delivered=row.state == "DELIVERED",
+        delivered=row.state == MessageState.DELIVERED,
         description=str(row.receipt_code or row.state),
         session_context=str(row.session_context),
     )
 
 
-# Human text for the common receipt codes (the callback's ``description``).
+# Human text for the common receipt codes (the callback's ``description``): the carrier's
+# words (SMPP 3.4 Appendix B stat), not message states.
 RECEIPT_TEXT = {
     "DELIVRD": "用户短信送达成功",
     "UNDELIV": "空号、停机或关机",
@@ -189,7 +189,7 @@ class Reports:
             .where(
                 m.c.app_id == app_id,
                 m.c.phone == phone,
-                m.c.state.in_(FINAL),
+                m.c.state.in_(REPORTED),
                 m.c.created_at >= start,
                 m.c.created_at <= stop,
             )
@@ -264,17 +264,17 @@ class Reports:
 
     @staticmethod
     def _record(r: Any, template: str | None) -> SendRecord:
-        if r.state == "REFUSED":
+        if r.state == MessageState.REFUSED:
             status = 1
-        elif r.state == "DELIVERED":
+        elif r.state == MessageState.DELIVERED:
             status = 2
-        elif r.state in FINAL:
+        elif r.state in REPORTED:
             status = 4
         else:
             status = 3
         return SendRecord(
             phone=str(r.phone),
-            serial_no=str(r.serial_no) if r.state != "REFUSED" else "",
+            serial_no=str(r.serial_no) if r.state != MessageState.REFUSED else "",
             send_status=status,
             request_code=str(r.request_code),
             status_code=str(r.receipt_code) if status in (2, 4) else "",

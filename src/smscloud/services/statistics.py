@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Integer, and_, case, cast, func, select
 
 from smscloud.domain.errors import RuleViolation
-from smscloud.services.reports import FINAL
+from smscloud.domain.message_states import FAILURES, REPORTED, MessageState
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
 m = s.messages
-# Receipt codes grouped as CallbackStatusStatistics counts them (§4.6).
+# Receipt codes (the carrier's words, not message states) grouped as CallbackStatusStatistics
+# counts them (§4.6).
 INVALID_NUMBER_CODES = ("UNDELIV", "UNDELIVRD", "MK:0001", "MK:0012", "MK:0013")
 SHUTDOWN_CODES = ("EXPIRED", "MI:0013", "MI:0024", "MK:0004", "MK:0011")
 BLACKLIST_CODES = ("BWLIST", "MX:0012", "TD:0001", "TUIDING", "W-BLACK")
@@ -98,7 +99,7 @@ class Statistics:
     async def send_statistics(self, app_id: int, begin: str, end: str) -> SendCounts:
         """Requests of one application created in the range."""
         start, stop = hour_range(begin, end, self.tz)
-        accepted = m.c.state != "REFUSED"
+        accepted = m.c.state != MessageState.REFUSED
         q = select(
             func.count(),
             func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
@@ -113,17 +114,19 @@ class Statistics:
         """Receipts of one application's messages created in the range (at most 32 days)."""
         start, stop = hour_range(begin, end, self.tz, max_days=32)
         has_receipt = and_(
-            m.c.state.in_(FINAL), m.c.carrier_msg_id.is_not(None), m.c.state != "UNKNOWN"
+            m.c.state.in_(REPORTED),
+            m.c.carrier_msg_id.is_not(None),
+            m.c.state != MessageState.UNKNOWN,
         )
-        failed = and_(has_receipt, m.c.state != "DELIVERED")
+        failed = and_(has_receipt, m.c.state != MessageState.DELIVERED)
 
         def count(cond: Any) -> Any:
             return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
         q = select(
-            count(m.c.state != "REFUSED"),
+            count(m.c.state != MessageState.REFUSED),
             count(has_receipt),
-            count(m.c.state == "DELIVERED"),
+            count(m.c.state == MessageState.DELIVERED),
             count(failed),
             count(and_(failed, m.c.receipt_code.in_(INVALID_NUMBER_CODES))),
             count(and_(failed, m.c.receipt_code.in_(SHUTDOWN_CODES))),
@@ -179,7 +182,6 @@ class Statistics:
 
 # -- the tenant's console: counts by quarter hour, and why messages failed ------------------------
 SLOT = 900  # seconds: the console counts in quarter hours, then folds them into hours or days
-FAILED_STATES = ("UNDELIVERED", "EXPIRED", "REJECTED", "FAILED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, t
     """(sent, delivered, failed, billed parts) of a tenant's messages since ``since``, by
     quarter hour (``created_at // SLOT``): one pass, however many buckets are shown, and every
     time zone's hours and days start on a quarter hour."""
-    accepted = m.c.state != "REFUSED"
+    accepted = m.c.state != MessageState.REFUSED
 
     def total(cond: Any, value: Any = 1) -> Any:
         return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
@@ -209,8 +211,8 @@ def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, t
         select(
             slot,
             total(accepted),
-            total(m.c.state == "DELIVERED"),
-            total(m.c.state.in_(FAILED_STATES)),
+            total(m.c.state == MessageState.DELIVERED),
+            total(m.c.state.in_(FAILURES)),
             total(and_(accepted, m.c.refunded.is_(False)), m.c.parts),
         )
         .where(m.c.tenant_id == tenant_id, m.c.created_at >= since)
@@ -230,7 +232,7 @@ def failure_reasons(
     )
     rows = conn.execute(
         select(reason.label("reason"), func.count().label("n"))
-        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since, m.c.state.in_(FAILED_STATES))
+        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since, m.c.state.in_(FAILURES))
         .group_by(reason)
         .order_by(func.count().desc())
         .limit(limit)

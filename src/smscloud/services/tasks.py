@@ -28,6 +28,13 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from smscloud.clock import Clock, system_clock
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.message_states import (
+    CANCELLABLE,
+    FAILURES,
+    PENDING,
+    REPORTED,
+    MessageState,
+)
 from smscloud.services.billing import postpaid, usage, wallet
 from smscloud.services.metadata.cache import app_from_row, load_tenant
 from smscloud.services.sending.accept import ACCEPT, INSUFFICIENT, OK, AcceptRequest, Candidate
@@ -247,8 +254,8 @@ class TaskService:
             )
             conn.execute(
                 update(m)
-                .where(m.c.task_id == task_id, s.IN_TASK, m.c.state == "HELD")
-                .values(state="QUEUED")
+                .where(m.c.task_id == task_id, s.IN_TASK, m.c.state == MessageState.HELD)
+                .values(state=MessageState.QUEUED)
             )
 
         await self._change(tenant_id, task_id, run, ("suspended",))
@@ -416,14 +423,14 @@ def summarize(
     receipts: dict[str, int] = {}
     for state, code, count in messages:
         by_state[state] = by_state.get(state, 0) + int(count)
-        if state not in ("QUEUED", "SENDING", "HELD", "SUBMITTED", "REFUSED"):
+        if state in REPORTED:
             key = f"{state} {code}".strip()
             receipts[key] = receipts.get(key, 0) + int(count)
     valid = sum(numbers.get(k, 0) for k in (bulk.WAITING, bulk.ACCEPTED, bulk.REFUSED))
     valid += numbers.get(bulk.CANCELLED, 0)
     fed = numbers.get(bulk.ACCEPTED, 0) + numbers.get(bulk.REFUSED, 0)
-    delivered = by_state.get("DELIVERED", 0)
-    failed = sum(by_state.get(k, 0) for k in ("UNDELIVERED", "EXPIRED", "REJECTED", "FAILED"))
+    delivered = by_state.get(MessageState.DELIVERED, 0)
+    failed = sum(by_state.get(k, 0) for k in FAILURES)
     return {
         "valid": valid,
         "waiting": numbers.get(bulk.WAITING, 0),
@@ -431,13 +438,13 @@ def summarize(
         "refused": numbers.get(bulk.REFUSED, 0),
         "invalid": numbers.get(bulk.INVALID, 0),
         "duplicates": numbers.get(bulk.DUPLICATE, 0),
-        "cancelled": numbers.get(bulk.CANCELLED, 0) + by_state.get("CANCELLED", 0),
+        "cancelled": numbers.get(bulk.CANCELLED, 0) + by_state.get(MessageState.CANCELLED, 0),
         "fed": fed,
-        "held": by_state.get("HELD", 0),
-        "in_flight": sum(by_state.get(k, 0) for k in ("QUEUED", "SENDING", "SUBMITTED")),
+        "held": by_state.get(MessageState.HELD, 0),
+        "in_flight": sum(by_state.get(k, 0) for k in PENDING),
         "delivered": delivered,
         "failed": failed,
-        "unknown": by_state.get("UNKNOWN", 0),
+        "unknown": by_state.get(MessageState.UNKNOWN, 0),
         "percent": 100 * fed // valid if valid else 100,
         "receipts": sorted(receipts.items(), key=lambda kv: (-kv[1], kv[0])),
         "refusals": sorted(
@@ -452,8 +459,8 @@ def hold(conn: Connection, task_id: int, reason: str) -> None:
     conn.execute(update(t).where(t.c.id == task_id).values(state="suspended", hold_reason=reason))
     conn.execute(
         update(m)
-        .where(m.c.task_id == task_id, s.IN_TASK, m.c.state == "QUEUED")
-        .values(state="HELD")
+        .where(m.c.task_id == task_id, s.IN_TASK, m.c.state == MessageState.QUEUED)
+        .values(state=MessageState.HELD)
     )
 
 
@@ -469,17 +476,21 @@ def cancel(conn: Connection, task_id: int, now: float) -> None:
     ids = [
         r[0]
         for r in conn.execute(
-            select(m.c.id).where(
-                m.c.task_id == task_id, s.IN_TASK, m.c.state.in_(("HELD", "QUEUED"))
-            )
+            select(m.c.id).where(m.c.task_id == task_id, s.IN_TASK, m.c.state.in_(CANCELLABLE))
         )
     ]
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         conn.execute(
             update(m)
-            .where(m.c.id.in_(chunk), m.c.state.in_(("HELD", "QUEUED")))
-            .values(state="CANCELLED", done_at=now, receipt_code="CANCELLED", **reported(now))
+            .where(m.c.id.in_(chunk), m.c.state.in_(CANCELLABLE))
+            .values(
+                state=MessageState.CANCELLED,
+                done_at=now,
+                # No carrier had it, so no carrier's word: the code says what the state says.
+                receipt_code=MessageState.CANCELLED.value,
+                **reported(now),
+            )
         )
         wallet.refund_messages(conn, chunk, now)
 

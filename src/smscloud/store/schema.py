@@ -25,6 +25,8 @@ from sqlalchemy import (
     true,
 )
 
+from smscloud.domain.message_states import MessageState
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -35,10 +37,11 @@ metadata = MetaData(naming_convention=NAMING)
 
 # Predicates of the partial indexes. Queries must use these very expressions: a planner uses
 # a partial index only when the query's condition matches the index's literally, and a bound
-# parameter (``state = ?``) never does, on SQLite or PostgreSQL.
-QUEUED = text("state = 'QUEUED'")
-LEASED = text("state = 'SENDING'")
-IN_FLIGHT = text("state = 'SUBMITTED'")
+# parameter (``state = ?``) never does, on SQLite or PostgreSQL. The text is the one the
+# migrations wrote (``0001_initial``), spelled from the message states.
+QUEUED = text(f"state = '{MessageState.QUEUED.value}'")
+LEASED = text(f"state = '{MessageState.SENDING.value}'")
+IN_FLIGHT = text(f"state = '{MessageState.SUBMITTED.value}'")
 REPORT_PENDING = text("report_state = 1")
 REPLY_PENDING = text("pulled = 0")
 CALLBACK_DUE = text("callback_state = 1")
@@ -329,10 +332,8 @@ ledger = Table(
     Column("created_at", Float, nullable=False),
 )
 
-# Message states: QUEUED -> SENDING (leased) -> SUBMITTED -> DELIVERED | UNDELIVERED | EXPIRED |
-# REJECTED | FAILED; REFUSED is a number the API refused (kept for the send record, never sent).
-# A suspended bulk task's queued messages are HELD until it resumes, and CANCELLED (refunded)
-# if it is cancelled instead.
+# ``state`` is a ``domain.message_states.MessageState``: the life cycle and its transitions are
+# the table there.
 messages = Table(
     "messages",
     metadata,

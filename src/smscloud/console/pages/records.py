@@ -21,11 +21,11 @@ from smscloud.console import i18n
 from smscloud.console.forms import whole
 from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.message_states import FINAL, MessageState
 from smscloud.domain.phone import describe_phone
 from smscloud.domain.segments import billed_parts
 from smscloud.domain.templates import SmsType, compose, render, variable_indexes
 from smscloud.services.reports import (
-    FINAL,
     RecordFilter,
     RecordRow,
     message_record,
@@ -41,19 +41,20 @@ if TYPE_CHECKING:
 
 PAGE = 50
 MAX_DAYS = 7
+# The state filter's choices, in the order the list offers them.
 STATES = (
-    "QUEUED",
-    "SENDING",
-    "SUBMITTED",
-    "DELIVERED",
-    "UNDELIVERED",
-    "EXPIRED",
-    "REJECTED",
-    "FAILED",
-    "UNKNOWN",
-    "REFUSED",
-    "HELD",
-    "CANCELLED",
+    MessageState.QUEUED,
+    MessageState.SENDING,
+    MessageState.SUBMITTED,
+    MessageState.DELIVERED,
+    MessageState.UNDELIVERED,
+    MessageState.EXPIRED,
+    MessageState.REJECTED,
+    MessageState.FAILED,
+    MessageState.UNKNOWN,
+    MessageState.REFUSED,
+    MessageState.HELD,
+    MessageState.CANCELLED,
 )
 REPLIES = 200  # the newest replies shown
 LOCAL = "%Y-%m-%dT%H:%M"
@@ -352,7 +353,7 @@ class RecordsPages:
         row = await self.platform.db.read(lambda c: message_record(c, tid, serial))
         if row is None:
             return self.c.not_found(request)
-        final = row.state in (*FINAL, "REFUSED")
+        final = row.state in FINAL
         context = self._base(request) | {"m": row, "final": final}
         return self.c.render(request, "console/records_detail.html", context)
 

@@ -45,6 +45,7 @@ from smscloud.delivery.rounds import stop_task
 from smscloud.domain.addresses import NO_NETWORKS, AllowedNetworks
 from smscloud.domain.callback_urls import CallbackUrl, judge_url
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.message_states import MessageState
 from smscloud.services.reports import RECEIPT_TEXT
 from smscloud.store import schema as s
 from smscloud.store.database import Database
@@ -94,7 +95,7 @@ def status_body(row: Any, tz: ZoneInfo) -> dict[str, Any]:
         "user_receive_time": _clock(row.receive_time or row.done_at, tz),
         "nationcode": nation,
         "mobile": row.phone[len(nation) + 1 :] if nation else row.phone,
-        "report_status": "SUCCESS" if row.state == "DELIVERED" else "FAIL",
+        "report_status": "SUCCESS" if row.state == MessageState.DELIVERED else "FAIL",
         "errmsg": row.receipt_code or row.state,
         "description": RECEIPT_TEXT.get(row.receipt_code, row.receipt_code or row.state),
         "sid": row.serial_no,

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select, text
 
 from smscloud.domain.frequency import FREQUENCY_MESSAGES, FrequencyPolicy, Sent, check_frequency
 from smscloud.domain.frequency import day_start as natural_day_start
+from smscloud.domain.message_states import MessageState
 from smscloud.services.billing import usage, wallet
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
@@ -126,7 +127,7 @@ def _history(
                     m.c.app_id == app_id,
                     m.c.phone.in_(ordered[i : i + _CHUNK]),
                     m.c.created_at >= since,
-                    m.c.state != "REFUSED",
+                    m.c.state != MessageState.REFUSED,
                 )
             )
             for phone, at, key in rows:
@@ -243,7 +244,7 @@ class AcceptKind:
                         r.session_context,
                         r.extend_code,
                         r.sender_id,
-                        "QUEUED" if accepted else "REFUSED",
+                        MessageState.QUEUED if accepted else MessageState.REFUSED,
                         c.code,
                         r.now,
                         r.task_id,

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, Engine, select
 
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.message_states import MessageState
 from smscloud.domain.phone import parse_phone
 from smscloud.domain.segments import billed_parts
 from smscloud.services.accounts import tenants
@@ -60,7 +61,7 @@ def queue(conn: Connection, phones: Iterable[str], text: str, now: float) -> int
             (
                 new_serial_no(), "platform", tenant_id, app_id, ph.e164, ph.nation_code,
                 ph.iso_code, not ph.mainland, PLATFORM_SIGN, 0, 0, content, "", parts, "",
-                "", "", "", "QUEUED", "Ok", now, None,
+                "", "", "", MessageState.QUEUED, "Ok", now, None,
             )
         )  # fmt: skip
     run_many(conn, INSERT_MESSAGES, rows)
