@@ -24,10 +24,10 @@ from smscloud.config import Settings
 from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.conftest import make_settings
-from tests.integration.test_console_http import PASSWORD, base, csrf_of, login, post_form, signup
-from tests.integration.test_console_identity import JPEG, apply
-from tests.integration.test_console_registry import add_sign, tenant_user
-from tests.integration.test_postpaid import _parser
+from tests.integration.console.test_http import PASSWORD, base, csrf_of, login, post_form, signup
+from tests.integration.console.test_identity import JPEG, apply
+from tests.integration.console.test_registry import add_sign, tenant_user
+from tests.integration.services.billing.test_postpaid import _parser
 from tests.support.live import LiveServer, free_port
 from tests.support.process import ServeProcess
 

@@ -23,7 +23,7 @@ from smscloud.carriers.smsc.config import parse_account, random_account
 from smscloud.cli.serve import open_simulator
 from smscloud.config import Settings
 from smscloud.protocols.smpp import CommandStatus
-from tests.integration.smsc.esme import Esme
+from tests.peers.esme import Esme
 from tests.support.live import free_port
 from tests.support.process import ServeProcess
 
