@@ -112,7 +112,7 @@ def keep_unmatched(conn: Connection, replies: Sequence[Reply], now: float) -> No
         [
             {
                 "carrier": rep.carrier[:32],
-                # An address is at most 20 characters (§4.4.1), "+" read in front of it.
+                # An address is at most 20 characters (SMPP 3.4 §4.4.1), "+" read in front of it.
                 "phone": rep.phone[:24],
                 "destination": rep.destination[:24],
                 "content": rep.text,

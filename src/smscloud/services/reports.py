@@ -138,7 +138,7 @@ _STATUS_COLS = (
 
 
 def take_status_reports(conn: Connection, app_id: int, limit: int) -> list[StatusReport]:
-    """Queue pull: each final report is returned once (§4.1)."""
+    """Queue pull: each final report is returned once (Tencent SMS API 3.0, PullSmsSendStatus)."""
     rows = conn.execute(
         select(*_STATUS_COLS)
         .where(m.c.app_id == app_id, s.REPORT_PENDING)

@@ -1,4 +1,7 @@
-"""Statistics as the API reports them: sends, receipts, packages (§2.16–§2.18, §4.6)."""
+"""Statistics as the API reports them: sends, receipts, packages.
+
+Tencent SMS API 3.0: SendStatusStatistics, CallbackStatusStatistics, SmsPackagesStatistics.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from smscloud.store.database import Database
 
 m = s.messages
 # Receipt codes (the carrier's words, not message states) grouped as CallbackStatusStatistics
-# counts them (§4.6).
+# counts them (Tencent SMS API 3.0, CallbackStatusStatistics).
 INVALID_NUMBER_CODES = ("UNDELIV", "UNDELIVRD", "MK:0001", "MK:0012", "MK:0013")
 SHUTDOWN_CODES = ("EXPIRED", "MI:0013", "MI:0024", "MK:0004", "MK:0011")
 BLACKLIST_CODES = ("BWLIST", "MX:0012", "TD:0001", "TUIDING", "W-BLACK")

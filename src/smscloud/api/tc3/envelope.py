@@ -1,7 +1,9 @@
 """Tencent's response envelope: always HTTP 200, ``Content-Type: application/json`` exactly.
 
 The official Python SDK only looks for ``Response.Error`` when the content type is exactly
-``application/json`` (§0.1 fact 2), so no charset parameter is ever added.
+``application/json`` or ``text/plain`` (tencentcloud-sdk-python-common, ``AbstractClient``:
+with ``; charset=utf-8`` an error reads as an empty success), so no charset parameter is ever
+added.
 """
 
 from __future__ import annotations

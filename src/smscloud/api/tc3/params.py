@@ -5,10 +5,12 @@ integers are accepted as strings there (``lenient``).
 
 Every value an action uses passes through one of these readers, and each reader returns only
 what the services can take: any string without NUL (PostgreSQL text cannot hold one), or an
-integer the store can hold. Every request parameter the reference types as an integer is
+integer the store can hold. Every request parameter Tencent's API documentation types as an
+integer is
 ``Integer(uint64)``; the store holds signed 64-bit values, so integers are read as 0 to
 2^63-1. A value of the wrong type is ``InvalidParameter``, a well-formed value out of range
-``InvalidParameterValue``, an absent required one ``MissingParameter`` (§1.7).
+``InvalidParameterValue``, an absent required one ``MissingParameter`` (Tencent Cloud API 3.0:
+common error codes).
 """
 
 from __future__ import annotations

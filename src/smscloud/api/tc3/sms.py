@@ -1,7 +1,8 @@
-"""The ``sms`` service, version 2021-01-11: one function per action (§2).
+"""The ``sms`` service, version 2021-01-11: one function per action (Tencent SMS API 3.0).
 
 Each action reads its parameters through :class:`Params`, calls a service and shapes the
-output exactly as the reference's field tables say (names, types, integer versus string ids).
+output exactly as each action's Tencent document gives its fields (names, types, integer versus
+string ids).
 """
 
 from __future__ import annotations
@@ -249,7 +250,8 @@ def _template_application(a: Params) -> TemplateApplication:
 @action
 async def AddSmsTemplate(p: Platform, tenant_id: int, a: Params, _: str) -> dict[str, Any]:  # noqa: N802
     tid = await p.registry.add_template(tenant_id, _template_application(a))
-    return {"AddTemplateStatus": {"TemplateId": str(tid)}}  # a string here (§0.1 fact 13)
+    # A string here; ModifySmsTemplate, DescribeSmsTemplateList and DeleteSmsTemplate use integers.
+    return {"AddTemplateStatus": {"TemplateId": str(tid)}}
 
 
 @action

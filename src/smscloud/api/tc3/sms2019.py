@@ -1,4 +1,6 @@
-"""The ``sms`` service, version 2019-07-11, as renames around the 2021-01-11 actions (§2.22).
+"""The ``sms`` service, version 2019-07-11, as renames around the 2021-01-11 actions.
+
+The renames are those of Tencent SMS API 2019-07-11 against 2021-01-11, action by action.
 
 Requests are rewritten to the newer field names, answered by the same action, and the output
 rewritten to the older shapes, so both versions share one implementation. Errors are rewritten
@@ -26,7 +28,8 @@ RENAME_IN: dict[str, dict[str, str]] = {
     "SendStatusStatistics": {"StartDateTime": "BeginTime", "EndDataTime": "EndTime"},
     "CallbackStatusStatistics": {"StartDateTime": "BeginTime", "EndDataTime": "EndTime"},
 }
-# Codes of 2021-01-11 whose 2019-07-11 twin names the older field (§2.22, §3.2).
+# Codes of 2021-01-11 whose 2019-07-11 twin names the older field (Tencent SMS API 2019-07-11,
+# AddSmsSign and ModifySmsSign: UsedMethod).
 ERRORS_OUT: dict[str, str] = {
     "InvalidParameterValue.InvalidSignPurpose": "InvalidParameterValue.InvalidUsedMethod",
 }

@@ -1,4 +1,9 @@
-"""API 3.0 error codes -> the legacy v5 API's numeric ``result`` (reference §5.6, §3.2)."""
+"""API 3.0 error codes -> the legacy v5 API's numeric ``result``.
+
+Paired by their descriptions in legacy v5 API: error codes
+(cloud.tencent.com/document/product/382/3771) and Tencent SMS API 3.0 error codes
+(cloud.tencent.com/document/product/382/59177); Tencent publishes no such table.
+"""
 
 from __future__ import annotations
 

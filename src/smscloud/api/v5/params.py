@@ -1,13 +1,14 @@
 """Typed reading of a legacy v5 request body: each value a command uses, or result 1004.
 
-The reference types every field (§5.2-§5.4): strings (``sign``, ``ext``, ``extend``, ``msg``,
-``mobile``, ``nationcode``, ``text``, ``title``, ``remark``, ``pic``), numbers (``tpl_id``,
-``type``, ``max``, ``begin_time``, ``end_time``, ``begin_date``, ``international``...),
-arrays (``params``, the ids of the delete and get commands, ``tel`` of ``sendmultisms2``) and
-objects (``tel`` of ``sendsms``, ``tpl_page``). Commands read their fields only through
-:class:`Fields`, which returns only what the services can take: text without NUL (PostgreSQL
-text cannot hold one) and integers the store can hold. Anything else is answered 1004,
-"request body could not be parsed" (§5.6), before anything is stored.
+Each command's page of the legacy v5 API types every field: strings (``sign``, ``ext``,
+``extend``, ``msg``, ``mobile``, ``nationcode``, ``text``, ``title``, ``remark``, ``pic``),
+numbers (``tpl_id``, ``type``, ``max``, ``begin_time``, ``end_time``, ``begin_date``,
+``international``...), arrays (``params``, the ids of the delete and get commands, ``tel`` of
+``sendmultisms2``) and objects (``tel`` of ``sendsms``, ``tpl_page``). Commands read their
+fields only through :class:`Fields`, which returns only what the services can take: text
+without NUL (PostgreSQL text cannot hold one) and integers the store can hold. Anything else is
+answered 1004, "request body could not be parsed" (legacy v5 API: error codes), before
+anything is stored.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from smscloud.domain.integers import INT64_MAX
 
 __all__ = ["BAD_BODY", "Fields", "V5Error"]
 
-BAD_BODY = 1004  # §5.6: the request body could not be parsed
+BAD_BODY = 1004  # the request body could not be parsed (legacy v5 API: error codes)
 
 
 class V5Error(Exception):
@@ -66,7 +67,7 @@ class Fields:
         return value
 
     def integer(self, name: str, default: int | None = None) -> int:
-        """A number from 0 to 2^63-1 (the reference has no negative field)."""
+        """A number from 0 to 2^63-1 (no field of the legacy v5 API is negative)."""
         value = self.data.get(name)
         if value is None and default is not None:
             return default

@@ -1,4 +1,6 @@
-"""Legacy v5 signature and template management (§5.4), over the same registry as API 3.0.
+"""Legacy v5 signature and template management, over the same registry as API 3.0.
+
+Legacy v5 API: add_sign, mod_sign, del_sign, get_sign and add/mod/del/get_template.
 
 These answers carry ``msg`` (the docs' name) and ``errmsg`` (what clients were seen to read).
 Template ``type``: 0 ordinary (notification), 1 marketing, 2 verification code.

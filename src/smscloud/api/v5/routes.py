@@ -1,9 +1,10 @@
-"""The legacy v5 SMS API under ``/v5/tlssmssvr/<command>?sdkappid=...&random=...`` (§5).
+"""The legacy v5 SMS API under ``/v5/tlssmssvr/<command>?sdkappid=...&random=...``.
 
 Applications authenticate with their AppKey: ``sig`` is the SHA-256 of
 ``appkey=..&random=..&time=..[&mobile=..]`` (no HMAC). Answers are always HTTP 200 JSON with a
-numeric ``result`` (0 = success) and ``errmsg``; API 3.0 codes map to the legacy numbers of
-§5.6. The commands reuse the same services as API 3.0, so the rules are the same.
+numeric ``result`` (0 = success) and ``errmsg``; API 3.0 codes map to the legacy numbers
+(legacy v5 API: error codes, cloud.tencent.com/document/product/382/3771). The commands reuse
+the same services as API 3.0, so the rules are the same.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from smscloud.platform import Platform
 
 log = logging.getLogger(__name__)
-MAX_SKEW = 600  # §5.1: more than 10 minutes off -> 1021
+MAX_SKEW = 600  # legacy v5 API, every command's ``time``: more than 10 minutes off -> 1021
 Body = dict[str, Any]
 Command = Callable[["Platform", AppRec, Fields], Awaitable[Body]]
 COMMANDS: dict[str, Command] = {}
@@ -49,7 +50,10 @@ def command(name: str) -> Callable[[Command], Command]:
 
 
 def _sig_subject(name: str, body: Body) -> dict[str, Any]:
-    """What goes into the ``sig`` besides appkey/random/time, per command (§5.1)."""
+    """What goes into the ``sig`` besides appkey/random/time, per command.
+
+    Each command's page gives it (legacy v5 API: sendsms, sendisms, pullstatus...).
+    """
     tel = body.get("tel")
     if name == "sendisms":
         return {"tel": str(tel or "")}
@@ -163,7 +167,7 @@ async def _send(
 
 
 def _number(tel: Fields) -> str:
-    """``+<nationcode><mobile>`` of a ``tel`` object (§5.2)."""
+    """``+<nationcode><mobile>`` of a ``tel`` object (legacy v5 API: sendsms)."""
     return f"+{tel.text('nationcode', '86')}{tel.text('mobile', required=True)}"
 
 

@@ -1,7 +1,8 @@
 """What signature and template use cases share: checks, paging, the edit rules.
 
-The API path refuses individual accounts (``FailedOperation.NotEnterpriseCertification``,
-§7.6); the console passes ``via_api=False`` because individuals may apply there.
+The API path refuses individual accounts (``FailedOperation.NotEnterpriseCertification``;
+Tencent SMS docs: individual vs enterprise verification); the console passes ``via_api=False``
+because individuals may apply there.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from smscloud.store import schema as s
 from smscloud.store.database import Database
 
 MAX_SIGNS = 100
-MAX_TEMPLATES = 1000  # §7.2: up to 1,000 templates per account
+MAX_TEMPLATES = 1000  # up to 1,000 templates per account (Tencent SMS docs: international FAQ)
 DELETE_STATUS = "return successfully!"
 
 

@@ -1,4 +1,7 @@
-"""Signature use cases: apply, modify while not approved, delete, describe (§2.8–§2.11)."""
+"""Signature use cases: apply, modify while not approved, delete, describe.
+
+Tencent SMS API 3.0: AddSmsSign, ModifySmsSign, DeleteSmsSign, DescribeSmsSignList.
+"""
 
 from __future__ import annotations
 

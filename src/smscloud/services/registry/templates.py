@@ -1,4 +1,8 @@
-"""Template use cases: apply, modify while not approved, delete, describe (§2.12–§2.15)."""
+"""Template use cases: apply, modify while not approved, delete, describe.
+
+Tencent SMS API 3.0: AddSmsTemplate, ModifySmsTemplate, DeleteSmsTemplate,
+DescribeSmsTemplateList.
+"""
 
 from __future__ import annotations
 

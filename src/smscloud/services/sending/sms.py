@@ -3,7 +3,8 @@
 Request-level problems (bad application, unapproved signature or template, too many numbers,
 mixed regions) raise :class:`RuleViolation` and nothing is stored. Problems with one number
 (bad number, parameters that do not fit, frequency limits, an empty package) become that
-number's ``Code`` in ``SendStatusSet`` and the others are sent, as Tencent does (§3.1).
+number's ``Code`` in ``SendStatusSet`` and the others are sent, as Tencent does (Tencent SMS
+API 3.0, SendSms).
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from smscloud.store.database import Database
 MAX_NUMBERS = 200
 MAX_SESSION_CONTEXT = 512
 EXTEND_CODE = re.compile(r"[0-9]{1,12}")  # ASCII digits: "²".isdigit() is true too
-MAX_SENDER_ID = 32  # what the store keeps of a Sender ID (§2.1 gives no limit)
-MARKETING_HOURS = (8, 22)  # §7.2: marketing only 08:00–22:00 local time
+MAX_SENDER_ID = 32  # what the store keeps of a Sender ID (SendSms gives no limit)
+# Marketing only 08:00–22:00 local time (Tencent SMS docs: body template review standards).
+MARKETING_HOURS = (8, 22)
 
 ARREARS = "UnauthorizedOperation.ServiceSuspendDueToArrears"
 
@@ -76,7 +78,7 @@ def usable_tenant(tenant: TenantRec | None) -> TenantRec:
 
 
 def in_marketing_hours(now: float, tz: ZoneInfo) -> bool:
-    """Whether marketing SMS may be sent at ``now`` (§7.2)."""
+    """Whether marketing SMS may be sent at ``now`` (see ``MARKETING_HOURS``)."""
     return MARKETING_HOURS[0] <= datetime.fromtimestamp(now, tz).hour < MARKETING_HOURS[1]
 
 
