@@ -32,6 +32,7 @@ from smscloud.console import auth, csrf, i18n
 from smscloud.console.forms import FORM_MAX, has_nul, read_form
 from smscloud.console.pages import (
     admin_carriers,
+    admin_reviews,
     admin_tenants,
     billing,
     home,
@@ -63,6 +64,7 @@ SECTIONS = (
     settings,
     admin_tenants,
     admin_carriers,
+    admin_reviews,
     tasks,
 )
 _UPLOADS = [

@@ -1,8 +1,9 @@
 """The loop in each delivery worker that feeds running bulk tasks to ACCEPT.
 
 What one feed does (a slice of numbers, at the task's rate, in one transaction) is
-``services/tasks.py::feed``; this module only runs it: a round every tick for every due task,
-marketing tasks held outside Tencent's sending hours, stale drafts swept once an hour.
+``services/tasks/feeding.py::feed``; this module only runs it: a round every tick for every
+due task, marketing tasks held outside Tencent's sending hours, stale drafts swept once an
+hour.
 """
 
 from __future__ import annotations

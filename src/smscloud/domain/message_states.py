@@ -32,7 +32,7 @@ UNKNOWN once the receipt timeout has passed. These ends are billed: the carrier 
 message. (So REJECTED says only that the message was rejected; whether before the carrier took
 it, and so refunded, is the ``refunded`` column's to say.)
 
-A bulk task (``services/tasks.py``) feeds ACCEPT chunk by chunk. Suspending it (the tenant, or
+A bulk task (``services/tasks/``) feeds ACCEPT chunk by chunk. Suspending it (the tenant, or
 the platform when the units run out, a daily limit is reached, or the account or application
 may no longer send) moves its QUEUED messages to HELD, which no worker claims; resuming moves
 them back to QUEUED. Cancelling it moves its HELD and QUEUED messages to CANCELLED and refunds
@@ -142,7 +142,7 @@ _ACCEPT = "services/sending/accept.py"
 _CLAIMS = "delivery/claims.py"
 _SUBMITS = "delivery/submits.py"
 _RECEIPTS = "delivery/receipts.py"
-_TASKS = "services/tasks.py"
+_TASKS = "services/tasks/states.py"
 
 # fmt: off
 TRANSITIONS: tuple[Transition, ...] = (

@@ -17,10 +17,10 @@ from smscloud.delivery.task_feeder import TaskFeeder
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
-from smscloud.services import tasks as send_tasks
 from smscloud.services.accounts import tenants
 from smscloud.services.billing import ledger, wallet
 from smscloud.services.tasks import Draft
+from smscloud.services.tasks import upload as task_upload
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.support.live import approved_sign, approved_template
@@ -354,19 +354,19 @@ async def test_feeders_racing_send_each_number_once(platform: Platform) -> None:
 def test_a_long_list_is_stored_in_slices_and_is_a_draft_only_when_whole(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(send_tasks, "UPLOAD_SLICE", 7)
+    monkeypatch.setattr(task_upload, "UPLOAD_SLICE", 7)
 
     async def body(platform: Platform) -> None:
         sh = await shop(platform)
         seen: list[str] = []
-        store = send_tasks._store_slice
+        store = task_upload._store_slice
 
         def spy(conn: Connection, rows: Any, last: bool) -> None:
             state = conn.execute(select(s.send_tasks.c.state)).scalar_one()
             seen.append(state)
             store(conn, rows, last)
 
-        monkeypatch.setattr(send_tasks, "_store_slice", spy)
+        monkeypatch.setattr(task_upload, "_store_slice", spy)
         draft = await platform.tasks.draft(
             sh.tenant_id,
             sdk_app_id=sh.sdk_app_id,

@@ -1,6 +1,6 @@
-"""Signatures and templates: the tenant's pages and the operator's review.
+"""Signatures and templates: the tenant's pages (the operator's review is ``admin_reviews``).
 
-The rules live in the services (``platform.registry``, ``services.review``) and the domain
+The rules live in the services (``platform.registry``) and the domain
 (``domain.templates``, ``domain.segments``, ``domain.rights``); these pages only collect
 input, show what the rules say, and never query another tenant's rows.
 """
@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import i18n
 from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
-from smscloud.console.guard import operator_page, tenant_id, tenant_page
+from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.domain.rights import (
@@ -38,7 +38,7 @@ from smscloud.domain.templates import SmsType, compose, lint_template, render, v
 from smscloud.private_files import private_dir, write_private
 from smscloud.services.accounts import tenants as accounts
 from smscloud.services.accounts.tenants import TenantProfile
-from smscloud.services.registry import SignApplication, TemplateApplication, listings, review
+from smscloud.services.registry import SignApplication, TemplateApplication, listings
 from smscloud.services.registry.listings import SignChoice, SignEntry, TemplateEntry
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ i18n.STRINGS.update(
     {
         "signs": ("签名管理", "Signatures"),
         "templates": ("模板管理", "Templates"),
-        "reviews": ("签名与模板审核", "Signature and template review"),
         "sign_name": ("签名名称", "Signature"),
         "sign_type": ("签名类型", "Signature type"),
         "document_type": ("证明类型", "Proof document"),
@@ -67,8 +66,6 @@ i18n.STRINGS.update(
         "submit": ("提交审核", "Submit for review"),
         "modify": ("修改", "Modify"),
         "delete": ("删除", "Delete"),
-        "approve": ("通过", "Approve"),
-        "reject": ("驳回", "Reject"),
         "st_0": ("已通过", "Approved"),
         "st_1": ("待审核", "Pending"),
         "st_-1": ("未通过", "Rejected"),
@@ -94,11 +91,9 @@ i18n.STRINGS.update(
         "template_created": ("模板已提交审核。", "The template was submitted for review."),
         "modified": ("已修改并重新提交审核。", "Modified and submitted for review again."),
         "deleted": ("已删除。", "Deleted."),
-        "decided": ("审核结果已保存，通知已排队。", "Decision saved; the notice is queued."),
         "err_image_missing": ("请上传证明材料图片。", "Upload the proof image."),
         "err_image_type": ("图片须为 PNG 或 JPEG 格式。", "The image must be a PNG or JPEG."),
         "err_image_size": ("图片不能超过 5 MB。", "The image may be at most 5 MB."),
-        "err_reason": ("驳回时必须填写原因。", "A reason is required to reject."),
         "err_not_editable": ("已通过的内容不能修改。", "An approved item cannot be modified."),
         "deny_marketing": (
             "个人认证用户不能申请营销短信模板。",
@@ -108,9 +103,6 @@ i18n.STRINGS.update(
             "国际/港澳台短信需要企业认证。",
             "International SMS requires an enterprise-verified account.",
         ),
-        "no_pending": ("没有待审核的内容。", "Nothing is waiting for review."),
-        "tenant": ("租户", "Tenant"),
-        "findings": ("格式问题", "Lint findings"),
     }
 )
 
@@ -507,58 +499,6 @@ class RegistryPages:
         context = {"area": "console", "user": request.session, "preview": preview}
         return self.c.render(request, "console/templates_preview.html", context)
 
-    # -- operator review --------------------------------------------------------------------
-    async def _reviews_page(
-        self, request: Request, *, error: str | None = None, status: int = 200
-    ) -> Response:
-        def load(conn: Connection) -> tuple[list[review.Pending], dict[int, str]]:
-            items = review.pending(conn)
-            names = accounts.tenant_names(conn)
-            return items, names
-
-        items, names = await self.platform.db.read(load)
-        context = {
-            "area": "admin",
-            "user": request.session,
-            "signs": [i for i in items if i.kind == "sign"],
-            "templates": [i for i in items if i.kind == "template"],
-            "names": names,
-            "error": error,
-            "sign_type_names": SIGN_TYPE_NAMES,
-            "document_names": DOCUMENT_NAMES,
-        }
-        return self.c.render(request, "admin/reviews.html", context, status)
-
-    @operator_page
-    async def reviews(self, request: Request) -> Response:
-        return await self._reviews_page(request)
-
-    @operator_page
-    async def decide(self, request: Request, form: FormData) -> Response:
-        kind = request.path_params["kind"]
-        item_id = self._item_id(request)
-        if kind not in ("sign", "template"):
-            return self.c.not_found(request)
-        decision = _text(form, "decision")
-        reason = _text(form, "reason")[:500]
-        if decision not in ("approve", "reject"):
-            return await self._reviews_page(request, error="err_required", status=400)
-        approve = decision == "approve"
-        if not approve and not reason:
-            return await self._reviews_page(request, error="err_reason", status=400)
-        now = self.c.clock()
-
-        def write(conn: Connection) -> None:
-            review.decide(conn, kind, item_id, approve=approve, reason=reason, now=now)
-
-        try:
-            await self.platform.db.write(write)
-        except RuleViolation as e:
-            return await self._reviews_page(request, error=f"{e.code}: {e.message}", status=409)
-        self.platform.catalog.forget()
-        self.c.flash(request, "decided", "ok")
-        return self.c.redirect("/admin/reviews")
-
 
 def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     """(routes under /console, routes under /admin)."""
@@ -577,8 +517,4 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
         Route("/templates/{item_id:id}", post(pages.template_save), methods=["POST"]),
         Route("/templates/{item_id:id}/delete", post(pages.template_delete), methods=["POST"]),
     ]
-    admin: list[BaseRoute] = [
-        Route("/reviews", pages.reviews, methods=["GET"]),
-        Route("/reviews/{kind}/{item_id:id}", post(pages.decide), methods=["POST"]),
-    ]
-    return tenant, admin
+    return tenant, []
