@@ -14,6 +14,11 @@ from typing import IO, Any
 
 import httpx
 
+# A first start migrates a fresh database and starts the simulator and the worker: seconds on
+# an idle machine, more on a busy CI machine at night. A deadline, not a wait: a healthy serve
+# is used the moment it answers.
+START_TIMEOUT = 120.0
+
 
 class ServeProcess:
     def __init__(
@@ -41,7 +46,7 @@ class ServeProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = START_TIMEOUT) -> None:
         self._close_log()
         self._log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -52,8 +57,8 @@ class ServeProcess:
         )
         if self.command == "worker":
             return  # no HTTP: it shows itself by delivering
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"serve exited with {self.proc.returncode}")
             try:
