@@ -25,6 +25,7 @@ __all__ = [
     "compose",
     "lint_template",
     "render",
+    "variable_findings",
     "variable_indexes",
 ]
 
@@ -100,7 +101,7 @@ def lint_template(content: str, sms_type: SmsType, *, international: bool) -> li
     limit = MAX_INTERNATIONAL_CHARS if international else MAX_MAINLAND_CHARS
     if len(content) > limit:
         findings.append(_format(f"template content is longer than {limit} characters"))
-    findings.extend(_variable_findings(content))
+    findings.extend(variable_findings(content))
     findings.extend(_character_findings(content))
     if sms_type is SmsType.MARKETING and not _has_unsubscribe(content, international=international):
         wanted = f'"{MARKETING_UNSUBSCRIBE_SUFFIX}"'
@@ -114,7 +115,8 @@ def _format(message: str) -> Finding:
     return Finding(INVALID_TEMPLATE_FORMAT, message)
 
 
-def _variable_findings(content: str) -> list[Finding]:
+def variable_findings(content: str) -> list[Finding]:
+    """What is wrong with the `{n}` variables of a template (SMS or voice): numbering, adjacency."""
     findings: list[Finding] = []
     outside = _VARIABLE.sub("", content)
     if _ZERO_VARIABLE.search(outside):
