@@ -1,0 +1,1 @@
+"""Voice carriers: the seam every one implements, a SIP trunk, the simulator, speech."""
