@@ -30,6 +30,7 @@ run: $(VENV)/.run-deps
 
 # PostgreSQL is started by the tests themselves (a throwaway cluster); only its binaries are needed.
 # Bills are PDFs with Chinese text: a CJK font for them, and poppler to read them back in tests.
+# Voice: sipp (Debian's sip-tester) is the tests' answering phone; espeak-ng and sox make prompts.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
@@ -38,6 +39,8 @@ system-deps:
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei poppler-utils)
 	@test -x /usr/bin/chromium || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei)
+	@(command -v sipp && command -v espeak-ng && command -v sox) >/dev/null || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq sip-tester espeak-ng sox)
 
 # An independent SMSC written with the npm `smpp` package: a test peer for the SMPP connector.
 NPM_SMSC := tests/peers/npm_smsc
