@@ -25,6 +25,7 @@ from sqlalchemy import (
     true,
 )
 
+from smscloud.domain.call_states import CallState
 from smscloud.domain.message_states import MessageState
 
 NAMING = {
@@ -48,6 +49,11 @@ CALLBACK_DUE = text("callback_state = 1")
 IN_TASK = text("task_id IS NOT NULL")
 TASK_PENDING = text("state = 0")
 TASK_LIVE = text("state IN ('running', 'suspended')")
+CALL_QUEUED = text(f"state = '{CallState.QUEUED.value}'")
+CALL_LIVE = text(
+    f"state IN ('{CallState.CLAIMED.value}', '{CallState.CALLING.value}', "
+    f"'{CallState.RINGING.value}', '{CallState.ANSWERED.value}')"
+)
 
 # BigInteger primary keys autoincrement on PostgreSQL; on SQLite they must be INTEGER to alias
 # the rowid, which ``with_variant`` arranges.
@@ -148,6 +154,15 @@ applications = Table(
     Column("daily_limit", Integer, nullable=False, default=0, server_default="0"),
     Column("mainland_daily_limit", Integer, nullable=False, default=0, server_default="0"),
     Column("global_daily_limit", Integer, nullable=False, default=0, server_default="0"),
+    # Voice (Tencent voice messaging: product rules): status pushes go to their own URL;
+    # limits per called number (NULL switches one off) and quiet hours in minutes after
+    # local midnight (equal values: none).
+    Column("voice_callback_url", Text, nullable=False, default="", server_default=""),
+    Column("voice_per_30s", Integer, nullable=True, default=1, server_default="1"),
+    Column("voice_per_10min", Integer, nullable=True, default=2, server_default="2"),
+    Column("voice_per_day", Integer, nullable=True, default=3, server_default="3"),
+    Column("voice_quiet_start", Integer, nullable=False, default=1320, server_default="1320"),
+    Column("voice_quiet_end", Integer, nullable=False, default=480, server_default="480"),
 )
 
 # Accepted messages per application and natural day: what daily limits are checked against.
@@ -667,4 +682,95 @@ audit_log = Table(
     Column("target", String(128), nullable=False),
     Column("detail", Text, nullable=False, default=""),
     Column("created_at", Float, nullable=False, index=True),
+)
+
+
+# Voice templates (Tencent voice messaging: SendTtsVoice's TemplateId; the legacy sendtvoice's
+# tpl_id), reviewed by operators as SMS templates are. status: 0 approved, 1 under review,
+# -1 rejected.
+voice_templates = Table(
+    "voice_templates",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("remark", Text, nullable=False, default=""),
+    Column("status", SmallInteger, nullable=False, default=1),
+    Column("review_reply", Text, nullable=False, default=""),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("reviewed_at", Float, nullable=True),
+)
+
+# Uploaded recordings for the legacy sendfvoice (uploadvoicefile): the bytes live in the data
+# directory under their SHA-1 (the fid), checked to be MP3 or WAV; reviewed like templates.
+voice_files = Table(
+    "voice_files",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("fid", String(64), nullable=False),
+    Column("media_type", String(16), nullable=False),  # mp3 | wav
+    Column("size", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("status", SmallInteger, nullable=False, default=1),
+    Column("review_reply", Text, nullable=False, default=""),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("reviewed_at", Float, nullable=True),
+    UniqueConstraint("tenant_id", "fid"),
+)
+
+# Voice messages, one call each; their life cycle is domain/call_states.py. What is spoken is
+# kept as text (a code, a rendered template) or a file id, rendered to audio when dialled.
+voice_calls = Table(
+    "voice_calls",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("call_id", String(40), nullable=False),
+    Column("request_id", String(40), nullable=False),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("phone", String(24), nullable=False),  # E.164
+    Column("nation_code", String(8), nullable=False),
+    Column("iso_code", String(8), nullable=False),
+    Column("kind", String(12), nullable=False),  # domain.voice_rules.VoiceKind
+    Column("template_id", BigInteger, nullable=True),
+    Column("file_id", BigInteger, nullable=True),
+    Column("text", Text, nullable=False, default=""),
+    Column("play_times", SmallInteger, nullable=False),
+    Column("session_context", Text, nullable=False, default=""),
+    Column("source", String(8), nullable=False),  # vms | v5 | console
+    Column("state", String(12), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=True),
+    Column("attempts", SmallInteger, nullable=False, default=0),
+    Column("carrier", String(32), nullable=False, default=""),
+    Column("dialled_at", Float, nullable=True),
+    Column("ringing_at", Float, nullable=True),
+    Column("answered_at", Float, nullable=True),
+    Column("ended_at", Float, nullable=True),
+    Column("sip_status", Integer, nullable=False, default=0),
+    Column("failure_code", SmallInteger, nullable=False, default=0),
+    Column("hung_up_by", String(8), nullable=False, default=""),
+    Column("keys", String(64), nullable=False, default=""),
+    Column("fee_minutes", Integer, nullable=False, default=0),
+    Column("unit_price", BigInteger, nullable=False, default=0),  # micro-yuan per minute
+    Column("recording", Text, nullable=False, default=""),  # the simulator's WAV, if kept
+    # Push to the application's voice callback URL: 0 none, 1 due, 2 pushed, 3 given up.
+    Column("callback_state", SmallInteger, nullable=False, default=0),
+    Column("callback_attempts", SmallInteger, nullable=False, default=0),
+    Column("callback_next_at", Float, nullable=True),
+    UniqueConstraint("call_id"),
+    Index("ix_voice_calls_phone_app_time", "phone", "app_id", "created_at"),
+    Index("ix_voice_calls_tenant_time", "tenant_id", "created_at"),
+    Index("ix_voice_calls_queued", "id", sqlite_where=CALL_QUEUED, postgresql_where=CALL_QUEUED),
+    Index("ix_voice_calls_live", "lease_until", sqlite_where=CALL_LIVE, postgresql_where=CALL_LIVE),
+    Index(
+        "ix_voice_calls_callback_due",
+        "callback_next_at",
+        sqlite_where=CALLBACK_DUE,
+        postgresql_where=CALLBACK_DUE,
+    ),
 )

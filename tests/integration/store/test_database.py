@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, MetaData, String, Table, Text, func, insert, select, text
 
 from smscloud.delivery import receipts
 from smscloud.domain.errors import RuleViolation
@@ -46,11 +46,22 @@ def test_upgrade_leaves_the_hourly_limit_off_where_it_was_the_old_default(
         upgrade(db.engine, "0013")
 
         def apps(conn: Connection) -> list[int]:
+            # The applications table as revision 0013 left it: today's has more columns.
+            old = Table("applications", MetaData(), autoload_with=conn)
             t = tenants.create_tenant(conn, "T", "enterprise")
-            return [
-                tenants.create_app(conn, t.id, str(hour), freq_hour=hour).id
-                for hour in (5, 3, None)
-            ]
+            ids = []
+            for hour in (5, 3, None):
+                row: dict[str, object] = {
+                    "sdk_app_id": f"14000{hour}",
+                    "tenant_id": t.id,
+                    "name": str(hour),
+                    "freq_hour": hour,
+                }
+                for c in old.columns:  # every other NOT NULL column: an empty value
+                    if c.name not in row and not c.nullable and not c.primary_key:
+                        row[c.name] = "" if isinstance(c.type, String | Text) else 0
+                ids.append(int(conn.execute(insert(old).values(**row)).inserted_primary_key[0]))
+            return ids
 
         ids = db.write_sync(apps)
         upgrade(db.engine)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from smscloud.clock import Clock, system_clock
 from smscloud.domain.frequency import FrequencyPolicy
+from smscloud.domain.voice_rules import VoicePolicy
 from smscloud.services.billing import postpaid
 from smscloud.services.metadata.records import ApiKeyRec, AppRec, SignRec, TemplateRec, TenantRec
 from smscloud.store import schema as s
@@ -73,6 +74,14 @@ def app_from_row(row: Any) -> AppRec:
             int(row["mainland_daily_limit"]),
             int(row["global_daily_limit"]),
         ),
+        voice_policy=VoicePolicy(
+            per_30s=row["voice_per_30s"],
+            per_10min=row["voice_per_10min"],
+            per_day=row["voice_per_day"],
+            quiet_start=int(row["voice_quiet_start"]),
+            quiet_end=int(row["voice_quiet_end"]),
+        ),
+        voice_callback_url=row["voice_callback_url"],
     )
 
 

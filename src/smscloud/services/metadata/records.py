@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smscloud.domain.frequency import FrequencyPolicy
+from smscloud.domain.voice_rules import VoicePolicy
+
+DEFAULT_VOICE_POLICY = VoicePolicy()  # Tencent's defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class AppRec:
     status_callback_url: str
     reply_callback_url: str
     daily_limits: tuple[int, int, int] = (0, 0, 0)  # all, mainland, international; 0: none
+    voice_policy: VoicePolicy = DEFAULT_VOICE_POLICY
+    voice_callback_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
