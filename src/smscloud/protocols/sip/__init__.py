@@ -49,7 +49,6 @@ from .uac_states import (
     UNUSABLE_ANSWER,
     OutboundState,
     OutboundTrigger,
-    failure_of,
 )
 from .uas import InboundCall
 from .uas_states import INBOUND_TRANSITIONS, InboundState, InboundTrigger
@@ -102,7 +101,6 @@ __all__ = [
     "build_answer",
     "build_offer",
     "cseq",
-    "failure_of",
     "name_addr",
     "parse",
     "parse_answer",

@@ -24,7 +24,8 @@ gets the same response (Timer J, §17.2.2). ``hangup`` before an answer cancels 
 Every datagram goes to the trunk (it is our outbound proxy, §8.1.2) except responses, which go
 back where their request came from (RFC 3581 §4). Synthetic statuses in ``Failed``: 0 when
 nothing answered the INVITE, 408 when our no-answer timer gave up, 488 when a 2xx carried no
-usable SDP (ACKed, then BYE). ``failure_of`` maps a status to the platform's failure code.
+usable SDP (ACKed, then BYE). Which failure a status means to the platform is not SIP's to
+say: ``domain/voice_failures.py`` maps statuses to Tencent's failure codes.
 
 In short (``OUTBOUND_TRANSITIONS`` is the whole of it)::
 
@@ -41,8 +42,6 @@ from __future__ import annotations
 
 from enum import Enum
 
-from smscloud.domain.voice_failures import failure_for_sip
-
 __all__ = [
     "NO_ANSWER",
     "NO_RESPONSE",
@@ -50,24 +49,11 @@ __all__ = [
     "UNUSABLE_ANSWER",
     "OutboundState",
     "OutboundTrigger",
-    "failure_of",
 ]
 
 NO_RESPONSE = 0  # Failed.status: the INVITE got no response at all (Timer B)
 NO_ANSWER = 408  # Failed.status: our no-answer timer ran out (what 408 means in §21.4.9)
 UNUSABLE_ANSWER = 488  # Failed.status: a 2xx whose SDP we cannot use (as 488, §21.4.26)
-
-
-def failure_of(status: int) -> int:
-    """The platform's voice failure code for a call that ended with ``status``.
-
-    Tencent documents the codes only (1 powered off, 2 in a call, ..., 5 no answer, 6
-    temporarily unreachable, 8 number does not exist, 9 circuit busy, 10 user busy, 11 other);
-    which SIP status means which code is our mapping, kept in one table:
-    ``smscloud.domain.voice_failures.SIP_FAILURES`` (486/600/603 → 10, 404/604 → 8, 480 → 6,
-    408 and our no-answer → 5, 500/503 → 9, no response at all (0) → 6, anything else → 11).
-    """
-    return failure_for_sip(status).code
 
 
 class OutboundState(Enum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from smscloud.domain.voice_failures import failure_for_sip
 from smscloud.protocols.sip import (
     Answered,
     CallCancelled,
@@ -15,7 +16,6 @@ from smscloud.protocols.sip import (
     OutboundState,
     Ringing,
     Trying,
-    failure_of,
 )
 from smscloud.protocols.sip.digest import parse_credentials, verify
 
@@ -75,7 +75,7 @@ def test_busy() -> None:
     wire.refuse(2.0, 486)
     assert wire.labels() == ["> INVITE", "< 100 INVITE", "< 486 INVITE", "> ACK"]
     assert wire.caller_events == [Trying(0.0), Failed(2.0, 486, "Busy Here")]
-    assert failure_of(486) == 10
+    assert failure_for_sip(486).code == 10
     assert wire.phone.state is InboundState.TERMINATED  # the ACK came
     wire.run_until(40.0)  # Timer D over
     assert wire.uac.finished and wire.uas.calls == []
@@ -86,7 +86,7 @@ def test_not_found() -> None:
     wire.dial()
     wire.refuse(0.2, 404)
     assert wire.caller_events[-1] == Failed(0.2, 404, "Not Found")
-    assert failure_of(404) == 8 and wire.labels()[-1] == "> ACK"
+    assert failure_for_sip(404).code == 8 and wire.labels()[-1] == "> ACK"
 
 
 def test_no_answer() -> None:
@@ -102,7 +102,7 @@ def test_no_answer() -> None:
     ]
     assert wire.caller_events == [Trying(0.0), Ringing(2.0), Failed(47.0, 408, "No Answer")]
     assert wire.callee_events[-1] == CallCancelled(CALL_ID, 47.0)
-    assert failure_of(408) == 5
+    assert failure_for_sip(408).code == 5
     wire.run_until(100.0)
     assert wire.uac.finished and wire.uas.calls == []
 
@@ -122,7 +122,7 @@ def test_invite_lost_every_time() -> None:
     # RFC 3261 §17.1.1.2: Timer A at 0.5 s, doubling: 0.5, 1, 2, 4, 8, 16 s apart.
     assert [t for t, _, _ in wire.lost] == [0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
     assert wire.caller_events == [Failed(32.0, 0, "no response")]  # Timer B: 64·T1
-    assert failure_of(0) == 6
+    assert failure_for_sip(0).code == 6
     assert wire.uac.finished and wire.log == []
 
 
@@ -205,7 +205,9 @@ def test_digest_with_a_wrong_password_fails_once() -> None:
 def test_without_credentials_a_challenge_fails_the_call() -> None:
     wire = make_wire(auth=DigestRealm("sim", {"acct": "pw"}, nonce="n0nce"))
     wire.dial()
-    assert wire.caller_events == [Failed(0.0, 401, "Unauthorized")] and failure_of(401) == 11
+    assert (
+        wire.caller_events == [Failed(0.0, 401, "Unauthorized")] and failure_for_sip(401).code == 11
+    )
 
 
 def test_bye_lost_and_sent_again() -> None:

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+from smscloud.domain.voice_failures import failure_for_sip
 from smscloud.protocols.sip import (
     Answered,
     CallStateError,
@@ -19,7 +20,6 @@ from smscloud.protocols.sip import (
     Timers,
     Trunk,
     build_answer,
-    failure_of,
     parse,
 )
 from smscloud.protocols.sip.dialog import branch, respond
@@ -120,7 +120,9 @@ def test_ack_for_a_failure_is_on_the_invites_branch() -> None:
         b"CSeq: 1 ACK\r\n"
         b"Content-Length: 0\r\n\r\n"
     )
-    assert failure_of(603) == 10 and call.next_deadline() == pytest.approx(32.3)  # Timer D
+    assert failure_for_sip(603).code == 10 and call.next_deadline() == pytest.approx(
+        32.3
+    )  # Timer D
 
 
 def test_ack_and_bye_for_a_2xx_follow_the_dialog() -> None:
@@ -154,7 +156,7 @@ def test_2xx_without_usable_sdp() -> None:
     events = trunk.reply(invite, 200, 1.0, headers=(("Contact", "<sip:gw@198.51.100.8>"),))
     assert events == [Failed(1.0, 488, "unusable SDP answer: SDP must start with v=0")]
     assert [r.method for r in trunk.take()] == ["ACK", "BYE"]
-    assert call.state is OutboundState.FAILED and failure_of(488) == 11
+    assert call.state is OutboundState.FAILED and failure_for_sip(488).code == 11
 
 
 def test_2xx_sent_again_is_acked_again_and_a_forks_is_not() -> None:
@@ -313,4 +315,4 @@ def test_defaults() -> None:
     ],
 )
 def test_failure_codes(status: int, code: int) -> None:
-    assert failure_of(status) == code
+    assert failure_for_sip(status).code == code
