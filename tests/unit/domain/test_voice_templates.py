@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.voice_templates import (
@@ -26,7 +30,7 @@ def test_lint_finds_length_and_variable_problems() -> None:
 
 def test_render_reads_digits_in_values_one_by_one_and_keeps_the_templates_numbers() -> None:
     text = render_voice("订单{1}将在5分钟后送达", ["20481"])
-    assert text == "订单2 0 4 8 1将在5分钟后送达"
+    assert text == "订单2，0，4，8，1将在5分钟后送达"
 
 
 def test_render_refuses_a_wrong_count_an_empty_or_a_long_value() -> None:
@@ -44,6 +48,42 @@ def test_a_value_holding_a_variable_is_not_substituted_again() -> None:
     assert render_voice("请回复{1}和{2}", ["{2}", "好"]) == "请回复{2}和好"
 
 
-def test_digit_runs() -> None:
-    assert read_digits_one_by_one("A12b3") == "A1 2b3"
-    assert read_digits_one_by_one("no digits") == "no digits"
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("123456", "1, 2, 3, 4, 5, 6"),
+        ("验证码123456", "验证码1，2，3，4，5，6"),
+        ("您的订单 20240501 已发货", "您的订单 2，0，2，4，0，5，0，1 已发货"),
+        ("4 3 5 6", "4, 3, 5, 6"),  # spaced by the sender: no pause without commas
+        ("1,2,3", "1, 2, 3"),  # a bare comma makes no pause either
+        ("1，2，3", "1, 2, 3"),  # no Han: the English separator
+        ("号1，2，3", "号1，2，3"),
+        ("1, 2, 3", "1, 2, 3"),  # already paused
+        ("order 12 and 7", "order 1, 2 and 7"),
+        ("7", "7"),
+        ("3.50", "3.5, 0"),  # the decimal point stays ("point" in English)
+        ("a1b22", "a1b2, 2"),
+        ("1  2", "1  2"),  # two spaces: two numbers
+        ("", ""),
+        ("no digits", "no digits"),
+    ],
+)
+def test_read_digits_one_by_one(text: str, spoken: str) -> None:
+    assert read_digits_one_by_one(text) == spoken
+
+
+def test_digits_one_by_one_with_a_separator() -> None:
+    assert read_digits_one_by_one("123", separator="，") == "1，2，3"
+    assert read_digits_one_by_one("验证码123", separator=", ") == "验证码1, 2, 3"
+
+
+@given(st.text(alphabet="0123456789 ,，ab验", max_size=40))
+def test_digits_one_by_one_keeps_digits_and_never_leaves_two_together(text: str) -> None:
+    spoken = read_digits_one_by_one(text)
+    assert [c for c in spoken if c.isdigit()] == [c for c in text if c.isdigit()]
+    assert re.search("[0-9][ ,]?[0-9]", spoken) is None  # "，" is a pause, "," is not
+    assert read_digits_one_by_one(spoken) == spoken
+
+
+def test_an_english_template_separates_digits_with_a_comma_and_space() -> None:
+    assert render_voice("Order {1} has shipped", ["305"]) == "Order 3, 0, 5 has shipped"

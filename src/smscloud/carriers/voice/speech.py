@@ -15,8 +15,8 @@ Chinese voice, and no Piper Mandarin voice is reachable). Its voice is chosen pe
 
 Digits: both voices read ``123456`` as one number ("one hundred twenty-three thousand...") and
 ``1 2 3`` or ``1,2,3`` digit by digit with no pause between them; only a comma followed by a
-space, or the full-width ``，``, makes them pause (measured: six digits last 1.66 s without
-pauses and 2.56 s with them under ``cmn``). :func:`digits_one_by_one` separates digits so.
+space, or the full-width ``，``, makes them pause. A template's values come here with their
+digits separated so (``domain.voice_templates.read_digits_one_by_one``).
 
 A verification code is spoken as one clip per character, each rendered (and cached) once,
 rather than as ``1，2，3，4，5，6`` in one go: a million codes would otherwise leave a million
@@ -57,6 +57,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from smscloud.domain.voice_templates import has_han
 from smscloud.private_files import private_dir, write_private
 
 __all__ = [
@@ -70,7 +71,6 @@ __all__ = [
     "SpeechError",
     "choose_voice",
     "code_prompt",
-    "digits_one_by_one",
     "pcm_duration",
     "wav_bytes",
 ]
@@ -85,8 +85,6 @@ PAUSE_SECONDS = 0.2  # between the segments of one prompt
 
 _PAUSE = bytes(2 * round(SAMPLE_RATE * PAUSE_SECONDS))
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-_DIGIT_RUN = re.compile("[0-9](?:[ ,，]?[0-9])+")
-_NOT_DIGIT = re.compile("[^0-9]")
 _CODE = re.compile("[0-9A-Za-z]+")
 _PHRASES = {  # "your verification code is", in words the voice reads right
     MANDARIN: (PINYIN, "nin2 de5 yan4 zheng4 ma3 shi4"),  # 您的验证码是
@@ -115,22 +113,13 @@ def choose_voice(text: str, language: str | None = None) -> str:
     """The voice for ``text``: the one for ``language`` if given, else Mandarin for text
     with Han characters and English for the rest."""
     if language is None:
-        return MANDARIN if _HAN.search(text) else ENGLISH
+        return MANDARIN if has_han(text) else ENGLISH
     tag = language.strip().lower().replace("_", "-")
     if tag in ("zh", "cmn") or tag.startswith(("zh-", "cmn-")):
         return MANDARIN
     if tag == "en" or tag.startswith("en-"):
         return ENGLISH
     raise SpeechError(f"no voice for language {language!r} (zh and en are spoken)")
-
-
-def digits_one_by_one(text: str, separator: str | None = None) -> str:
-    """``text`` with every run of two or more digits (already spaced out or not) read one
-    by one: separated by ``separator``, by default ``，`` in text with Han characters and
-    ``", "`` elsewhere (either makes both voices pause between digits)."""
-    if separator is None:
-        separator = "，" if _HAN.search(text) else ", "
-    return _DIGIT_RUN.sub(lambda m: separator.join(_NOT_DIGIT.sub("", m.group(0))), text)
 
 
 def code_prompt(code: str, language: str = "zh") -> list[Segment]:

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from smscloud.carriers.voice.speech import (
     ENGLISH,
@@ -32,10 +30,10 @@ from smscloud.carriers.voice.speech import (
     SpeechError,
     choose_voice,
     code_prompt,
-    digits_one_by_one,
     pcm_duration,
     wav_bytes,
 )
+from smscloud.domain.voice_templates import read_digits_one_by_one
 
 T = TypeVar("T")
 ESPEAK = shutil.which("espeak-ng")
@@ -411,49 +409,12 @@ def test_the_pinyin_phrase_is_read_as_mandarin(speech: Speech, espeak: Counted) 
 # --- digits -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "spoken"),
-    [
-        ("123456", "1, 2, 3, 4, 5, 6"),
-        ("验证码123456", "验证码1，2，3，4，5，6"),
-        ("您的订单 20240501 已发货", "您的订单 2，0，2，4，0，5，0，1 已发货"),
-        ("4 3 5 6", "4, 3, 5, 6"),  # spaced by the template renderer: no pause without commas
-        ("1,2,3", "1, 2, 3"),  # a bare comma makes no pause either
-        ("1，2，3", "1, 2, 3"),  # no Han: the English separator
-        ("号1，2，3", "号1，2，3"),
-        ("1, 2, 3", "1, 2, 3"),  # already paused
-        ("order 12 and 7", "order 1, 2 and 7"),
-        ("7", "7"),
-        ("3.50", "3.5, 0"),  # the decimal point stays ("point" in English)
-        ("a1b22", "a1b2, 2"),
-        ("1  2", "1  2"),  # two spaces: two numbers
-        ("", ""),
-        ("no digits", "no digits"),
-    ],
-)
-def test_digits_one_by_one(text: str, spoken: str) -> None:
-    assert digits_one_by_one(text) == spoken
-
-
-def test_digits_one_by_one_with_a_separator() -> None:
-    assert digits_one_by_one("123", separator="，") == "1，2，3"
-    assert digits_one_by_one("验证码123", separator=", ") == "验证码1, 2, 3"
-
-
-@given(st.text(alphabet="0123456789 ,，ab验", max_size=40))
-def test_digits_one_by_one_keeps_digits_and_never_leaves_two_together(text: str) -> None:
-    spoken = digits_one_by_one(text)
-    assert [c for c in spoken if c.isdigit()] == [c for c in text if c.isdigit()]
-    assert re.search("[0-9][ ,]?[0-9]", spoken) is None  # "，" is a pause, "," is not
-    assert digits_one_by_one(spoken) == spoken
-
-
 def test_separated_digits_are_read_one_by_one_with_pauses(speech: Speech) -> None:
     """What the separators are for, measured: a number is longer than its digits read without
     pauses; with the separator there is a pause between digits."""
     number = pcm_duration(run(speech.render("123456")))
     bare = pcm_duration(run(speech.render("1 2 3 4 5 6")))
-    paused = pcm_duration(run(speech.render(digits_one_by_one("123456"))))
+    paused = pcm_duration(run(speech.render(read_digits_one_by_one("123456"))))
     assert bare < paused
     assert bare < number
 
