@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 from smscloud.domain.billing.prices import voice_minutes
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.frequency import day_start
 
 __all__ = [
     "DEFAULT_PLAY_TIMES",
     "FREQUENCY_LIMIT",
+    "INVALID_PARAMETERS",
     "MAX_PLAY_TIMES",
-    "QUIET_HOURS_LIMIT",
     "VoiceKind",
     "VoicePolicy",
     "billed_minutes",
@@ -35,14 +36,15 @@ __all__ = [
 # SendCodeVoice / SendTtsVoice: PlayTimes "at most 3, default 2".
 MAX_PLAY_TIMES = 3
 DEFAULT_PLAY_TIMES = 2
+# Quiet hours too: Tencent states them as a frequency rule.
 FREQUENCY_LIMIT = "LimitExceeded.DeliveryFrequencyLimit"
-QUIET_HOURS_LIMIT = FREQUENCY_LIMIT  # Tencent states quiet hours as a frequency rule
 INVALID_PARAMETERS = "FailedOperation.InvalidParameters"
 
 # SendCodeVoice: CodeMessage is "digits only". The legacy sendcvoice takes digits or letters.
 # 12 characters is our ceiling: longer is no code a person copies from a call.
 _CODE_DIGITS = re.compile(r"[0-9]{1,12}")
 _CODE_ALNUM = re.compile(r"[0-9A-Za-z]{1,12}")
+_MINUTES_A_DAY = 24 * 60
 
 
 class VoiceKind(StrEnum):
@@ -90,31 +92,20 @@ def check_code(code: str, *, letters: bool = False) -> str:
     return code
 
 
-def _minute_of_day(now: float, tz: ZoneInfo) -> int:
+def _quiet_since(policy: VoicePolicy, now: float, tz: ZoneInfo) -> float | None:
+    """When the quiet window holding `now` opened, or None outside quiet hours. A window
+    may cross midnight: both ends are read modulo a day."""
+    start, end = policy.quiet_start, policy.quiet_end
     local = datetime.fromtimestamp(now, tz)
-    return local.hour * 60 + local.minute
+    into = (local.hour * 60 + local.minute - start) % _MINUTES_A_DAY
+    if into >= (end - start) % _MINUTES_A_DAY:  # equal ends: a window of no length
+        return None
+    return now - into * 60 - local.second - local.microsecond / 1e6
 
 
 def in_quiet_hours(policy: VoicePolicy, now: float, tz: ZoneInfo) -> bool:
-    """Whether `now` falls in the policy's quiet hours (a window that may cross midnight)."""
-    start, end = policy.quiet_start, policy.quiet_end
-    if start == end:
-        return False
-    minute = _minute_of_day(now, tz)
-    return start <= minute < end if start < end else minute >= start or minute < end
-
-
-def _quiet_window_start(policy: VoicePolicy, now: float, tz: ZoneInfo) -> float:
-    """When the quiet window holding `now` began (caller checked `now` is in one)."""
-    local = datetime.fromtimestamp(now, tz)
-    start = local.replace(
-        hour=policy.quiet_start // 60, minute=policy.quiet_start % 60, second=0, microsecond=0
-    )
-    if start > local:  # after midnight: the window opened the evening before
-        start = datetime.fromtimestamp(start.timestamp() - 86400, tz).replace(
-            hour=policy.quiet_start // 60, minute=policy.quiet_start % 60
-        )
-    return start.timestamp()
+    """Whether `now` falls in the policy's quiet hours."""
+    return _quiet_since(policy, now, tz) is not None
 
 
 def check_voice_frequency(
@@ -130,14 +121,13 @@ def check_voice_frequency(
     `history` holds the times of earlier accepted calls from this application to the number.
     Windows are rolling and exclusive at the old end; the day runs from local midnight.
     """
-    if in_quiet_hours(policy, now, tz):
+    quiet_since = _quiet_since(policy, now, tz)
+    if quiet_since is not None:
         if kind is VoiceKind.CODE:
             return "verification-code calls are not placed in quiet hours"
-        since = _quiet_window_start(policy, now, tz)
-        if sum(1 for at in history if at >= since) >= policy.quiet_notifications:
+        if sum(1 for at in history if at >= quiet_since) >= policy.quiet_notifications:
             return "at most one notification call per number in quiet hours"
-    local = datetime.fromtimestamp(now, tz)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0).timestamp()
+    day = day_start(now, tz)
     counts = (
         (policy.per_30s, sum(1 for at in history if at > now - 30.0), "30 seconds"),
         (policy.per_10min, sum(1 for at in history if at > now - 600.0), "10 minutes"),

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.templates import Finding, variable_findings, variable_indexes
+from smscloud.domain.voice_rules import INVALID_PARAMETERS
 
 __all__ = [
     "MAX_PARAM_CHARS",
@@ -35,9 +36,8 @@ __all__ = [
 MAX_VOICE_CHARS = 350  # SendTtsVoice: "total voice content at most 350 characters"
 MAX_PROMPT_CHARS = 100  # sendvoiceprompt: promptfile "at most 100 characters"
 MAX_PARAM_CHARS = 20  # ours: a variable is a name, a code, an amount; not a paragraph
-INVALID_FORMAT = "FailedOperation.InvalidParameters"
 CONTENT_LENGTH = "InvalidParameterValue.ContentLengthLimit"
-PARAM_MISMATCH = INVALID_FORMAT  # VMS has no code of its own for a wrong count
+PARAM_MISMATCH = INVALID_PARAMETERS  # VMS has no code of its own for a wrong count
 _VARIABLE = re.compile(r"\{([1-9][0-9]*)\}")
 # Two or more digits, already spaced or comma-separated or not.
 _DIGIT_RUN = re.compile("[0-9](?:[ ,，]?[0-9])+")
@@ -53,7 +53,7 @@ def has_han(text: str) -> bool:
 def lint_voice_template(content: str) -> list[Finding]:
     """Why a voice template is not acceptable; an empty list means it is."""
     if not content.strip():
-        return [Finding(INVALID_FORMAT, "template content is empty")]
+        return [Finding(INVALID_PARAMETERS, "template content is empty")]
     findings: list[Finding] = []
     if len(content) > MAX_VOICE_CHARS:
         findings.append(
@@ -73,7 +73,7 @@ def render_voice(content: str, params: Sequence[str]) -> str:
         )
     for position, value in enumerate(params, start=1):
         if not value.strip():
-            raise RuleViolation(INVALID_FORMAT, f"template parameter {position} is empty")
+            raise RuleViolation(INVALID_PARAMETERS, f"template parameter {position} is empty")
         if len(value) > MAX_PARAM_CHARS:
             raise RuleViolation(
                 CONTENT_LENGTH,

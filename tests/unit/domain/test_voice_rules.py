@@ -106,3 +106,21 @@ def test_billed_minutes_at_the_edges() -> None:
     assert billed_minutes(0.4, answered=True) == 1
     assert billed_minutes(60.0, answered=True) == 1
     assert billed_minutes(60.01, answered=True) == 2
+
+
+@given(
+    st.integers(min_value=0, max_value=1439),
+    st.integers(min_value=0, max_value=1439),
+    st.integers(min_value=0, max_value=1439),
+)
+def test_quiet_hours_agree_with_the_plain_reading_of_a_window(
+    start: int, end: int, minute: int
+) -> None:
+    policy = VoicePolicy(quiet_start=start, quiet_end=end)
+    if start < end:
+        expected = start <= minute < end
+    elif start > end:  # it crosses midnight
+        expected = minute >= start or minute < end
+    else:
+        expected = False
+    assert in_quiet_hours(policy, at(minute // 60, minute % 60), TZ) is expected
