@@ -51,6 +51,7 @@ import io
 import logging
 import os
 import re
+import subprocess
 import wave
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -235,33 +236,27 @@ class Speech:
     async def _run(self, argv: list[str], stdin: bytes | str) -> bytes:
         """``argv``'s stdout for ``stdin``; SpeechError if it cannot start, fails or hangs.
 
-        Runs are shielded from their callers (``_segment``), so only the loop closing cancels
-        one: then the process is killed and reaped. Python 3.11's asyncio can hang if the loop
-        closes in the instant a process is being started (CPython issues 103847, 125502).
+        The program runs in a thread with :func:`subprocess.run`, not with asyncio's
+        subprocesses: on Python 3.11 a loop closing while a process starts can wait forever for
+        its exit (CPython issues 103847, 125502), and a render is rare enough (each text once)
+        for a thread to cost nothing. ``subprocess.run`` kills and reaps a program that outlives
+        the timeout, so a run nobody waits for any more ends within ``timeout`` all the same.
         """
         data = stdin.encode() if isinstance(stdin, str) else stdin
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        except OSError as exc:
-            raise SpeechError(f"cannot run {argv[0]}: {exc}") from exc
-        try:
-            out, err = await asyncio.wait_for(process.communicate(data), self.timeout)
-        except TimeoutError:
-            raise SpeechError(f"{argv[0]} took longer than {self.timeout} s") from None
-        finally:
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
-        if process.returncode != 0:
-            message = err.decode(errors="replace").strip()
-            raise SpeechError(f"{argv[0]} failed with status {process.returncode}: {message}")
-        return out
+        return await asyncio.to_thread(_run_program, argv, data, self.timeout)
+
+
+def _run_program(argv: list[str], data: bytes, timeout: float) -> bytes:
+    try:
+        done = subprocess.run(argv, input=data, capture_output=True, timeout=timeout, check=False)
+    except OSError as exc:
+        raise SpeechError(f"cannot run {argv[0]}: {exc}") from exc
+    except subprocess.TimeoutExpired:
+        raise SpeechError(f"{argv[0]} took longer than {timeout} s") from None
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip()
+        raise SpeechError(f"{argv[0]} failed with status {done.returncode}: {message}")
+    return done.stdout
 
 
 def _read_touching(path: Path) -> bytes | None:
