@@ -22,6 +22,7 @@ from smscloud.services.metadata.cache import Catalog
 from smscloud.services.registry import Registry
 from smscloud.services.reports import Reports
 from smscloud.services.sending.sms import SendService
+from smscloud.services.sending.voice import VoiceService
 from smscloud.services.statistics import Statistics
 from smscloud.services.tasks import TaskService
 from smscloud.store.database import Database
@@ -90,6 +91,7 @@ class Platform:
             on_accepted=self.dispatcher.notify,
             free_units=settings.free_monthly_units,
         )
+        self.voice = VoiceService(self.db, self.catalog, settings.tz, clock=clock)
         self.tasks = TaskService(self.db, self.sender, clock=clock)
         self.feeder = TaskFeeder(
             self.db,

@@ -32,9 +32,10 @@ a call whose end nobody saw. It is never dialled again; the next claim ends it: 
 failure code 11 (other) if it was not answered, ENDED with no talk time billed if it was (the
 platform, not the tenant, carries what it cannot measure).
 
-Both ends are reported: the transaction that sets them marks the call due to the
-application's voice callback (``voicecode_callback`` / ``voiceprompt_callback``, and
-``voice_failure_callback`` for FAILED; Tencent voice messaging: callback API).
+Both ends are reported: the transaction that sets them queues the call's callbacks for the
+application's voice callback URL (``voicecode_callback`` / ``voiceprompt_callback``, and
+``voice_failure_callback`` for FAILED; Tencent voice messaging: callback API) in the
+``voice_pushes`` outbox, which the callback pusher drains as it does SMS status reports.
 
 Each value is the very string stored in ``voice_calls.state`` and equals its member's name.
 """

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_VOICE_CHARS",
     "has_han",
     "lint_voice_template",
+    "prompt_matches",
     "read_digits_one_by_one",
     "render_voice",
 ]
@@ -97,3 +98,14 @@ def read_digits_one_by_one(text: str, separator: str | None = None) -> str:
         separator = "，" if has_han(text) else ", "
     sep = separator
     return _DIGIT_RUN.sub(lambda m: sep.join(_NOT_DIGIT.sub("", m.group(0))), text)
+
+
+def prompt_matches(content: str, prompt: str) -> bool:
+    """Whether `prompt` is `content` with each variable filled by 1 to MAX_PARAM_CHARS
+    characters (the legacy ``sendvoiceprompt``: "must match an approved voice template")."""
+    pattern = "".join(
+        f".{{1,{MAX_PARAM_CHARS}}}" if _VARIABLE.fullmatch(piece) else re.escape(piece)
+        for piece in re.split(r"(\{[1-9][0-9]*\})", content)
+        if piece
+    )
+    return re.fullmatch(pattern, prompt, flags=re.DOTALL) is not None

@@ -758,17 +758,30 @@ voice_calls = Table(
     Column("fee_minutes", Integer, nullable=False, default=0),
     Column("unit_price", BigInteger, nullable=False, default=0),  # micro-yuan per minute
     Column("recording", Text, nullable=False, default=""),  # the simulator's WAV, if kept
-    # Push to the application's voice callback URL: 0 none, 1 due, 2 pushed, 3 given up.
-    Column("callback_state", SmallInteger, nullable=False, default=0),
-    Column("callback_attempts", SmallInteger, nullable=False, default=0),
-    Column("callback_next_at", Float, nullable=True),
     UniqueConstraint("call_id"),
     Index("ix_voice_calls_phone_app_time", "phone", "app_id", "created_at"),
     Index("ix_voice_calls_tenant_time", "tenant_id", "created_at"),
     Index("ix_voice_calls_queued", "id", sqlite_where=CALL_QUEUED, postgresql_where=CALL_QUEUED),
     Index("ix_voice_calls_live", "lease_until", sqlite_where=CALL_LIVE, postgresql_where=CALL_LIVE),
+)
+
+# Voice callbacks waiting to be pushed, one row per body: a call may need several (a key
+# press during the call; its status and, when it failed, its failure reason at its end;
+# Tencent voice messaging: callback API). The body is built when the row is written, so a
+# push sends what was true then. callback_state: 1 due, 2 pushed, 3 given up.
+voice_pushes = Table(
+    "voice_pushes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("call_row", ForeignKey("voice_calls.id"), nullable=False, index=True),
+    Column("app_id", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),  # JSON, one wrapper key (voicecode_callback...)
+    Column("created_at", Float, nullable=False),
+    Column("callback_state", SmallInteger, nullable=False, default=1),
+    Column("callback_attempts", SmallInteger, nullable=False, default=0),
+    Column("callback_next_at", Float, nullable=True),
     Index(
-        "ix_voice_calls_callback_due",
+        "ix_voice_pushes_callback_due",
         "callback_next_at",
         sqlite_where=CALLBACK_DUE,
         postgresql_where=CALLBACK_DUE,

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.voice_templates import (
     lint_voice_template,
+    prompt_matches,
     read_digits_one_by_one,
     render_voice,
 )
@@ -87,3 +88,22 @@ def test_digits_one_by_one_keeps_digits_and_never_leaves_two_together(text: str)
 
 def test_an_english_template_separates_digits_with_a_comma_and_space() -> None:
     assert render_voice("Order {1} has shipped", ["305"]) == "Order 3, 0, 5 has shipped"
+
+
+@pytest.mark.parametrize(
+    ("content", "prompt", "matches"),
+    [
+        ("您的订单{1}已发货", "您的订单12345已发货", True),
+        ("您的订单{1}已发货", "您的订单已发货", False),  # a variable holds at least one character
+        ("您的订单{1}已发货", "您的订单" + "1" * 21 + "已发货", False),  # and at most 20
+        ("a.b{1}", "axbc", False),  # the template's own text is literal, dots included
+        ("a.b{1}", "a.bc", True),
+        ("会议{1}在{2}开始", "会议周会在3点开始", True),
+        ("会议{1}在{2}开始", "会议周会在3点开始了", False),
+        ("没有变量", "没有变量", True),
+    ],
+)
+def test_a_prompt_matches_its_template_with_variables_filled(
+    content: str, prompt: str, matches: bool
+) -> None:
+    assert prompt_matches(content, prompt) is matches

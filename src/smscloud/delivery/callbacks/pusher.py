@@ -1,9 +1,10 @@
-"""Pushing status reports and replies to each application's callback URLs.
+"""Pushing status reports, replies and voice callbacks to each application's callback URLs.
 
 Tencent's formats (Tencent SMS docs: status report callback and reply callback,
 cloud.tencent.com/document/product/382/59178 and 382/59179): status reports go as a JSON array
 of up to 100 objects per request, replies as one JSON object each; the receiver answers
-``{"result": 0, ...}``.
+``{"result": 0, ...}``. Voice callbacks (Tencent voice messaging: callback API) go one object
+per request to the application's voice callback URL, as ``delivery/call_records`` wrote them.
 Anything else (a timeout, another status, another body, a blocked address) is a failure,
 retried with backoff; after ``MAX_ATTEMPTS`` the push is given up and logged. Pushes are
 claimed under a short lease like messages, so several workers never push the same report twice
@@ -61,12 +62,14 @@ MAX_IN_FLIGHT = 4000  # pushes claimed and not yet recorded, per worker
 LANE_QUIET = 60.0  # seconds after which an unused destination's connections are closed
 MAX_SERVED = 5000  # applications remembered as served this turn (bounds the claim's NOT IN)
 LEASE_MARGIN = 1.0  # a push starts only if its lease outlasts its deadline by this much
-m, rp, a = s.messages, s.replies, s.applications
+m, rp, vp, a = s.messages, s.replies, s.voice_pushes, s.applications
+# Each kind of push: its outbox table. Voice pushes are the bodies call_records wrote.
+OUTBOXES = (("status", m), ("reply", rp), ("voice", vp))
 
 
 @dataclass(frozen=True, slots=True)
 class Push:
-    kind: str  # "status" | "reply"
+    kind: str  # "status" | "reply" | "voice"
     row_id: int
     app_id: int
     url: str
@@ -118,6 +121,15 @@ def reply_body(row: Any) -> dict[str, Any]:
     }
 
 
+def _body(kind: str, row: Any, tz: ZoneInfo) -> dict[str, Any]:
+    if kind == "status":
+        return status_body(row, tz)
+    if kind == "reply":
+        return reply_body(row)
+    body: dict[str, Any] = orjson.loads(row.body)  # written in Tencent's shape already
+    return body
+
+
 def _due(table: Any, now: float, skip: Collection[int]) -> list[Any]:
     due = [s.CALLBACK_DUE, table.c.callback_next_at <= now]
     if skip:
@@ -132,7 +144,7 @@ def has_due(conn: Connection, now: float, busy: Mapping[str, Collection[int]] = 
             select(table.c.id).where(*_due(table, now, busy.get(kind, ()))).limit(1)
         ).first()
         is not None
-        for kind, table in (("status", m), ("reply", rp))
+        for kind, table in OUTBOXES
     )
 
 
@@ -158,6 +170,7 @@ def claim(
     for kind, table, url_col in (
         ("status", m, a.c.status_callback_url),
         ("reply", rp, a.c.reply_callback_url),
+        ("voice", vp, a.c.voice_callback_url),
     ):
         cap = per_app_requests * (BATCH if kind == "status" else 1)
         candidates = conn.execute(
@@ -192,7 +205,7 @@ def claim(
             .values(callback_next_at=now + lease)
         )
         for r in sorted(rows, key=lambda r: (r.callback_next_at, r.id)):
-            body = status_body(r, tz) if kind == "status" else reply_body(r)
+            body = _body(kind, r, tz)
             pushes.append(Push(kind, r.id, r.app_id, r.url, r.callback_attempts, body))
     return pushes
 
@@ -208,7 +221,7 @@ def record(
 ) -> None:
     """Mark pushed reports done; schedule failed ones again (not before ``not_before``, when
     their destination may be tried again), or give them up."""
-    for kind, table in (("status", m), ("reply", rp)):
+    for kind, table in OUTBOXES:
         ok = [p.row_id for p in done if p.kind == kind]
         if ok:
             conn.execute(update(table).where(table.c.id.in_(ok)).values(callback_state=2))
@@ -225,7 +238,7 @@ def record(
 
 def release(conn: Connection, pushes: Sequence[Push], now: float) -> None:
     """Hand pushes back unattempted: due again at once, no attempt counted."""
-    for kind, table in (("status", m), ("reply", rp)):
+    for kind, table in OUTBOXES:
         ids = [p.row_id for p in pushes if p.kind == kind]
         if ids:
             conn.execute(
@@ -241,7 +254,7 @@ def requests_of(pushes: Sequence[Push], leased_until: float) -> list[Request]:
     out: list[Request] = []
     statuses: dict[tuple[int, str], list[Push]] = defaultdict(list)
     for p in pushes:
-        if p.kind == "reply":
+        if p.kind != "status":  # a reply, a voice callback: one object per POST
             out.append(Request(p.url, (p,), orjson.dumps(p.body), leased_until))
         else:
             statuses[(p.app_id, p.url)].append(p)
@@ -275,8 +288,8 @@ class CallbackPusher:
         self._task: asyncio.Task[None] | None = None
         self._pushing: set[asyncio.Task[None]] = set()
         self._lanes: dict[tuple[str, str, int], Lane] = {}
-        self._busy: dict[str, Counter[int]] = {"status": Counter(), "reply": Counter()}
-        self._served: dict[str, set[int]] = {"status": set(), "reply": set()}
+        self._busy: dict[str, Counter[int]] = {kind: Counter() for kind, _ in OUTBOXES}
+        self._served: dict[str, set[int]] = _no_one()
         # Where each application's pushes last went, to hold back the applications whose
         # destination is saturated or backing off: their pushes would only wait or fail.
         self._lane_of: dict[tuple[str, int], tuple[str, str, int]] = {}
@@ -339,7 +352,7 @@ class CallbackPusher:
         held = self._held(now)
         busy = {kind: list(self._busy[kind]) + held[kind] for kind in held}
         if not await self.db.read(lambda c: has_due(c, now, busy)):
-            self._served = {"status": set(), "reply": set()}
+            self._served = _no_one()
             return 0
         limit = min(CLAIM_LIMIT, room)
         # Long enough for a push to wait its turn in its lane and then run to its deadline.
@@ -350,14 +363,14 @@ class CallbackPusher:
             lambda c: claim(c, now, limit, self.tz, skip=skip, lease=lease)
         )
         if not pushes and any(served.values()):  # everyone had a turn: a new one begins
-            self._served = {"status": set(), "reply": set()}
+            self._served = _no_one()
             pushes = await self.db.write(
                 lambda c: claim(c, now, limit, self.tz, skip=busy, lease=lease)
             )
         for p in pushes:
             self._served[p.kind].add(p.app_id)
         if sum(len(apps) for apps in self._served.values()) > MAX_SERVED:
-            self._served = {"status": set(), "reply": set()}
+            self._served = _no_one()
         started: list[Push] = []
         held_back: list[Push] = []
         for request in requests_of(pushes, now + lease):
@@ -388,7 +401,7 @@ class CallbackPusher:
 
     def _held(self, now: float) -> dict[str, list[int]]:
         """Applications whose destination is saturated or backing off, by kind."""
-        held: dict[str, list[int]] = {"status": [], "reply": []}
+        held: dict[str, list[int]] = {kind: [] for kind, _ in OUTBOXES}
         for (kind, app_id), destination in self._lane_of.items():
             lane = self._lanes.get(destination)
             if lane is not None and _unavailable(lane, now):
@@ -487,6 +500,11 @@ class CallbackPusher:
         await self.db.write(
             lambda c: record(c, done, failed, finished, self.retry_s, not_before=not_before)
         )
+
+
+def _no_one() -> dict[str, set[int]]:
+    """Applications served this turn, by kind: none yet."""
+    return {kind: set() for kind, _ in OUTBOXES}
 
 
 def _unavailable(lane: Lane, now: float) -> bool:
