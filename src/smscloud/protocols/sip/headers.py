@@ -212,7 +212,8 @@ class Via:
 
 def parse_via(value: str) -> Via:
     """The first Via entry of a header value (several may be folded with commas)."""
-    first, *params = _split(split_list(value)[0] if value.strip() else "", ";")
+    entries = split_list(value)  # "," alone folds no entry at all
+    first, *params = _split(entries[0] if entries else "", ";")
     protocol, _, sent_by = first.strip().partition(" ")
     name, version, transport = ([*protocol.split("/"), "", ""])[:3]
     if name.upper() != "SIP" or version != "2.0" or not transport or not sent_by.strip():

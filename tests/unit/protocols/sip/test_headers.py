@@ -82,7 +82,7 @@ def test_via() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "SIP/2.0/UDP", "SIP/1.0/UDP h", "HTTP/2.0/UDP h", "SIP/2.0 h"]
+    "value", ["", ",", " , ", "SIP/2.0/UDP", "SIP/1.0/UDP h", "HTTP/2.0/UDP h", "SIP/2.0 h"]
 )
 def test_bad_vias(value: str) -> None:
     with pytest.raises(SipParseError):
