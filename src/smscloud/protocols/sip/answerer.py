@@ -84,7 +84,11 @@ class Answerer:
             raise SipParseError(f"no {', '.join(missing)}")
         call = self._calls.get(msg.header("Call-ID") or "")
         if call is not None:
-            return call.receive(msg, source, now)
+            events = call.receive(msg, source, now)
+            if call.finished:  # e.g. the ACK for a rejection: no timer is left to poll it out
+                self._out += call.datagrams_to_send()
+                del self._calls[call.call_id]
+            return events
         if isinstance(msg, SipResponse):
             return []  # for a call already forgotten
         branch_id = parse_via(msg.header("Via") or "").branch or ""
