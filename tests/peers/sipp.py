@@ -661,7 +661,9 @@ class SippCaller(_Sipp):
     """A sipp UAC, to exercise the phone scenarios (and any SIP UAS): one call to
     ``host:port``. It streams ``audio_seconds`` of PCMA (``rtp_stream``, 20 ms packets) once
     answered, and hangs up after ``talk_seconds`` unless the phone hangs up first; with
-    ``cancel_after`` it CANCELs that long after the 180 instead."""
+    ``cancel_after`` it CANCELs that long after the 180 instead. ``auth_uri`` sets the
+    digest-uri of its credentials (sipp's ``-auth_uri``, "sip:" put before it); sipp's own is
+    ``sip:host:port``, which a UAS checking it against the Request-URI refuses."""
 
     def __init__(
         self,
@@ -674,6 +676,7 @@ class SippCaller(_Sipp):
         cancel_after: float | None = None,
         user: str = "smscloud",
         password: str = "secret",
+        auth_uri: str | None = None,
         timeout: float = 60.0,
         host: str = HOST,
         name: str = "caller",
@@ -683,6 +686,7 @@ class SippCaller(_Sipp):
         self.number = number
         self.talk_seconds = talk_seconds
         self.cancel_after = cancel_after
+        self.auth_uri = auth_uri
         self.user, self.password = user, password
         # rtp_stream plays a raw file from sipp's working directory, in whole 160-byte packets.
         self.audio_packets = max(1, round(audio_seconds * CLOCK_RATE / 160))
@@ -697,6 +701,8 @@ class SippCaller(_Sipp):
 
     def _args(self) -> list[str]:
         args = ["-m", "1", "-s", self.number, "-au", self.user, "-ap", self.password]
+        if self.auth_uri is not None:
+            args += ["-auth_uri", self.auth_uri]
         if self.cancel_after is None:
             return [*args, "-recv_timeout", str(round(self.talk_seconds * 1000))]
         return [*args, "-d", str(round(self.cancel_after * 1000))]
@@ -729,8 +735,10 @@ class SippPeers:
         self._made.append(phone)
         return phone
 
-    def caller(self, phone: SippPhone, **kwargs: Any) -> SippCaller:
-        caller = SippCaller(self._dir("caller"), (phone.host, phone.port), **kwargs)
+    def caller(self, phone: SippPhone | tuple[str, int], **kwargs: Any) -> SippCaller:
+        """A caller of ``phone``: a sipp phone, or any SIP UAS's (host, port)."""
+        target = (phone.host, phone.port) if isinstance(phone, SippPhone) else phone
+        caller = SippCaller(self._dir("caller"), target, **kwargs)
         self._made.append(caller)
         return caller
 
