@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint unit bench system-deps test-peers clean
+.PHONY: run test lint unit bench system-deps speech-deps test-peers clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || \
@@ -24,7 +24,7 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@ $(VENV)/.run-deps
 
-run: $(VENV)/.run-deps
+run: $(VENV)/.run-deps speech-deps
 	@test -f $(CJK_FONT) || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei)
 	$(BIN)/smscloud serve
 
@@ -39,8 +39,16 @@ system-deps:
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei poppler-utils)
 	@test -x /usr/bin/chromium || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei)
-	@(command -v sipp && command -v espeak-ng && command -v sox) >/dev/null || \
-		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq sip-tester espeak-ng sox)
+	@command -v sipp >/dev/null || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq sip-tester)
+	@$(MAKE) -s speech-deps
+
+# Speech for voice calls: espeak-ng speaks, sox resamples; libsox-fmt-mp3 lets sox read the
+# MP3 recordings tenants upload for sendfvoice.
+SOX_MP3 := $(wildcard /usr/lib/*/sox/libsox_fmt_mp3.so)
+speech-deps:
+	@(command -v espeak-ng && command -v sox && test -n "$(SOX_MP3)") >/dev/null || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng sox libsox-fmt-mp3)
 
 # An independent SMSC written with the npm `smpp` package: a test peer for the SMPP connector.
 NPM_SMSC := tests/peers/npm_smsc

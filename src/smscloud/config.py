@@ -75,6 +75,15 @@ class Settings:
     # whatever the use (a stolen cookie does not live for ever).
     session_idle_minutes: int = 120
     session_max_hours: int = 12
+    # Voice. With no voice carrier configured (a carrier of kind ``sip``), the delivery worker
+    # starts the built-in phone network on a free loopback port and calls through it:
+    # ``auto``; ``off`` never (voice calls then wait for a carrier).
+    voice_simulator: str = "auto"
+    voice_recordings: bool = True  # the built-in network keeps what it heard as WAV files
+    voice_lines: int = 100  # calls at once through the built-in network
+    voice_ring_ms: int = 1000  # how long the built-in network's phones ring
+    voice_start_deadline_s: int = 300  # a call not started this long after acceptance fails
+    voice_calls_per_tenant: int = 20  # live calls of one tenant, across every worker
     free_monthly_units: int = 100  # the free allowance of domestic SMS every calendar month
     log_level: str = "info"
     demo_seed: bool = True  # ``serve`` seeds the demo operator and tenant on an empty database

@@ -7,15 +7,17 @@ dispatcher) only to arrange data an operator would create and to wait for delive
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import uvicorn
 from sqlalchemy import Connection, insert, select
+from starlette.applications import Starlette
 from tencentcloud.common import credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
@@ -58,13 +60,17 @@ class Tenant:
 class LiveServer:
     """Starts on ``__enter__``, stops on ``__exit__``."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock = system_clock, deliver: bool = True
+    ) -> None:
+        """``deliver=False`` runs the API alone (no delivery loops): what was accepted stays
+        as ACCEPT left it, for tests of the acceptance itself."""
         self.settings = settings
         self.platform = Platform(settings, clock=clock)
         self.endpoint = f"{settings.host}:{settings.port}"
         self._server = uvicorn.Server(
             uvicorn.Config(
-                create_app(self.platform),
+                create_app(self.platform, lifespan=None if deliver else self._accept_only),
                 host=settings.host,
                 port=settings.port,
                 lifespan="on",
@@ -88,6 +94,14 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(30)
+
+    @contextlib.asynccontextmanager
+    async def _accept_only(self, app: Starlette) -> AsyncIterator[None]:
+        await self.platform.start(deliver=False)
+        try:
+            yield
+        finally:
+            await self.platform.stop()
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` in the server's event loop, where carriers report, and return its result."""

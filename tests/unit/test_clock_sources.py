@@ -29,6 +29,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("clock.py", "system_clock"): "the one reader of the machine's clock",
     ("api/app.py", "create_app._handle"): "a signature's age: the client signed by its clock",
     ("api/v5/routes.py", "_handle"): "a v5 request's age: the client stamped it by its clock",
+    ("api/v5/voice_files.py", "_upload"): "an upload's age: the client stamped it by its clock",
     ("carriers/sandbox.py", "SandboxCarrier.__init__"): "message ids unique across restarts",
     ("carriers/smpp/carrier.py", "SmppCarrier._on_deliver"): "when the carrier's report came",
     ("carriers/smsc/simulator.py", "SmscSimulator.dispatch"): "the simulated carrier's clock",

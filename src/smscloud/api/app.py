@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,12 +18,14 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from smscloud.api.body_limit import BodyLimit, BodyTooLargeError
-from smscloud.api.tc3 import envelope, sms2019
-from smscloud.api.tc3.auth import authenticate
+from smscloud.api.tc3 import envelope, sms2019, vms
+from smscloud.api.tc3.auth import Call, authenticate
 from smscloud.api.tc3.params import Params
 from smscloud.api.tc3.sms import ACTIONS
 from smscloud.api.v5 import routes as v5
+from smscloud.api.v5 import voice as v5_voice
 from smscloud.api.v5.params import BAD_BODY
+from smscloud.api.v5.voice_files import voice_file_routes
 from smscloud.clock import system_clock
 from smscloud.console.app import console_body_limit, console_routes
 from smscloud.delivery import counters
@@ -145,6 +147,8 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             now=system_clock(),
             max_skew=platform.settings.timestamp_skew,
         )
+        if call.version == vms.VERSION:  # service vms (Tencent VMS API 3.0)
+            return await _voice(call, request_id)
         if call.version not in SMS_VERSIONS:
             raise RuleViolation(
                 "NoSuchVersion", f"The API version `{call.version}` does not exist."
@@ -168,7 +172,15 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             result = sms2019.response(call.action, result, platform.settings.tz)
         return envelope.success(result, request_id)
 
-    async def legacy_sms(request: Request) -> Response:
+    async def _voice(call: Call, request_id: str) -> Response:
+        handler = vms.ACTIONS.get(call.action)
+        if handler is None:
+            raise RuleViolation("InvalidAction", f"The action `{call.action}` does not exist.")
+        params = Params(call.params, lenient=call.lenient)
+        result = await handler(platform, call.key.tenant_id, params, request_id)
+        return envelope.success(result, request_id)
+
+    async def _legacy(request: Request, commands: Mapping[str, v5.Command]) -> Response:
         try:
             body = await request.body()
         except BodyTooLargeError as exc:
@@ -178,8 +190,14 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
             errmsg = "request body did not arrive in full"
             return envelope.JsonResponse({"result": BAD_BODY, "errmsg": errmsg})
         query = dict(request.query_params)
-        out = await v5.handle(platform, request.path_params["command"], query, body)
+        out = await v5.handle(platform, request.path_params["command"], query, body, commands)
         return envelope.JsonResponse(out)
+
+    async def legacy_sms(request: Request) -> Response:
+        return await _legacy(request, v5.COMMANDS)
+
+    async def legacy_voice(request: Request) -> Response:
+        return await _legacy(request, v5_voice.COMMANDS)
 
     async def healthz(request: Request) -> Response:
         if not platform.ready:
@@ -230,6 +248,10 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
     routes = [
         Route("/", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/v5/tlssmssvr/{command}", legacy_sms, methods=["POST"]),
+        # Voice commands (api/v5/voice.py); a route for one name (uploadvoicefile, whose body
+        # is audio, not JSON) goes before this one, which takes every other name.
+        *voice_file_routes(platform),
+        Route("/v5/tlsvoicesvr/{command}", legacy_voice, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         *console_routes(platform),

@@ -34,9 +34,11 @@ __all__ = [
     "dialled",
     "end",
     "expire_too_late",
+    "expire_waiting",
     "hand_back",
     "interrupt",
     "key_pressed",
+    "recorded",
     "recover",
     "renew",
     "ringing",
@@ -209,6 +211,30 @@ def expire_too_late(conn: Connection, row_id: int, now: float) -> bool:
     return _finish(conn, row_id, (S.CLAIMED,), values, now, bill=False)
 
 
+def expire_waiting(conn: Connection, accepted_before: float, now: float, limit: int = 500) -> int:
+    """Fail the calls still waiting for a line that were accepted before ``accepted_before``
+    (the start deadline): FAILED (system busy), reported, never dialled. Returns how many."""
+    waiting = (vc.c.state == S.QUEUED.value) | (
+        (vc.c.state == S.CLAIMED.value) & (vc.c.lease_until < now)
+    )
+    rows = conn.execute(
+        select(vc.c.id)
+        .where(waiting, vc.c.created_at < accepted_before)
+        .order_by(vc.c.id)
+        .limit(limit)
+    ).scalars()
+    values = {
+        "state": S.FAILED.value,
+        "lease_until": None,
+        "ended_at": now,
+        "failure_code": SYSTEM_BUSY.code,
+    }
+    return sum(
+        _finish(conn, row_id, (S.QUEUED, S.CLAIMED), values, now, bill=False)
+        for row_id in list(rows)
+    )
+
+
 def recover(conn: Connection, now: float) -> int:
     """End the calls a dead worker left in a call (lease run out). Returns how many."""
     rows = conn.execute(
@@ -227,6 +253,11 @@ def interrupt(conn: Connection, row_id: int, now: float) -> bool:
     else:
         values.update(state=S.ENDED.value, fee_minutes=0)
     return _finish(conn, row_id, IN_CALL, values, now, bill=False)
+
+
+def recorded(conn: Connection, call_id: str, path: str) -> None:
+    """Where the built-in phone network kept what it heard of a call."""
+    conn.execute(update(vc).where(vc.c.call_id == call_id).values(recording=path))
 
 
 def _call(conn: Connection, row_id: int) -> Any:

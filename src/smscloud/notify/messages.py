@@ -37,6 +37,8 @@ _KINDS: dict[str, tuple[str, str]] = {
     "identity": ("资质", "Identity"),
     "sign": ("签名", "Signature"),
     "template": ("模板", "Template"),
+    "voice_template": ("语音模板", "Voice template"),
+    "voice_file": ("语音文件", "Voice file"),
 }
 
 
@@ -60,7 +62,8 @@ def _mail(to: Sequence[str], subject: str, body: str) -> Mail:
 
 
 def review_result(kind: str, name: str, approved: bool, reason: str, to: Sequence[str]) -> Mail:
-    """The outcome of a review of an identity (资质), a signature or a template."""
+    """The outcome of a review of an identity (资质), a signature, a template, a voice
+    template or an uploaded voice file."""
     zh, en = _kind(kind)
     if approved:
         subject = f"{_TAG}{zh}审核通过 / {en} approved: {name}"

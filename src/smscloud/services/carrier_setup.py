@@ -1,6 +1,9 @@
 """Carriers and routes as the operator defines them, and turning them into live objects.
 
-A carrier row names a kind (``smpp`` or ``sandbox``) and its settings as JSON; for ``smpp`` the
+A carrier row names a kind (``smpp`` or ``sandbox`` for SMS, ``sip`` for voice calls) and its
+settings as JSON; for ``sip`` the keys are the fields of
+:class:`smscloud.carriers.voice.sip_trunk.SipTrunkConfig` (``host``, ``port``, ``username``,
+``password``, ``caller``, ``codecs``, ``max_calls``, ``local_host``...); for ``smpp`` the
 keys are the fields of :class:`smscloud.carriers.smpp.SmppConfig` (``host``, ``port``,
 ``system_id``, ``password``, ``binds``, ``window``, ``rate``, ``bind_mode``, ``source_addr``,
 ``nation_code``...).
@@ -22,6 +25,8 @@ from smscloud.carriers.base import Carrier
 from smscloud.carriers.sandbox import SandboxCarrier
 from smscloud.carriers.smpp import SmppCarrier
 from smscloud.carriers.smpp.config import BindMode, SmppConfig
+from smscloud.carriers.voice.base import VoiceCarrier
+from smscloud.carriers.voice.sip_trunk import SipTrunk, SipTrunkConfig
 from smscloud.clock import system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.routing import Route, parse_carriers
@@ -29,7 +34,8 @@ from smscloud.protocols.smpp.udh import Concat
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
 
-KINDS = ("smpp", "sandbox")
+KINDS = ("smpp", "sandbox", "sip")
+VOICE_KINDS = frozenset({"sip"})  # carriers of calls; the others carry SMS
 NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _COUNTRY = re.compile(r"[0-9]{0,8}")
 _PREFIX = re.compile(r"[0-9]{0,16}")
@@ -62,6 +68,44 @@ def _stored(settings: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def sip_config(name: str, settings: Mapping[str, Any]) -> SipTrunkConfig:
+    """A ``SipTrunkConfig`` from a ``sip`` carrier row's JSON settings, with clear errors.
+    ``codecs`` may name them: ``["PCMA", "PCMU"]`` or ``"PCMA,PCMU"``."""
+    known = {f.name for f in dataclasses.fields(SipTrunkConfig)} - {"name"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise RuleViolation("InvalidParameter", f"carrier {name}: unknown settings {unknown}")
+    values = dict(settings)
+    try:
+        if "codecs" in values:
+            codecs = values["codecs"]
+            names = codecs.split(",") if isinstance(codecs, str) else list(codecs)
+            values["codecs"] = tuple(_CODECS[str(c).strip().upper()] for c in names)
+        return SipTrunkConfig(name=name, **values)
+    except KeyError as exc:
+        raise RuleViolation("InvalidParameter", f"carrier {name}: no codec {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise RuleViolation("InvalidParameter", f"carrier {name}: {exc}") from None
+
+
+_CODECS = {"PCMU": 0, "0": 0, "PCMA": 8, "8": 8}
+
+
+def build_voice_carrier(name: str, kind: str, settings: Mapping[str, Any]) -> VoiceCarrier:
+    """A carrier of calls (kind ``sip``), built, not started."""
+    if kind == "sip":
+        return SipTrunk(sip_config(name, settings))
+    raise RuleViolation("InvalidParameter", f"{kind} carriers carry no calls")
+
+
+def _check(name: str, kind: str, settings: Mapping[str, Any]) -> None:
+    """Build the carrier to check its settings; nothing connects."""
+    if kind in VOICE_KINDS:
+        build_voice_carrier(name, kind, settings)
+    else:
+        build_carrier(name, kind, settings)
+
+
 def build_carrier(name: str, kind: str, settings: Mapping[str, Any]) -> Carrier:
     if kind == "smpp":
         return SmppCarrier(name, smpp_config(name, settings), leased=True)
@@ -84,7 +128,7 @@ def add_carrier(
     if not NAME.fullmatch(name):
         raise RuleViolation("InvalidParameter", "a carrier name is 1-32 of A-Z a-z 0-9 _ -")
     settings = _stored(settings)
-    build_carrier(name, kind, settings)
+    _check(name, kind, settings)
     if conn.execute(select(s.carriers.c.id).where(s.carriers.c.name == name)).first():
         raise RuleViolation("ResourceInUse", f"a carrier named {name} exists")
     cid = inserted_id(
@@ -126,7 +170,7 @@ def change_carrier(conn: Connection, name: str, changes: Mapping[str, Any]) -> d
     if row is None:
         raise RuleViolation("ResourceNotFound", f"no carrier named {name}")
     settings = _stored(json.loads(row.settings) | dict(changes))
-    build_carrier(name, row.kind, settings)
+    _check(name, row.kind, settings)
     conn.execute(update(c).where(c.c.name == name).values(settings=json.dumps(settings)))
     shown = {k: v for k, v in changes.items() if k != "password"}
     return {"name": name, "changed": shown}
@@ -140,10 +184,23 @@ def remove_carrier(conn: Connection, name: str) -> dict[str, Any]:
 
 
 def load_carriers(conn: Connection) -> dict[str, Carrier]:
-    """The enabled carriers, built (not started)."""
+    """The enabled SMS carriers, built (not started)."""
     c = s.carriers
-    rows = conn.execute(select(c).where(c.c.enabled.is_(True)).order_by(c.c.id)).all()
+    rows = conn.execute(
+        select(c)
+        .where(c.c.enabled.is_(True), c.c.kind.not_in(sorted(VOICE_KINDS)))
+        .order_by(c.c.id)
+    ).all()
     return {r.name: build_carrier(r.name, r.kind, json.loads(r.settings)) for r in rows}
+
+
+def load_voice_carriers(conn: Connection) -> dict[str, VoiceCarrier]:
+    """The enabled carriers of calls, built (not started)."""
+    c = s.carriers
+    rows = conn.execute(
+        select(c).where(c.c.enabled.is_(True), c.c.kind.in_(sorted(VOICE_KINDS))).order_by(c.c.id)
+    ).all()
+    return {r.name: build_voice_carrier(r.name, r.kind, json.loads(r.settings)) for r in rows}
 
 
 def add_route(

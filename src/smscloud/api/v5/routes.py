@@ -10,7 +10,7 @@ the same services as API 3.0, so the rules are the same.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -38,6 +38,11 @@ MAX_SKEW = 600  # legacy v5 API, every command's ``time``: more than 10 minutes 
 Body = dict[str, Any]
 Command = Callable[["Platform", AppRec, Fields], Awaitable[Body]]
 COMMANDS: dict[str, Command] = {}
+# Commands whose ``sig`` covers the one ``tel.mobile`` (legacy v5 API: sendsms; legacy voice:
+# sendcvoice, its older name sendvoice, sendvoiceprompt, sendtvoice, sendfvoice).
+SIGNS_ONE_MOBILE = frozenset(
+    {"sendsms", "sendcvoice", "sendvoice", "sendvoiceprompt", "sendtvoice", "sendfvoice"}
+)
 __all__ = ["COMMANDS", "Body", "Command", "Fields", "V5Error", "command", "handle"]
 
 
@@ -57,17 +62,24 @@ def _sig_subject(name: str, body: Body) -> dict[str, Any]:
     tel = body.get("tel")
     if name == "sendisms":
         return {"tel": str(tel or "")}
-    if name == "sendsms" and isinstance(tel, dict):
+    if name in SIGNS_ONE_MOBILE and isinstance(tel, dict):
         return {"mobiles": [str(tel.get("mobile", ""))]}
     if name == "sendmultisms2" and isinstance(tel, list):
         return {"mobiles": [str(t.get("mobile", "")) for t in tel if isinstance(t, dict)]}
     return {}
 
 
-async def handle(platform: Platform, name: str, query: dict[str, str], raw: bytes) -> Body:
-    """Authenticate and run one command; always returns the JSON body to send."""
+async def handle(
+    platform: Platform,
+    name: str,
+    query: dict[str, str],
+    raw: bytes,
+    commands: Mapping[str, Command] = COMMANDS,
+) -> Body:
+    """Authenticate and run one command of ``commands`` (SMS's by default; the voice ones are
+    ``api.v5.voice.COMMANDS``); always returns the JSON body to send."""
     try:
-        return await _handle(platform, name, Fields(query), raw)
+        return await _handle(platform, name, Fields(query), raw, commands)
     except RuleViolation as exc:
         return {"result": legacy_result(exc.code), "errmsg": exc.message}
     except V5Error as exc:
@@ -77,7 +89,9 @@ async def handle(platform: Platform, name: str, query: dict[str, str], raw: byte
         return {"result": OTHER_ERROR, "errmsg": "internal error"}
 
 
-async def _handle(platform: Platform, name: str, query: Fields, raw: bytes) -> Body:
+async def _handle(
+    platform: Platform, name: str, query: Fields, raw: bytes, commands: Mapping[str, Command]
+) -> Body:
     try:
         body = orjson.loads(raw) if raw.strip() else {}
     except orjson.JSONDecodeError:
@@ -104,7 +118,7 @@ async def _handle(platform: Platform, name: str, query: Fields, raw: bytes) -> B
     random = query.text("random")
     if not verify_v5(sig, app.app_key, random, stamp, **_sig_subject(name, body)):
         raise V5Error(1001, "sig verification failed")
-    handler = COMMANDS.get(name)
+    handler = commands.get(name)
     if handler is None:
         raise V5Error(1011, f"REST interface {name} does not exist")
     return {"result": 0, "errmsg": "OK"} | await handler(platform, app, Fields(body))

@@ -133,8 +133,9 @@ class VoiceService:
         """Validate and accept one call; raises RuleViolation and stores nothing otherwise."""
         if req.source not in SOURCES:
             raise ValueError(f"unknown source {req.source!r}")
-        await self._check_tenant(req.tenant_id)
+        # The application first: a foreign or unknown id is answered as such, whoever asks.
         app = await self._owned_app(req.tenant_id, req.sdk_app_id)
+        await self._check_tenant(req.tenant_id)
         if len(req.session_context.encode()) >= MAX_SESSION_CONTEXT:
             raise RuleViolation(
                 INVALID_PARAMETERS, "SessionContext must be shorter than 512 bytes."
