@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert
 
 from smscloud.domain.billing.prices import VOICE
 from smscloud.store import schema as s
@@ -74,15 +74,12 @@ def voice_file(
 
 
 def price_mainland_voice(conn: Connection) -> None:
-    """The operator's voice price for the mainland, once per store."""
+    """The operator's voice price for the mainland: ``MAINLAND_PRICE``, whatever was seeded."""
     pr = s.prices
-    known = select(pr.c.unit_price).where(pr.c.product == VOICE, pr.c.iso_code == "CN")
-    if conn.execute(known).first() is None:
-        conn.execute(
-            insert(pr).values(
-                product=VOICE, iso_code="CN", nation_code="86", unit_price=MAINLAND_PRICE
-            )
-        )
+    conn.execute(delete(pr).where(pr.c.product == VOICE, pr.c.iso_code == "CN"))
+    conn.execute(
+        insert(pr).values(product=VOICE, iso_code="CN", nation_code="86", unit_price=MAINLAND_PRICE)
+    )
 
 
 def voice_tenant(live: LiveServer, *, account_type: str = "enterprise") -> VoiceTenant:

@@ -10,7 +10,7 @@ import phonenumbers
 from sqlalchemy import Connection, func, insert, select
 
 from smscloud.clock import system_clock
-from smscloud.domain.billing.prices import SMS_INTL
+from smscloud.domain.billing.prices import SMS_INTL, VOICE
 from smscloud.private_files import write_private
 from smscloud.services.accounts import tenants as accounts
 from smscloud.services.billing import wallet
@@ -20,6 +20,8 @@ from smscloud.store.database import inserted_id
 DEMO_SIGN = "云短信"
 DEMO_TEMPLATE = "您的验证码是{1}，{2}分钟内有效，请勿泄露。"
 DEMO_NOTICE = "尊敬的{1}，您的订单{2}已发货，请注意查收。"
+DEMO_VOICE_NOTICE = "您好，您的订单{1}已发货，请注意查收。"
+DEMO_VOICE_PRICE = 150_000  # micro-yuan per started minute: ¥0.15, Mainland China only
 CREDENTIALS_FILE = "demo-credentials.json"
 
 
@@ -27,7 +29,8 @@ DEMO_INTL_PRICE = 350_000  # micro-yuan per part: ¥0.35, one price for every re
 
 
 def seed_prices(conn: Connection, unit_price: int = DEMO_INTL_PRICE) -> int:
-    """A flat international SMS price for every region but the mainland, on an empty table.
+    """A flat international SMS price for every region but the mainland, and a voice price for
+    the mainland, on an empty table.
 
     Without a price a country cannot be sent to; operators import their own table
     (``smscloud admin price import``). Returns how many rows it added.
@@ -44,6 +47,10 @@ def seed_prices(conn: Connection, unit_price: int = DEMO_INTL_PRICE) -> int:
         for region in sorted(phonenumbers.SUPPORTED_REGIONS)
         if region != "CN" and len(region) == 2
     ]
+    # Voice: Mainland China numbers (as Tencent's voice messaging), per started minute.
+    rows.append(
+        {"product": VOICE, "iso_code": "CN", "nation_code": "86", "unit_price": DEMO_VOICE_PRICE}
+    )
     conn.execute(insert(s.prices), rows)
     return len(rows)
 
@@ -94,6 +101,26 @@ def approved_template(
     )
 
 
+def approved_voice_template(conn: Connection, tenant_id: int, name: str, content: str) -> int:
+    """A voice template, approved (for the demo and benchmarks)."""
+    now = system_clock()
+    return inserted_id(
+        conn.execute(
+            insert(s.voice_templates).values(
+                tenant_id=tenant_id,
+                name=name,
+                content=content,
+                remark="",
+                status=0,
+                review_reply="",
+                deleted=False,
+                created_at=now,
+                reviewed_at=now,
+            )
+        )
+    )
+
+
 def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
     """Seed once, on a database with no tenants; returns the credentials when it did."""
     if conn.execute(select(func.count()).select_from(s.tenants)).scalar_one():
@@ -110,6 +137,7 @@ def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
     sign_id = approved_sign(conn, tenant.id, DEMO_SIGN)
     template_id = approved_template(conn, tenant.id, "验证码", DEMO_TEMPLATE, sms_type=3)
     notice_id = approved_template(conn, tenant.id, "发货通知", DEMO_NOTICE, sms_type=2)
+    voice_id = approved_voice_template(conn, tenant.id, "发货语音通知", DEMO_VOICE_NOTICE)
     creds = {
         "operator": {"username": "admin", "password": password},
         "tenant": {"id": tenant.id, "email": "demo@example.com", "password": tenant_password},
@@ -123,6 +151,8 @@ def seed_demo(conn: Connection, data_dir: Path) -> dict[str, Any] | None:
         "template": DEMO_TEMPLATE,
         "notice_template_id": str(notice_id),
         "notice_template": DEMO_NOTICE,
+        "voice_template_id": str(voice_id),
+        "voice_template": DEMO_VOICE_NOTICE,
     }
     path = data_dir / CREDENTIALS_FILE
     write_private(path, (json.dumps(creds, ensure_ascii=False, indent=2) + "\n").encode())

@@ -61,6 +61,11 @@ def banner(settings: Settings, creds: dict[str, object] | None) -> str:
             f"    SignName   {creds['sign_name']}   TemplateId {creds['template_id']}"
             f"  ({creds['template']})",
         ]
+        if "voice_template_id" in creds:
+            lines.append(
+                f"    voice      TemplateId {creds['voice_template_id']}"
+                f"  ({creds['voice_template']}; SendCodeVoice needs none)"
+            )
         user = creds.get("tenant")
         if isinstance(user, dict) and "email" in user:
             lines.append(f"    console    {user['email']} / {user['password']}")
