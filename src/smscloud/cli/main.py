@@ -26,12 +26,14 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from smscloud.cli import catalogue, postpaid
+from smscloud.clock import system_clock
 from smscloud.config import Settings, load_settings
 from smscloud.domain.errors import RuleViolation
 from smscloud.services import carrier_setup as carriers
 from smscloud.services.accounts import tenants as accounts
 from smscloud.services.billing import ledger, wallet
 from smscloud.services.registry import review
+from smscloud.services.registry.voice_review import decide_voice, pending_voice
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
@@ -160,16 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     bill = admin.add_parser("billing", help="billing").add_subparsers(dest="op", required=True)
     cmd(bill, "check", "prove that packages, billed messages and the ledger agree")
 
-    car = admin.add_parser("carrier", help="carriers (SMPP accounts)").add_subparsers(
+    car = admin.add_parser("carrier", help="carriers (SMPP accounts, SIP trunks)").add_subparsers(
         dest="op", required=True
     )
     p = cmd(car, "add", "connect a carrier; delivery workers pick it up when they start")
     p.add_argument("--name", required=True)
-    p.add_argument("--kind", default="smpp", choices=["smpp", "sandbox"])
+    p.add_argument("--kind", default="smpp", choices=list(carriers.KINDS))
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--system-id", default=None)
+    p.add_argument("--username", default=None, help="sip: the trunk's Digest user")
     p.add_argument("--password", default=None)
+    p.add_argument("--caller", default=None, help="sip: the number shown to the callee")
+    p.add_argument("--max-calls", type=int, default=None, help="sip: calls at once")
     p.add_argument("--binds", type=int, default=None)
     p.add_argument("--window", type=int, default=None)
     p.add_argument("--rate", type=float, default=None, help="submits/s for the carrier")
@@ -199,18 +204,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd(reply, "unmatched", "replies that matched no message sent, newest first")
     p.add_argument("--limit", type=_positive, default=100)
 
-    rev = admin.add_parser("review", help="review signatures and templates").add_subparsers(
-        dest="op", required=True
-    )
+    rev = admin.add_parser(
+        "review", help="review signatures, templates, voice templates and voice files"
+    ).add_subparsers(dest="op", required=True)
     cmd(rev, "list", "list what waits for review")
     for op in ("approve", "reject"):
-        p = cmd(rev, op, f"{op} a signature or template")
-        p.add_argument("kind", choices=["sign", "template"])
+        p = cmd(rev, op, f"{op} a signature, a template, a voice template or a voice file")
+        p.add_argument("kind", choices=["sign", "template", *VOICE_REVIEWS])
         p.add_argument("id", type=int)
         p.add_argument("--reason", default="", required=(op == "reject"))
     catalogue.register(admin, cmd)
     postpaid.register(admin, cmd)
     return parser
+
+
+VOICE_REVIEWS = ("voice_template", "voice_file")
 
 
 def _carrier_country_and_settings(p: argparse.ArgumentParser) -> None:
@@ -233,7 +241,10 @@ def _carrier_country_and_settings(p: argparse.ArgumentParser) -> None:
 
 def _carrier_settings(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    flags = ("host", "port", "system_id", "password", "binds", "window", "rate", "source_addr")
+    flags = (
+        *("host", "port", "system_id", "username", "password", "caller", "max_calls"),
+        *("binds", "window", "rate", "source_addr"),
+    )
     for flag in (*flags, "nation_code"):
         value = getattr(args, flag, None)
         if value is not None:
@@ -299,12 +310,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
         ("route", "list"): carriers.list_routes,
         ("route", "remove"): lambda c: carriers.remove_route(c, args.id),
         ("review", "list"): _review_list,
-        ("review", "approve"): lambda c: asdict(
-            review.decide(c, args.kind, args.id, approve=True, reason=args.reason)
-        ),
-        ("review", "reject"): lambda c: asdict(
-            review.decide(c, args.kind, args.id, approve=False, reason=args.reason)
-        ),
+        ("review", "approve"): lambda c: _decide(c, args, approve=True),
+        ("review", "reject"): lambda c: _decide(c, args, approve=False),
     }
     actions |= catalogue.actions(args, settings) | postpaid.actions(args, settings)
     db = Database(settings.resolved_database_url)
@@ -332,6 +339,8 @@ def _alarm(a: accounts.Alarm) -> dict[str, Any]:
 def _review_list(conn: Connection) -> list[dict[str, Any]]:
     """The review queue as ``admin review list`` prints it: the fields a reviewer needs."""
     out: list[dict[str, Any]] = []
+    for voice in pending_voice(conn):
+        out.append(asdict(voice))
     for item in review.pending(conn):
         head = {"kind": item.kind, "id": item.id, "tenant_id": item.tenant_id, "name": item.name}
         if isinstance(item, review.PendingSign):
@@ -348,6 +357,17 @@ def _review_list(conn: Connection) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def _decide(conn: Connection, args: argparse.Namespace, *, approve: bool) -> dict[str, Any]:
+    """``admin review approve|reject KIND ID``: SMS items and voice items alike."""
+    if args.kind in VOICE_REVIEWS:
+        now = system_clock()
+        decided = decide_voice(
+            conn, args.kind, args.id, approve=approve, reason=args.reason, now=now
+        )
+        return asdict(decided)
+    return asdict(review.decide(conn, args.kind, args.id, approve=approve, reason=args.reason))
 
 
 def _billing_check(conn: Connection) -> dict[str, Any]:
