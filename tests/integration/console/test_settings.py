@@ -62,10 +62,15 @@ def test_application_settings_and_keys(live: LiveServer) -> None:
         r = client.post(settings + "/callbacks", data=data)
         assert r.status_code == 400 and "callback URL must start with http:// or https://" in r.text
         assert app_row(live, t.sdk_app_id)["status_callback_url"] == ""
+        data |= {"voice_callback_url": "http://10.0.0.1/voice"}  # a private address
+        r = client.post(settings + "/callbacks", data=data)
+        assert r.status_code == 400 and app_row(live, t.sdk_app_id)["voice_callback_url"] == ""
         data |= {"status_callback_url": rx.url, "reply_callback_url": rx.url}
+        data |= {"voice_callback_url": rx.url + "/voice"}
         r = client.post(settings + "/callbacks", data=data)
         assert r.status_code == 303
         assert app_row(live, t.sdk_app_id)["status_callback_url"] == rx.url
+        assert app_row(live, t.sdk_app_id)["voice_callback_url"] == rx.url + "/voice"
         # The test push reaches the receiver in Tencent's format; its answer is shown.
         r = client.post(settings + "/test-push", data={"csrf_token": token, "kind": "status"})
         assert r.status_code == 200 and 'id="push-status">200<' in r.text

@@ -38,12 +38,16 @@ MAX_FREQUENCY = 100_000
 MAX_DAILY = 1_000_000_000
 FREQ_FIELDS = ("freq_30s", "freq_hour", "freq_day", "freq_same_content_day")
 
+# Where each kind of push goes (voice: Tencent voice messaging, callback API).
+CALLBACK_FIELDS = ("status_callback_url", "reply_callback_url", "voice_callback_url")
+
 i18n.STRINGS.update(
     {
         "settings_title": ("应用设置", "Application settings"),
         "callbacks": ("回调地址", "Callback URLs"),
         "status_callback_url": ("状态报告回调地址", "Status report callback URL"),
         "reply_callback_url": ("上行短信回调地址", "Reply callback URL"),
+        "voice_callback_url": ("语音回调地址", "Voice callback URL"),
         "callback_hint": ("http:// 或 https:// 地址，留空表示不推送", "http(s) URL; empty: none"),
         "send_test_push": ("发送测试推送", "Send test push"),
         "test_push_result": ("测试推送结果", "Test push result"),
@@ -206,7 +210,7 @@ class SettingsPages:
         app = await self._owned(request)
         if app is None:
             return self.console.not_found(request)
-        values = {k: _text(form, k) for k in ("status_callback_url", "reply_callback_url")}
+        values = {k: _text(form, k) for k in CALLBACK_FIELDS}
         allowed = self.console.platform.settings.callback_allowed_networks
         errors: dict[str, str] = {}
         for key, url in values.items():

@@ -20,6 +20,7 @@ SETTINGS = frozenset(
     {
         "status_callback_url",
         "reply_callback_url",
+        "voice_callback_url",
         "freq_30s",
         "freq_hour",
         "freq_day",
@@ -58,6 +59,7 @@ class AppSettings:
     max_param_length: int | None
     status_callback_url: str
     reply_callback_url: str
+    voice_callback_url: str
     created_at: float
     daily_limit: int  # 0: none
     mainland_daily_limit: int
