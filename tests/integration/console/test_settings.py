@@ -108,6 +108,25 @@ def test_application_settings_and_keys(live: LiveServer) -> None:
         r = client.post(settings + "/limits", data={"csrf_token": token} | limits)
         assert r.status_code == 303 and app_row(live, t.sdk_app_id)["daily_limit"] == 100
 
+        # Voice limits per number and quiet hours: every bad field named, nothing stored.
+        voice = {"voice_per_30s": "0", "voice_per_10min": "", "voice_per_day": "5"}
+        voice |= {"voice_quiet_start": "25:00", "voice_quiet_end": "08:00"}
+        r = client.post(settings + "/voice", data={"csrf_token": token} | voice)
+        assert r.status_code == 400 and 'id="e-voice_per_30s"' in r.text
+        assert 'id="e-voice_quiet_start"' in r.text and 'value="25:00"' in r.text
+        assert app_row(live, t.sdk_app_id)["voice_per_day"] == 3  # Tencent's default, kept
+        voice |= {"voice_per_30s": "", "voice_quiet_start": "23:30", "voice_quiet_end": "07:00"}
+        r = client.post(settings + "/voice", data={"csrf_token": token} | voice)
+        assert r.status_code == 303
+        row = app_row(live, t.sdk_app_id)
+        assert (row["voice_per_30s"], row["voice_per_10min"], row["voice_per_day"]) == (
+            None,
+            None,
+            5,
+        )
+        assert (row["voice_quiet_start"], row["voice_quiet_end"]) == (23 * 60 + 30, 7 * 60)
+        assert 'value="23:30"' in client.get(settings).text
+
         # Rotate AppKey: shown once, stored.
         r = client.post(settings + "/rotate-key", data={"csrf_token": token})
         found = re.search(r'id="new-app-key">([0-9a-f]{32})<', r.text)

@@ -39,6 +39,8 @@ MAX_DAILY = 1_000_000_000
 FREQ_FIELDS = ("freq_30s", "freq_hour", "freq_day", "freq_same_content_day")
 
 # Where each kind of push goes (voice: Tencent voice messaging, callback API).
+VOICE_COUNTS = ("voice_per_30s", "voice_per_10min", "voice_per_day")
+VOICE_QUIET = ("voice_quiet_start", "voice_quiet_end")
 CALLBACK_FIELDS = ("status_callback_url", "reply_callback_url", "voice_callback_url")
 
 i18n.STRINGS.update(
@@ -48,6 +50,18 @@ i18n.STRINGS.update(
         "status_callback_url": ("状态报告回调地址", "Status report callback URL"),
         "reply_callback_url": ("上行短信回调地址", "Reply callback URL"),
         "voice_callback_url": ("语音回调地址", "Voice callback URL"),
+        "voice_limits": ("语音频率限制", "Voice call limits"),
+        "voice_per_30s": ("同一号码 30 秒内呼叫次数", "Calls to one number per 30 s"),
+        "voice_per_10min": ("同一号码 10 分钟内呼叫次数", "Calls to one number per 10 minutes"),
+        "voice_per_day": ("同一号码每自然日呼叫次数", "Calls to one number per day"),
+        "voice_quiet_start": ("免打扰开始", "Quiet hours start"),
+        "voice_quiet_end": ("免打扰结束", "Quiet hours end"),
+        "voice_quiet_hint": (
+            "HH:MM；开始与结束相同表示不设免打扰（期间不拨验证码，每号码至多 1 次通知）",
+            "HH:MM; the same start and end: no quiet hours (in them: no code calls, at most"
+            " 1 notification per number)",
+        ),
+        "err_clock_time": ("请输入 00:00 到 23:59 之间的时间", "Enter a time from 00:00 to 23:59"),
         "callback_hint": ("http:// 或 https:// 地址，留空表示不推送", "http(s) URL; empty: none"),
         "send_test_push": ("发送测试推送", "Send test push"),
         "test_push_result": ("测试推送结果", "Test push result"),
@@ -102,6 +116,15 @@ i18n.STRINGS.update(
         "settings": ("设置", "Settings"),
     }
 )
+
+
+def _clock_minutes(raw: str) -> int | None:
+    """Minutes after midnight of an ``HH:MM`` time, or None when it is not one."""
+    hours, colon, minutes = raw.strip().partition(":")
+    h, m = whole(hours), whole(minutes)
+    if not colon or h is None or m is None or not (0 <= h < 24 and 0 <= m < 60):
+        return None
+    return h * 60 + m
 
 
 def _count(raw: str, *, optional: bool) -> int | None:
@@ -289,6 +312,35 @@ class SettingsPages:
         return self._saved(request)
 
     @tenant_page
+    async def save_voice(self, request: Request, form: FormData) -> Response:
+        """Voice limits per called number and quiet hours (Tencent voice messaging: product
+        rules; defaults 1/30 s, 2/10 min, 3/day, quiet 22:00-08:00)."""
+        app = await self._owned(request)
+        if app is None:
+            return self.console.not_found(request)
+        values = {k: _text(form, k) for k in (*VOICE_COUNTS, *VOICE_QUIET)}
+        errors: dict[str, str] = {}
+        update_values: dict[str, Any] = {}
+        for key in VOICE_COUNTS:
+            try:
+                number = _count(values[key], optional=True)
+            except ValueError:
+                errors[key] = "err_positive"
+                continue
+            if number is not None and number > MAX_FREQUENCY:
+                errors[key] = "err_positive"
+            update_values[key] = number
+        for key in VOICE_QUIET:
+            minutes = _clock_minutes(values[key])
+            if minutes is None:
+                errors[key] = "err_clock_time"
+            update_values[key] = minutes
+        if errors:
+            return await self._settings(request, 400, errors=errors, values=values)
+        await self._store(app.id, update_values)
+        return self._saved(request)
+
+    @tenant_page
     async def save_limits(self, request: Request, form: FormData) -> Response:
         app = await self._owned(request)
         if app is None:
@@ -353,6 +405,7 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
         Route(app + "/test-push", post(pages.test_push), methods=["POST"]),
         Route(app + "/frequency", post(pages.save_frequency), methods=["POST"]),
         Route(app + "/limits", post(pages.save_limits), methods=["POST"]),
+        Route(app + "/voice", post(pages.save_voice), methods=["POST"]),
         Route(app + "/rotate-key", post(pages.rotate_key), methods=["POST"]),
         Route("/keys", pages.keys, methods=["GET"]),
         Route("/keys", post(pages.create_key), methods=["POST"]),

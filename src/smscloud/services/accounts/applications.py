@@ -21,6 +21,11 @@ SETTINGS = frozenset(
         "status_callback_url",
         "reply_callback_url",
         "voice_callback_url",
+        "voice_per_30s",
+        "voice_per_10min",
+        "voice_per_day",
+        "voice_quiet_start",
+        "voice_quiet_end",
         "freq_30s",
         "freq_hour",
         "freq_day",
@@ -60,6 +65,11 @@ class AppSettings:
     status_callback_url: str
     reply_callback_url: str
     voice_callback_url: str
+    voice_per_30s: int | None  # None: that limit is off
+    voice_per_10min: int | None
+    voice_per_day: int | None
+    voice_quiet_start: int  # minutes after local midnight; equal ends: no quiet hours
+    voice_quiet_end: int
     created_at: float
     daily_limit: int  # 0: none
     mainland_daily_limit: int
