@@ -114,7 +114,12 @@ async def test_a_code_is_read_to_the_phone_billed_and_reported(
     body = report["voicecode_callback"]
     assert body["callid"] == accepted.call_id and body["result"] == "0" and body["fee"] == "1"
     assert int(body["start_calltime"]) <= int(body["accept_time"]) <= int(body["end_calltime"])
-    # The built-in network kept what it heard: the prompt, as long as the talk.
+    # The built-in network kept what it heard: the prompt, as long as the talk. Its file is
+    # written once the call is over, and noted on the call after that: poll for it.
+    deadline = time.monotonic() + DEADLINE
+    while not row.recording and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        row = await final(p, accepted.call_id)
     recording = Path(row.recording)
     with wave.open(str(recording)) as heard:
         seconds = heard.getnframes() / heard.getframerate()
