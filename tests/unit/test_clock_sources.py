@@ -39,6 +39,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli/postpaid.py", "actions"): "a command run by the operator, now",
     ("cli/demo_data.py", "approved_sign"): "the demo data made at the first start",
     ("cli/demo_data.py", "approved_template"): "the demo data made at the first start",
+    ("cli/demo_data.py", "approved_voice_template"): "the demo data made at the first start",
+    ("cli/main.py", "_decide"): "a review decided by the operator at the command line, now",
     ("services/accounts/tenants.py", "create_tenant"): FALLBACK,
     ("services/accounts/tenants.py", "create_key"): FALLBACK,
     ("services/accounts/tenants.py", "create_app"): FALLBACK,

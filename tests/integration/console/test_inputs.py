@@ -146,6 +146,17 @@ def forms(w: World) -> dict[str, tuple[str, Fields]]:
             "console",
             app | {"daily_limit": "0", "mainland_daily_limit": "0", "global_daily_limit": "0"},
         ),
+        "/console/apps/{sdk_app_id}/settings/voice": (
+            "console",
+            app
+            | {
+                "voice_per_30s": "1",
+                "voice_per_10min": "2",
+                "voice_per_day": "3",
+                "voice_quiet_start": "22:00",
+                "voice_quiet_end": "08:00",
+            },
+        ),
         "/console/apps/{sdk_app_id}/settings/rotate-key": ("console", app),
         "/console/keys": ("console", {}),
         "/console/tasks": (
