@@ -88,8 +88,17 @@ def phone_numbers(start: int) -> Iterator[str]:
         n += 1
 
 
-def build_request(target: Target, action: str, body: bytes, timestamp: int) -> bytes:
-    """A complete signed ``POST /`` request, head and body."""
+def build_request(
+    target: Target,
+    action: str,
+    body: bytes,
+    timestamp: int,
+    *,
+    version: str = VERSION,
+    service: str = "sms",
+) -> bytes:
+    """A complete signed ``POST /`` request, head and body (``vms``, ``2020-09-02`` for the
+    voice actions: the version names the service, and the signature's scope must match)."""
     auth = tc3.sign(
         target.secret_key,
         secret_id=target.secret_id,
@@ -99,11 +108,11 @@ def build_request(target: Target, action: str, body: bytes, timestamp: int) -> b
         query="",
         body=body,
         timestamp=timestamp,
-        service="sms",
+        service=service,
     )
     head = (
         f"POST / HTTP/1.1\r\nHost: {target.authority}\r\nContent-Type: {CONTENT_TYPE}\r\n"
-        f"Authorization: {auth}\r\nX-TC-Action: {action}\r\nX-TC-Version: {VERSION}\r\n"
+        f"Authorization: {auth}\r\nX-TC-Action: {action}\r\nX-TC-Version: {version}\r\n"
         f"X-TC-Timestamp: {timestamp}\r\nX-TC-Region: {REGION}\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
