@@ -34,6 +34,7 @@ from smscloud.console.pages import (
     admin_carriers,
     admin_reviews,
     admin_tenants,
+    admin_voice_reviews,
     billing,
     home,
     identity,
@@ -42,8 +43,11 @@ from smscloud.console.pages import (
     settings,
     sign_in,
     tasks,
+    voice,
+    voice_calls,
 )
 from smscloud.console.session_guard import SessionGuard
+from smscloud.domain.call_states import CallState
 from smscloud.domain.message_states import MessageState
 from smscloud.domain.session_expiry import SessionLimits
 from smscloud.platform import Platform
@@ -66,6 +70,9 @@ SECTIONS = (
     admin_carriers,
     admin_reviews,
     tasks,
+    voice,
+    voice_calls,
+    admin_voice_reviews,
 )
 _UPLOADS = [
     (compile_path(path)[0], limit)
@@ -97,6 +104,7 @@ class Console:
         )
         self.env.filters["dt"] = self._format_time
         self.env.globals["MessageState"] = MessageState  # templates name states, not spell them
+        self.env.globals["CallState"] = CallState
 
     def _format_time(self, value: float | None) -> str:
         if value is None:

@@ -195,21 +195,27 @@ class FailureReason:
     n: int
 
 
+def total(cond: Any, value: Any = 1) -> Any:
+    """SQL: the sum of ``value`` over the rows where ``cond`` holds (0 when none does)."""
+    return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
+
+
+def slot_of(conn: Connection, column: Any, width: int) -> Any:
+    """SQL: the number of the ``width``-second slot a time stamp ``column`` falls in."""
+    scaled = column / width
+    return (
+        func.floor(scaled)
+        if conn.dialect.name == "postgresql"
+        else cast(scaled, Integer)  # SQLite truncates: the floor, for times after 1970
+    ).label("slot")
+
+
 def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, tuple[int, ...]]:
     """(sent, delivered, failed, billed parts) of a tenant's messages since ``since``, by
     quarter hour (``created_at // SLOT``): one pass, however many buckets are shown, and every
     time zone's hours and days start on a quarter hour."""
     accepted = m.c.state != MessageState.REFUSED
-
-    def total(cond: Any, value: Any = 1) -> Any:
-        return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
-
-    scaled = m.c.created_at / SLOT
-    slot = (
-        func.floor(scaled)
-        if conn.dialect.name == "postgresql"
-        else cast(scaled, Integer)  # SQLite truncates: the floor, for times after 1970
-    ).label("slot")
+    slot = slot_of(conn, m.c.created_at, SLOT)
     rows = conn.execute(
         select(
             slot,

@@ -22,6 +22,7 @@ from smscloud.console.pages.registry import DOCUMENT_NAMES, SIGN_TYPE_NAMES
 from smscloud.domain.errors import RuleViolation
 from smscloud.services.accounts import tenants as accounts
 from smscloud.services.registry import review
+from smscloud.services.registry.voice_review import pending_voice_count
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
@@ -55,12 +56,12 @@ class ReviewPages:
     async def _reviews_page(
         self, request: Request, *, error: str | None = None, status: int = 200
     ) -> Response:
-        def load(conn: Connection) -> tuple[list[review.Pending], dict[int, str]]:
+        def load(conn: Connection) -> tuple[list[review.Pending], dict[int, str], int]:
             items = review.pending(conn)
             names = accounts.tenant_names(conn)
-            return items, names
+            return items, names, pending_voice_count(conn)
 
-        items, names = await self.platform.db.read(load)
+        items, names, voice = await self.platform.db.read(load)
         context = {
             "area": "admin",
             "user": request.session,
@@ -68,6 +69,7 @@ class ReviewPages:
             "templates": [i for i in items if i.kind == "template"],
             "names": names,
             "error": error,
+            "pending_voice": voice,
             "sign_type_names": SIGN_TYPE_NAMES,
             "document_names": DOCUMENT_NAMES,
         }

@@ -21,6 +21,7 @@ from smscloud.services.accounts import applications
 from smscloud.services.accounts import tenants as accounts
 from smscloud.services.billing import ledger, wallet
 from smscloud.services.registry import listings
+from smscloud.services.registry.voice_review import pending_voice_count
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
@@ -102,6 +103,7 @@ class HomePages:
             return {
                 "tenant_count": accounts.count_tenants(conn),
                 "pending": listings.pending_count(conn) + identity.pending_count(conn),
+                "pending_voice": pending_voice_count(conn),
                 "tenants": accounts.tenant_summaries(conn, OVERVIEW_TENANTS),
             }
 

@@ -20,11 +20,14 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import i18n
 from smscloud.console.forms import whole
 from smscloud.console.guard import tenant_id, tenant_page
+from smscloud.console.pages.voice import voice_denial
+from smscloud.console.pages.voice_calls import fold_voice
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.message_states import FINAL, MessageState
 from smscloud.domain.phone import describe_phone
 from smscloud.domain.segments import billed_parts
 from smscloud.domain.templates import SmsType, compose, render, variable_indexes
+from smscloud.services.accounts import tenants as accounts
 from smscloud.services.reports import (
     RecordFilter,
     RecordRow,
@@ -35,6 +38,7 @@ from smscloud.services.reports import (
 from smscloud.services.sending.choices import SendingChoices, sending_choices
 from smscloud.services.sending.sms import SendRequest
 from smscloud.services.statistics import SLOT, failure_reasons, quarter_hours
+from smscloud.services.voice_records import voice_quarter_hours
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
@@ -389,10 +393,14 @@ class RecordsPages:
         def load(conn: Connection) -> dict[str, Any]:
             reasons = failure_reasons(conn, tid, days[0][0])
             counts = quarter_hours(conn, tid, days[0][0])
+            calls = voice_quarter_hours(conn, tid, days[0][0])
             return {
                 "hours": fold(counts, hours),
                 "days": fold(counts, days),
                 "reasons": reasons,
+                "voice_hours": fold_voice(calls, hours),
+                "voice_days": fold_voice(calls, days),
+                "voice_denial": voice_denial(accounts.tenant_profile(conn, tid)),
             }
 
         data = await self.platform.db.read(load)
