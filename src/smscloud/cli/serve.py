@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from sqlalchemy import Connection, func, select
@@ -245,6 +246,17 @@ def simulator_args(settings: Settings, listen_fd: int) -> list[str]:
     return args
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, remembering whether Ctrl-C (SIGINT) asked it to stop."""
+
+    interrupted = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGINT:
+            self.interrupted = True
+        super().handle_exit(sig, frame)
+
+
 async def serve(settings: Settings) -> int:
     platform = Platform(settings)
     upgrade(platform.db.engine)
@@ -297,7 +309,7 @@ async def serve(settings: Settings) -> int:
         access_log=False,
         log_level=settings.log_level,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
 
     async def announce() -> None:
         while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for this)
@@ -312,4 +324,9 @@ async def serve(settings: Settings) -> int:
     task = asyncio.create_task(announce())
     await server.serve()
     task.cancel()
+    if server.interrupted:
+        # uvicorn re-raises the captured SIGINT after its graceful shutdown, and the loop's
+        # handler usually turns that into KeyboardInterrupt; say so ourselves, so a Ctrl-C
+        # always ends with status 130 whatever moment the re-raised signal is handled in.
+        raise KeyboardInterrupt
     return 0
