@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import signal
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,11 +20,14 @@ from typing import Any
 
 import pytest
 from bench.receiver import CallbackReceiver
+from sqlalchemy import create_engine, select, update
 from tencentcloud.common import credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models, sms_client
 
+from smscloud.domain.call_states import CallState
+from smscloud.store import schema as s
 from tests.support.live import free_port
 from tests.support.process import ServeProcess
 
@@ -157,6 +161,50 @@ def test_readme_example_runs_as_written(
     assert "+8613800138000 Ok 5000:" in printed
     assert "+8613800138000 SUCCESS DELIVRD" in printed
     assert "+8613800000001 FAIL UNDELIV" in printed
+
+
+def test_readme_voice_example_places_a_call_as_written(
+    processes: Callable[..., ServeProcess], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^( *)```python\n(.*?)^\1```", readme, re.S | re.M)
+    example = next(textwrap.dedent(b) for _, b in blocks if "SendCodeVoice" in b)
+    port = free_port()
+    data = tmp_path / "data"
+    code = example.replace("127.0.0.1:8080", f"127.0.0.1:{port}").replace(
+        '"data/demo-credentials.json"', repr(str(data / "demo-credentials.json"))
+    )
+    srv = processes(data, port)
+    srv.start()
+    engine = create_engine(f"sqlite:///{data / 'smscloud.db'}")
+    try:
+        creds = srv.credentials()
+        # Quiet hours off on the demo application, so the test reads no clock (a code call
+        # at night is refused, rightly: docs/voice.md).
+        apps = s.applications
+        with engine.begin() as conn:
+            conn.execute(
+                update(apps)
+                .where(apps.c.sdk_app_id == int(creds["sdk_app_id"]))
+                .values(voice_quiet_start=0, voice_quiet_end=0)
+            )
+        exec(compile(code, "README.md", "exec"), {})
+        call_id = capsys.readouterr().out.strip()
+        calls = s.voice_calls
+        deadline = time.monotonic() + 60  # a bound for a busy machine, not an expected time
+        while True:
+            with engine.connect() as conn:
+                row = conn.execute(select(calls).where(calls.c.call_id == call_id)).one()
+            if row.state == CallState.ENDED.value or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    finally:
+        srv.stop()
+        engine.dispose()
+    assert row.phone == "+8613800138000"
+    assert row.state == CallState.ENDED.value
+    assert row.answered_at is not None  # the phone answered
+    assert row.fee_minutes == 1 and row.unit_price > 0  # billed by the started minute
 
 
 def test_ctrl_c_stops_serve_and_its_worker_cleanly(
