@@ -28,11 +28,11 @@ DEFERRED = {
 MAY_IMPORT = {
     "domain": {"domain"},
     "protocols": {"protocols", "domain"},
-    "store": {"store", "domain", "clock", "config", "private_files"},
+    "store": {"store", "domain", "clock", "config", "private_files", "random_ids"},
     "notify": {"notify", "domain", "clock", "private_files"},
     "carriers": {"carriers", "protocols", "domain", "clock", "private_files"},
     "services": {"services", "domain", "protocols", "store", "notify", "carriers", "clock",
-                 "config", "private_files"},
+                 "config", "private_files", "random_ids"},
 }  # fmt: skip
 
 

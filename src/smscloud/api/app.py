@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -34,6 +33,7 @@ from smscloud.delivery.health import load_health
 from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
 from smscloud.protocols.auth.tc3 import SignatureError
+from smscloud.random_ids import request_id as new_request_id
 
 log = logging.getLogger(__name__)
 SMS_VERSIONS = ("2021-01-11", "2019-07-11")
@@ -113,7 +113,7 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
     (delivery included); ``serve`` passes its own to run delivery in a worker process."""
 
     async def api(request: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         try:
             return await _handle(request, request_id)
         except (RuleViolation, SignatureError) as exc:

@@ -8,6 +8,8 @@ Pure: the caller supplies the number's recent send history and the current time.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,7 +77,14 @@ class Sent:
 
 def day_start(now: float, tz: ZoneInfo) -> float:
     """Unix time at which the natural day (in `tz`) containing `now` began."""
-    local = datetime.fromtimestamp(now, tz)
+    # Days begin on whole seconds (zone offsets are whole seconds), so the second decides;
+    # every request of that second shares one calculation.
+    return _day_start(math.floor(now), tz)
+
+
+@functools.lru_cache(maxsize=64)
+def _day_start(second: int, tz: ZoneInfo) -> float:
+    local = datetime.fromtimestamp(second, tz)
     # fold=0 picks the earlier instant if midnight repeats; if midnight is skipped by a DST
     # jump, it maps onto the jump itself, which is when that day really starts.
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)

@@ -7,10 +7,11 @@ cancellation mark a message's final state due to pulls and to its status callbac
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import literal_column
+
+from smscloud.random_ids import serial_digits
 
 _COLUMNS = (
     "serial_no, request_id, tenant_id, app_id, phone, nation_code, iso_code, international, "
@@ -26,7 +27,7 @@ INSERT_MESSAGES = (
 
 def new_serial_no() -> str:
     """A delivery serial in Tencent's shape: ``5000:`` and 28 digits."""
-    return f"5000:{secrets.randbits(93) % 10**28:028d}"
+    return f"5000:{serial_digits(28)}"
 
 
 # Set with every final state: due for a push when the application has a status callback URL.

@@ -227,3 +227,20 @@ def test_refusals_name_a_limit_that_is_really_full(
         }
         limit, count = full[code]
         assert limit is not None and count >= limit
+
+
+@given(
+    second=st.integers(min_value=10**9, max_value=2_200_000_000),
+    fraction=st.floats(min_value=0.0, max_value=0.999999),
+    tz=st.sampled_from(ZONES),
+)
+def test_day_start_of_any_instant_within_a_second_is_its_days_start(
+    second: int, fraction: float, tz: ZoneInfo
+) -> None:
+    # day_start is computed once per second; the fraction of a second must never matter,
+    # least of all in the last second before a midnight.
+    now = second + fraction
+    local = datetime.fromtimestamp(now, tz)
+    expected = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0).timestamp()
+    assert day_start(now, tz) == expected
+    assert day_start(now, tz) <= now

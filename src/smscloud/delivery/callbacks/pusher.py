@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -88,7 +90,13 @@ class Request:
 
 
 def _clock(ts: float | None, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
+    return _second(math.floor(ts), tz) if ts else ""
+
+
+@functools.lru_cache(maxsize=256)
+def _second(ts: int, tz: ZoneInfo) -> str:
+    # Receipts arrive in bursts of the same second: each second is written out once.
+    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def status_body(row: Any, tz: ZoneInfo) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -70,7 +69,10 @@ class Pdu:
         not validated again (``dataclasses.replace`` would, for every PDU sent)."""
         if not 0 <= sequence_number <= 0xFFFFFFFF:
             raise ValueError(f"sequence_number: {sequence_number!r} is not 4 octets")
-        twin = copy.copy(self)
+        cls = type(self)
+        twin = object.__new__(cls)
+        for name in _slot_names(cls):  # copy.copy would pickle and unpickle the state
+            object.__setattr__(twin, name, getattr(self, name))
         object.__setattr__(twin, "sequence_number", sequence_number)
         return twin
 
@@ -117,6 +119,15 @@ class Pdu:
 
 
 _SPECS: dict[type[Pdu], tuple[tuple[str, Wire], ...]] = {}
+_SLOTS: dict[type[Pdu], tuple[str, ...]] = {}
+
+
+def _slot_names(cls: type[Pdu]) -> tuple[str, ...]:
+    """Every field of a PDU class (header values, TLVs, body)."""
+    names = _SLOTS.get(cls)
+    if names is None:
+        names = _SLOTS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def body_fields(cls: type[Pdu]) -> tuple[tuple[str, Wire], ...]:

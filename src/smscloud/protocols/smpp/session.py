@@ -103,6 +103,7 @@ class Session:
         self.enquire_interval = enquire_interval
         self.response_timeout = response_timeout
         self.outstanding: dict[int, tuple[Pdu, float]] = {}  # our requests awaiting resp
+        self._outside: set[int] = set()  # sequence numbers of those outside the window
         self.unanswered: dict[int, Pdu] = {}  # peer requests we owe a response
         self.last_received = now
         self._seq = 0
@@ -128,7 +129,9 @@ class Session:
             allowed = REQUESTS.get(pdu.name, {}).get(self.role, frozenset())
             if self.state not in allowed:
                 raise SessionError(f"{self.role.value} may not send {pdu.name} now", pdu=pdu)
-            if pdu.name not in _OUTSIDE_WINDOW and self.in_window >= self.window:
+            if pdu.name in _OUTSIDE_WINDOW:
+                self._outside.add(pdu.sequence_number)
+            elif self.in_window >= self.window:
                 raise SessionError("window full", pdu=pdu)
             self.outstanding[pdu.sequence_number] = (pdu, now)
         return encode(pdu)
@@ -197,7 +200,11 @@ class Session:
 
     @property
     def in_window(self) -> int:
-        return sum(1 for p, _ in self.outstanding.values() if p.name not in _OUTSIDE_WINDOW)
+        # Counted, not walked: it is asked before every submit. The requests outside the
+        # window (an enquire_link, an unbind) are a handful; forget those answered.
+        if self._outside:
+            self._outside = {seq for seq in self._outside if seq in self.outstanding}
+        return len(self.outstanding) - len(self._outside)
 
     def enquire_link_due(self, now: float) -> bool:
         """True when bound, quiet for ``enquire_interval``, and no enquire_link pending."""

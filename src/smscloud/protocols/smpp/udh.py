@@ -12,7 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from .gsm7 import DC_DEFAULT, DC_LATIN1, DC_UCS2, decode_text, encode_gsm, is_gsm, pack, unpack
+from .gsm7 import (
+    DC_DEFAULT,
+    DC_LATIN1,
+    DC_UCS2,
+    decode_text,
+    encode_gsm,
+    encode_text,
+    is_gsm,
+    pack,
+    unpack,
+)
 from .tlv import Tag
 
 __all__ = ["ESM_UDHI", "Concat", "Part", "concat_of", "join", "parse_udh", "split"]
@@ -126,8 +136,11 @@ def split(
     octet, as SMPP carries data_coding 0. Raises ValueError past 255 parts.
     """
     dc = data_coding if data_coding is not None else DC_DEFAULT if is_gsm(text) else DC_UCS2
-    units = _units(text, dc)
-    whole = b"".join(units)
+    if dc not in (DC_DEFAULT, DC_UCS2, DC_LATIN1):
+        raise ValueError(f"unsupported data_coding {dc}")
+    # Most messages are one part: encode the text at once; a character at a time only
+    # when parts must not split one.
+    whole = encode_text(text, dc)
     if len(whole) <= _capacity(dc, 0):
         body = pack(whole, cr_pad=True) if packed and dc == DC_DEFAULT else whole
         return [Part(short_message=body, data_coding=dc)]
@@ -137,7 +150,7 @@ def split(
     if not 0 <= reference <= limit:
         raise ValueError(f"reference {reference} does not fit {method.value}")
     udh_len = {Concat.UDH8: 6, Concat.UDH16: 7, Concat.SAR: 0}[method]
-    chunks = _chunks(units, _capacity(dc, udh_len))
+    chunks = _chunks(_units(text, dc), _capacity(dc, udh_len))
     total = len(chunks)
     if total > 0xFF:
         raise ValueError(f"{total} parts: at most 255 fit a concatenation counter")

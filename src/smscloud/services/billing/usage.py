@@ -6,6 +6,8 @@ tenant or application it touches, so none of it costs a statement per message.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -111,7 +113,13 @@ class DayCount:
 
 
 def day_of(now: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d")
+    """The natural day (``YYYY-MM-DD`` in ``tz``) of ``now``."""
+    return _day_of(math.floor(now), tz)  # days change on whole seconds: see day_start
+
+
+@functools.lru_cache(maxsize=64)
+def _day_of(second: int, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(second, tz).strftime("%Y-%m-%d")
 
 
 def load_days(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from smscloud.domain.rights import (
 )
 from smscloud.domain.segments import billed_parts, check_length
 from smscloud.domain.templates import SmsType, compose, render
+from smscloud.random_ids import request_id as new_request_id
 from smscloud.services.metadata.cache import Catalog
 from smscloud.services.metadata.records import AppRec, TemplateRec, TenantRec
 from smscloud.services.sending.accept import ACCEPT, OK, AcceptRequest, Candidate
@@ -221,7 +221,7 @@ class SendService:
             if per_number_code != OK:
                 c.code, c.message = per_number_code, per_number_message
 
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or new_request_id()
         accept = AcceptRequest(
             request_id=request_id,
             tenant_id=req.tenant_id,

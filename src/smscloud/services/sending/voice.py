@@ -18,7 +18,6 @@ both accept the call that breaks a limit; on SQLite the single writer already se
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -41,6 +40,7 @@ from smscloud.domain.voice_rules import (
     check_voice_frequency,
 )
 from smscloud.domain.voice_templates import MAX_PROMPT_CHARS, prompt_matches, render_voice
+from smscloud.random_ids import request_id as new_request_id
 from smscloud.services.metadata.cache import Catalog
 from smscloud.services.metadata.records import AppRec
 from smscloud.services.sending.accept import lock_key
@@ -158,8 +158,8 @@ class VoiceService:
             play_times,
             self.clock(),
             self.tz,
-            str(uuid.uuid4()),
-            request_id or str(uuid.uuid4()),
+            new_request_id(),
+            request_id or new_request_id(),
         )
         # What is played and its price are read first: a refusal there costs the writer
         # nothing (an exception inside a group commit makes it run every job again alone).

@@ -208,3 +208,28 @@ def test_an_answer_owed_on_a_closed_session_cannot_be_sent() -> None:
     esme.close()
     with pytest.raises(SessionError, match="closed"):
         esme.send(DeliverSmResp(sequence_number=pdu.sequence_number))
+
+
+def test_the_window_counts_submits_alone_while_link_checks_come_and_go() -> None:
+    """enquire_link and unbind travel outside the window (§2.5 flow control is for messages):
+    one outstanding never fills it, and one answered or expired never frees a submit's place."""
+    esme, smsc = bound_pair(window=2)
+    ping = deliver(esme, smsc, EnquireLink())
+    first = deliver(esme, smsc, SubmitSm(destination_addr="8613800138000"))
+    assert esme.in_window == 1 and len(esme.outstanding) == 2
+    deliver(esme, smsc, SubmitSm(destination_addr="8613800138001"))
+    assert esme.in_window == 2
+    with pytest.raises(SessionError, match="window full"):
+        esme.send(SubmitSm(destination_addr="8613800138002"))
+    deliver(smsc, esme, EnquireLinkResp(sequence_number=ping.sequence_number))
+    assert esme.in_window == 2  # the answered ping freed nothing
+    deliver(smsc, esme, SubmitSmResp(sequence_number=first.sequence_number, message_id="1"))
+    assert esme.in_window == 1
+    late = esme.send(EnquireLink(), now=0.0)  # never answered: it expires
+    assert esme.in_window == 1
+    assert [p.name for p in esme.expired(now=esme.response_timeout + 1)] == [
+        "submit_sm",
+        "enquire_link",
+    ]
+    assert esme.in_window == 0 and esme.outstanding == {}
+    assert decode(late).name == "enquire_link"

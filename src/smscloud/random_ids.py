@@ -1,0 +1,66 @@
+"""Random identifiers (request ids, serial numbers, call ids) from the kernel's CSPRNG.
+
+Every API request and every accepted message gets a random id. ``uuid.uuid4()`` and
+``secrets`` read ``os.urandom`` once per id: a system call that releases the GIL, so under
+load the event loop handed the interpreter to the store's writer thread for every request and
+waited to get it back. Here the kernel's random bytes are read 4 KiB at a time and handed out
+in slices: as unpredictable as ``os.urandom`` (they are its bytes, each used once), one system
+call per 256 request ids. A forked child starts with a fresh block, so parent and child never
+hand out the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+__all__ = ["random_bytes", "request_id", "serial_digits"]
+
+_BLOCK = 4096
+
+
+class _Pool:
+    __slots__ = ("buf", "lock", "pos")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # the writer thread and the read pool draw too
+        self.buf = b""
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        if n > _BLOCK:
+            return os.urandom(n)
+        with self.lock:
+            if self.pos + n > len(self.buf):
+                self.buf, self.pos = os.urandom(_BLOCK), 0
+            chunk = self.buf[self.pos : self.pos + n]
+            self.pos += n
+            return chunk
+
+    def forget(self) -> None:
+        self.lock = threading.Lock()
+        self.buf, self.pos = b"", 0
+
+
+_POOL = _Pool()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOL.forget)
+
+
+def random_bytes(n: int) -> bytes:
+    """``n`` bytes from the kernel's CSPRNG, never handed out twice."""
+    return _POOL.take(n)
+
+
+def request_id() -> str:
+    """A random (version 4) UUID as text: Tencent's ``RequestId`` shape."""
+    return str(uuid.UUID(bytes=_POOL.take(16), version=4))
+
+
+def serial_digits(digits: int) -> str:
+    """``digits`` random decimal digits (at most 28: 93 random bits, as Tencent's serials)."""
+    if not 0 < digits <= 28:
+        raise ValueError("1 to 28 digits")
+    value = int.from_bytes(_POOL.take(12), "big") >> 3  # 93 bits
+    return f"{value % 10**digits:0{digits}d}"
