@@ -67,6 +67,18 @@ LEASE_MARGIN = 1.0  # a push starts only if its lease outlasts its deadline by t
 m, rp, vp, a = s.messages, s.replies, s.voice_pushes, s.applications
 # Each kind of push: its outbox table. Voice pushes are the bodies call_records wrote.
 OUTBOXES = (("status", m), ("reply", rp), ("voice", vp))
+# What a claim reads of a status report: the columns of its body (status_body) and of its
+# Push, not the whole message row (its text, its billing): most of a claim's cost was reading
+# and converting columns no push sends.
+_CLAIMED = {
+    "status": tuple(
+        m.c[name]
+        for name in (
+            "id", "app_id", "callback_attempts", "callback_next_at", "nation_code", "phone",
+            "receive_time", "done_at", "state", "receipt_code", "serial_no", "session_context",
+        )
+    )
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +210,7 @@ def claim(
         # Due is tested again with the lock: on PostgreSQL a row another worker leased since
         # the read above is re-checked after the lock wait (READ COMMITTED) and skipped.
         q = (
-            select(table, url_col.label("url"))
+            select(*_CLAIMED.get(kind, (table,)), url_col.label("url"))
             .join(a, a.c.id == table.c.app_id)
             .where(table.c.id.in_(ids), *_due(table, now, ()))
         )

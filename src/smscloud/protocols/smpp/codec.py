@@ -185,6 +185,45 @@ class _Reader:
         return tuple(out)
 
 
+_INT, _CSTR, _SM, _LIST = range(4)
+_CODES = {Kind.INT1: _INT, Kind.INT2: _INT, Kind.INT4: _INT, Kind.CSTR: _CSTR, Kind.SM: _SM}
+_Plan = tuple[tuple[str, int, Wire], ...]
+_PLANS: dict[type[Pdu], _Plan] = {}
+
+
+def _plan(cls: type[Pdu]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = tuple((n, _CODES.get(w.kind, _LIST), w) for n, w in body_fields(cls))
+        _PLANS[cls] = plan
+    return plan
+
+
+def _read_body(reader: _Reader, plan: _Plan) -> dict[str, object]:
+    """The mandatory fields, as ``_Reader.field`` reads them one by one, inlined for the
+    integers, C-strings and short messages every submit and receipt is made of (the
+    method calls cost more than the reading). Errors go through ``_Reader`` unchanged."""
+    buf, pos, end = reader.buf, reader.pos, len(reader.buf)
+    values: dict[str, object] = {}
+    for name, code, wire in plan:
+        size = wire.size
+        if code == _INT and pos + size <= end:
+            values[name] = buf[pos] if size == 1 else int.from_bytes(buf[pos : pos + size], "big")
+            pos += size
+        elif code == _CSTR and (nul := buf.find(0, pos, pos + size)) >= 0 and not wire.fixed:
+            values[name] = buf[pos:nul].decode("latin-1")
+            pos = nul + 1
+        elif code == _SM and pos < end and buf[pos] <= size and pos + 1 + buf[pos] <= end:
+            values[name] = buf[pos + 1 : pos + 1 + buf[pos]]
+            pos += 1 + buf[pos]
+        else:  # a list, a fixed-length time, or an error to report: the general reader
+            reader.pos = pos
+            values[name] = reader.field(wire)
+            pos = reader.pos
+    reader.pos = pos
+    return values
+
+
 def decode(data: bytes | bytearray | memoryview) -> Pdu:
     """Decode exactly one PDU; raise ``PduError`` (and nothing else) if it is malformed."""
     buf = bytes(data)
@@ -201,7 +240,7 @@ def decode(data: bytes | bytearray | memoryview) -> Pdu:
         # deliver_sm_resp with status 0 (message_id "unused"); accept that as empty too.
         return cls(sequence_number=seq, command_status=status)
     reader = _Reader(buf, command_id, seq)
-    values = {name: reader.field(wire) for name, wire in body_fields(cls)}
+    values = _read_body(reader, _plan(cls))
     tlvs = reader.tlvs()
     try:
         return cls.from_wire(seq, status, tlvs, values)
