@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select
 from starlette.applications import Starlette
 
 from smscloud.api.app import create_app
+from smscloud.api.http_protocol import OneWriteHttpProtocol
 from smscloud.carriers.smsc.config import parse_account, random_account
 from smscloud.cli.demo_data import load_demo, seed_demo
 from smscloud.cli.worker import PARENT_ENV
@@ -304,7 +305,7 @@ async def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteHttpProtocol,  # httptools, each response in one send()
         lifespan="on",
         access_log=False,
         log_level=settings.log_level,

@@ -122,9 +122,35 @@ def _date(value: str | None) -> datetime | None:
         return None
 
 
+# Appendix B's layout exactly, as most SMSCs write it: read with one match. Anything else
+# (other order, case, spacing, missing keys) goes through the general reader below, which
+# gives the same Receipt for this layout too (a property test holds them together).
+_APPENDIX_B = re.compile(
+    r"id:(\S+) sub:([0-9]{3}) dlvrd:([0-9]{3}) submit date:([0-9]{10}) done date:([0-9]{10})"
+    r" stat:([A-Z]{7}) err:(\S{3}) text:(.*)",
+    re.S,
+)
+
+
 def parse_receipt(body: str | bytes) -> Receipt | None:
     """Parse a receipt text; None if it has no ``id`` or no ``stat`` (not a receipt)."""
     text = body.decode("latin-1") if isinstance(body, bytes) else body
+    if (exact := _APPENDIX_B.fullmatch(text)) is not None:
+        rid, sub, dlvrd, submitted, done, stat, err, rest = exact.groups()
+        return Receipt(
+            id=rid,
+            stat=stat,
+            sub=int(sub),
+            dlvrd=int(dlvrd),
+            submit_date=_date(submitted),
+            done_date=_date(done),
+            err=err,
+            text=rest,
+        )
+    return _parse_any(text)
+
+
+def _parse_any(text: str) -> Receipt | None:
     fields: dict[str, str] = {}
     matches = list(_KEYS.finditer(text))
     for i, match in enumerate(matches):

@@ -15,7 +15,7 @@ from smscloud.protocols.smpp import (
     parse_receipt,
     same_message_id,
 )
-from smscloud.protocols.smpp.receipt import is_final, stat_word, state_from_stat
+from smscloud.protocols.smpp.receipt import _parse_any, is_final, stat_word, state_from_stat
 
 APPENDIX_B = (
     "id:IIIIIIIIII sub:001 dlvrd:001 submit date:0610191018 done date:0610191018 "
@@ -96,3 +96,33 @@ def test_states() -> None:
     assert not is_final(0) and not is_final(9)
     assert state_from_stat("bogus") is MessageState.UNKNOWN
     assert [stat_word(s) for s in MessageState][1:] == words
+
+
+LATIN1 = st.characters(blacklist_categories=("Cs",), max_codepoint=0xFF)
+SOLID = st.characters(blacklist_categories=("Cs", "Zs", "Cc"), max_codepoint=0xFF)
+# Mostly what the one-match layout takes (no white space, err of 3), sometimes anything.
+WORD = st.one_of(st.text(SOLID, min_size=1, max_size=12), st.text(LATIN1, max_size=12))
+ERR = st.one_of(st.text(SOLID, min_size=3, max_size=3), st.text(LATIN1, max_size=5))
+
+
+@given(
+    rid=WORD,
+    sub=st.text("0123456789", min_size=3, max_size=3),
+    dlvrd=st.one_of(st.just("001"), st.text("0123456789 ", min_size=3, max_size=3)),
+    submitted=st.text("0123456789", min_size=10, max_size=10),
+    done=st.one_of(st.just("2612060255"), st.text("0123456789a", min_size=10, max_size=10)),
+    stat=st.sampled_from(["DELIVRD", "UNDELIV", "EXPIRED", "deliVRD", "REJECTD", "UNKNOWN"]),
+    err=ERR,
+    tail=st.text(LATIN1),
+)
+def test_the_one_match_layout_reads_as_the_general_reader_does(
+    rid: str, sub: str, dlvrd: str, submitted: str, done: str, stat: str, err: str, tail: str
+) -> None:
+    """Appendix B's exact layout is read with one regular expression; for it, and for every
+    near miss that falls back, the result is the general reader's."""
+    text = (
+        f"id:{rid} sub:{sub} dlvrd:{dlvrd} submit date:{submitted} done date:{done} "
+        f"stat:{stat} err:{err} text:{tail}"
+    )
+    assert parse_receipt(text) == _parse_any(text)
+    assert parse_receipt(text.encode("latin-1")) == _parse_any(text)
