@@ -60,6 +60,10 @@ class LoadConfig:
     requests: int = 10_000
     duration: float = 15.0
     first_number: int = 10_000_000  # 8-digit counter after +86139
+    # Open loop: requests/s on a fixed schedule (0: closed loop, as fast as answers come).
+    # Latency then runs from each request's scheduled time, so a server that falls behind
+    # is charged for the wait of the requests it held up (no coordinated omission).
+    rate: float = 0.0
 
 
 @dataclass(slots=True)
@@ -213,23 +217,29 @@ class Load:
         self._numbers = phone_numbers(config.first_number)
         self._issued = 0
         self._deadline = 0.0
+        self._start = 0.0
 
-    def next_body(self) -> bytes | None:
-        """The next request body, or None once the count or the time is used up."""
+    def next_body(self) -> tuple[bytes, float] | None:
+        """The next request body and when it is due (``perf_counter`` time; now in a closed
+        loop), or None once the count or the time is used up."""
         if self._issued >= self.config.requests or time.monotonic() >= self._deadline:
             return None
+        due = self._start + self._issued / self.config.rate if self.config.rate else 0.0
         self._issued += 1
         phones = [next(self._numbers) for _ in range(self.config.numbers_per_request)]
-        return send_sms_body(self.target, phones)
+        return send_sms_body(self.target, phones), due
 
     async def worker(self) -> None:
         """Keep one request in flight until the budget runs out."""
         conn = Connection(self.target.host, self.target.port)
         result = self.result
         try:
-            while (body := self.next_body()) is not None:
+            while (job := self.next_body()) is not None:
+                body, due = job
+                if due and (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
                 request = build_request(self.target, "SendSms", body, int(time.time()))
-                sent = time.perf_counter()
+                sent = due or time.perf_counter()
                 try:
                     status, reply = await conn.exchange(request)
                 except (OSError, ValueError, HttpError, asyncio.IncompleteReadError) as exc:
@@ -246,6 +256,7 @@ class Load:
         """Run all connections to completion."""
         self.result.started_at = time.time()
         self._deadline = time.monotonic() + self.config.duration
+        self._start = time.perf_counter()
         async with asyncio.TaskGroup() as group:
             for _ in range(self.config.concurrency):
                 group.create_task(self.worker())

@@ -113,6 +113,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="RATE",
         help="run a console bulk task at RATE numbers/s beside the load (demo seed needed)",
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        metavar="REQ_PER_S",
+        help="open loop: send requests on a fixed schedule at this rate (connections bound"
+        " the requests in flight; latency counts from each request's scheduled time)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -459,11 +467,14 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
                 concurrency=scenario.concurrency,
                 requests=scenario.requests,
                 duration=scenario.duration,
+                rate=args.rate,
             )
             load = run_loadgen(target, config)
             bulk_fed = bulk.stop() if bulk is not None else None
             final_at, final = wait_final(server, load["accepted"], args.final_timeout)
             result = figures(scenario, load, final_at, final)
+            if args.rate:
+                result["open_loop_rate"] = args.rate
             if bulk is not None:
                 result["bulk_rate"] = args.bulk_task
                 result["bulk_fed"] = bulk_fed
