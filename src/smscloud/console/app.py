@@ -148,14 +148,23 @@ class Console:
         return self.render(request, "not_found.html", context, 404)
 
     # -- the form guard ---------------------------------------------------------------------
-    def posted(self, handler: FormHandler) -> Handler:
+    def posted(
+        self,
+        handler: FormHandler,
+        *,
+        max_files: int = 1000,
+        max_fields: int = 1000,
+        too_large: Handler | None = None,
+    ) -> Handler:
         """A POST handler, run only with a readable form and the session's CSRF token (else
-        a 413, 400 or 403 page)."""
+        a 413, 400 or 403 page). An upload form bounds its files and fields, and may answer
+        a body over its route's limit with its own page (``too_large``, which must check who
+        is signed in itself: it runs before ``handler``'s guard)."""
 
         async def run(request: Request) -> Response:
-            form = await read_form(request)
+            form = await read_form(request, max_files=max_files, max_fields=max_fields)
             if form is None:
-                return self.refused(request, 413)
+                return await too_large(request) if too_large else self.refused(request, 413)
             try:
                 if has_nul(request, form):
                     return self.refused(request, 400)

@@ -274,6 +274,15 @@ def test_bad_uploads_are_refused_beside_the_field_and_store_nothing(live: LiveSe
     assert not folder.exists() or not any(folder.rglob("*.*"))
 
 
+def test_an_upload_too_large_from_no_one_signed_in_is_sent_to_log_in(live: LiveServer) -> None:
+    # The too-large page is answered before the upload's own guard: it must guard itself.
+    with httpx.Client(base_url=base(live), follow_redirects=False) as anyone:
+        files = {"file": ("big.wav", pcm_wav(30.0), "audio/wav")}
+        r = anyone.post("/console/voice/files", files=files)
+    assert r.status_code == 303 and "/console/login" in r.headers["location"]
+    assert count(live, vf) == 0
+
+
 def test_send_errors_are_shown_beside_their_fields_and_nothing_is_stored(
     live: LiveServer,
 ) -> None:

@@ -1,8 +1,8 @@
 """Identity verification: the tenant's application and the operator's review.
 
-The tenant's form carries a file, so its POST is read here rather than through
-``Console.posted``: the body is bounded as it arrives (``UPLOADS``), and a form over the limit
-gets this page with its message; then the CSRF token is checked like any other form.
+The tenant's form carries a file: ``Console.posted`` reads it with one file and a few fields
+at most, the body bounded as it arrives (``UPLOADS``); a form over the limit gets this page
+with its message; then the CSRF token is checked like any other form.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smscloud.console import csrf, i18n
-from smscloud.console.forms import FORM_MAX, has_nul, read_form
+from smscloud.console import i18n
+from smscloud.console.forms import FORM_MAX
 from smscloud.console.forms import text as _text
 from smscloud.console.guard import operator_page, tenant_id, tenant_page
 from smscloud.domain import identity_numbers
@@ -142,22 +142,14 @@ class IdentityPages:
         return self.console.render(request, "console/identity.html", context)
 
     @tenant_page
-    async def submit(self, request: Request) -> Response:
-        form = await read_form(request, max_files=1, max_fields=16)
-        if form is None:
-            context = await self._tenant_context(request)
-            context |= {"values": {}, "errors": {"document": "err_document_big"}}
-            return self.console.render(request, "console/identity.html", context, 413)
-        try:
-            if has_nul(request, form):
-                return self.console.refused(request, 400)
-            if not csrf.valid(request, form):
-                return self.console.render(request, "csrf.html", {"area": "console"}, 403)
-            return await self._submit(request, form)
-        finally:
-            await form.close()
+    async def submit_too_large(self, request: Request) -> Response:
+        """A document over the route's limit: this page, the message beside its field."""
+        context = await self._tenant_context(request)
+        context |= {"values": {}, "errors": {"document": "err_document_big"}}
+        return self.console.render(request, "console/identity.html", context, 413)
 
-    async def _submit(self, request: Request, form: FormData) -> Response:
+    @tenant_page
+    async def submit(self, request: Request, form: FormData) -> Response:
         tid = tenant_id(request)
         values = {
             "account_type": _text(form, "account_type"),
@@ -276,7 +268,11 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     post = console.posted
     tenant: list[BaseRoute] = [
         Route("/identity", pages.page, methods=["GET"]),
-        Route("/identity", pages.submit, methods=["POST"]),
+        Route(
+            "/identity",
+            post(pages.submit, max_files=1, max_fields=16, too_large=pages.submit_too_large),
+            methods=["POST"],
+        ),
     ]
     admin: list[BaseRoute] = [
         Route("/identities", pages.queue, methods=["GET"]),

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smscloud.console import csrf, i18n
-from smscloud.console.forms import FORM_MAX, has_nul, read_form, whole
+from smscloud.console import i18n
+from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
 from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.console.pages.records import choices_context
@@ -296,21 +296,13 @@ class TaskPages:
         )
 
     @tenant_page
-    async def upload(self, request: Request) -> Response:
-        tid = tenant_id(request)
-        form = await read_form(request, max_files=1, max_fields=16)
-        if form is None:
-            return await self._page(request, tid, {}, {"file": "tk_err_too_large"}, 413)
-        try:
-            if has_nul(request, form):
-                return self.c.refused(request, 400)
-            if not csrf.valid(request, form):
-                return self.c.render(request, "csrf.html", {"area": "console"}, 403)
-            return await self._upload(request, tid, form)
-        finally:
-            await form.close()
+    async def upload_too_large(self, request: Request) -> Response:
+        """A list over the route's limit: this page, the message beside the file field."""
+        return await self._page(request, tenant_id(request), {}, {"file": "tk_err_too_large"}, 413)
 
-    async def _upload(self, request: Request, tid: int, form: FormData) -> Response:
+    @tenant_page
+    async def upload(self, request: Request, form: FormData) -> Response:
+        tid = tenant_id(request)
         values = {k: _text(form, k)[:64] for k in ("app", "sign", "template", "rate", "start")}
         errors: dict[str, str] = {}
         start_at: float | None = None
@@ -434,7 +426,11 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     post = console.posted
     tenant: list[BaseRoute] = [
         Route("/tasks", pages.page, methods=["GET"]),
-        Route("/tasks", pages.upload, methods=["POST"]),
+        Route(
+            "/tasks",
+            post(pages.upload, max_files=1, max_fields=16, too_large=pages.upload_too_large),
+            methods=["POST"],
+        ),
         Route("/tasks/rows", pages.rows, methods=["GET"]),
         Route("/tasks/sample.csv", pages.sample, methods=["GET"]),
         Route("/tasks/{task_id:id}", pages.detail, methods=["GET"]),

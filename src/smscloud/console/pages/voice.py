@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smscloud.console import csrf, i18n, voice_words
-from smscloud.console.forms import FORM_MAX, has_nul, read_form, whole
+from smscloud.console import i18n, voice_words
+from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
 from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.domain.audio_files import CONTENT_LENGTH, MAX_FILE_BYTES, sniff_audio
@@ -232,25 +232,16 @@ class VoicePages:
         return await self._files_page(request, tenant_id(request))
 
     @tenant_page
-    async def upload(self, request: Request) -> Response:
-        """Upload a recording. The form is read here, not by ``Console.posted``, so that one
-        too large gets this page with the message beside the file field."""
-        tid = tenant_id(request)
-        form = await read_form(request, max_files=1, max_fields=8)
-        if form is None:
-            return await self._files_page(
-                request, tid, errors={"file": "vc_err_file_size"}, status=413
-            )
-        try:
-            if has_nul(request, form):
-                return self.c.refused(request, 400)
-            if not csrf.valid(request, form):
-                return self.c.render(request, "csrf.html", {"area": "console"}, 403)
-            return await self._upload(request, tid, form)
-        finally:
-            await form.close()
+    async def upload_too_large(self, request: Request) -> Response:
+        """A recording over the route's limit: this page, the message beside the file field."""
+        return await self._files_page(
+            request, tenant_id(request), errors={"file": "vc_err_file_size"}, status=413
+        )
 
-    async def _upload(self, request: Request, tid: int, form: FormData) -> Response:
+    @tenant_page
+    async def upload(self, request: Request, form: FormData) -> Response:
+        """Upload a recording (through ``Console.posted``, like every form)."""
+        tid = tenant_id(request)
         registry = self.platform.voice_registry
         upload = form.get("file")
         data = b""
@@ -471,7 +462,11 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
             "/voice/templates/{item_id:id}/delete", post(pages.template_delete), methods=["POST"]
         ),
         Route("/voice/files", pages.files, methods=["GET"]),
-        Route("/voice/files", pages.upload, methods=["POST"]),
+        Route(
+            "/voice/files",
+            post(pages.upload, max_files=1, max_fields=8, too_large=pages.upload_too_large),
+            methods=["POST"],
+        ),
         Route("/voice/files/{item_id:id}/delete", post(pages.file_delete), methods=["POST"]),
     ]
     return tenant, []

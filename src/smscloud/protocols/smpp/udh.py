@@ -136,8 +136,6 @@ def split(
     octet, as SMPP carries data_coding 0. Raises ValueError past 255 parts.
     """
     dc = data_coding if data_coding is not None else DC_DEFAULT if is_gsm(text) else DC_UCS2
-    if dc not in (DC_DEFAULT, DC_UCS2, DC_LATIN1):
-        raise ValueError(f"unsupported data_coding {dc}")
     # Most messages are one part: encode the text at once; a character at a time only
     # when parts must not split one.
     whole = encode_text(text, dc)
