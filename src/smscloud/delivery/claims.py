@@ -45,17 +45,20 @@ class Claimed:
     taken: tuple[tuple[int, str], ...] = ()
 
 
-def claim(conn: Connection, limit: int, now: float, lease_seconds: float) -> list[Claimed]:
-    """Lease up to ``limit`` due messages: queued ones, or ones whose lease ran out."""
+def claim(
+    conn: Connection, limit: int, now: float, lease_seconds: float, *, expired: bool = True
+) -> list[Claimed]:
+    """Lease up to ``limit`` due messages: queued ones, or (``expired``) ones whose lease ran
+    out."""
     pg = conn.dialect.name == "postgresql"
     due = select(m.c.id).where(s.QUEUED).order_by(m.c.id).limit(limit)
-    expired = select(m.c.id).where(s.LEASED, m.c.lease_until < now).limit(limit)
+    ran_out = select(m.c.id).where(s.LEASED, m.c.lease_until < now).limit(limit)
     if pg:
         due = due.with_for_update(skip_locked=True)
-        expired = expired.with_for_update(skip_locked=True)
+        ran_out = ran_out.with_for_update(skip_locked=True)
     ids = [r[0] for r in conn.execute(due)]
-    if len(ids) < limit:
-        ids += [r[0] for r in conn.execute(expired.limit(limit - len(ids)))]
+    if expired and len(ids) < limit:
+        ids += [r[0] for r in conn.execute(ran_out.limit(limit - len(ids)))]
     if not ids:
         return []
     rows = conn.execute(

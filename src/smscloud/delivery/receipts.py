@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    and_,
     delete,
     select,
     update,
@@ -27,7 +26,7 @@ from smscloud.carriers.base import (
 )
 from smscloud.domain.message_states import MessageState
 from smscloud.store import schema as s
-from smscloud.store.database import run_many
+from smscloud.store.database import query, run_many
 from smscloud.store.messages import CALLBACK_DUE_IF_WANTED, reported
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,14 @@ m = s.messages
 mp = s.message_parts
 
 
-def _known(conn: Connection, column: Any, where: Any, ids: list[str]) -> dict[str, Any]:
+def _known(conn: Connection, select_where: str, carrier: str, ids: list[str]) -> dict[str, Any]:
+    """{carrier_msg_id: value} of the rows ``select_where`` finds among ``ids``; raw SQL,
+    as building the statement with its IN list cost more than running it."""
     found: dict[str, Any] = {}
     for i in range(0, len(ids), 500):
-        q = select(column.table.c.carrier_msg_id, column).where(
-            where, column.table.c.carrier_msg_id.in_(ids[i : i + 500])
-        )
-        found.update((cid, value) for cid, value in conn.execute(q))
+        chunk = ids[i : i + 500]
+        sql = f"{select_where} AND carrier_msg_id IN ({', '.join('?' * len(chunk))})"
+        found.update((cid, value) for cid, value in query(conn, sql, [carrier, *chunk]))
     return found
 
 
@@ -54,7 +54,10 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
     """
     keys = [canonical_id(r.carrier_msg_id) for r in receipts]
     single = _known(
-        conn, m.c.id, and_(m.c.carrier == carrier, m.c.wire_parts == 1), list(set(keys))
+        conn,
+        "SELECT carrier_msg_id, id FROM messages WHERE carrier = ? AND wire_parts = 1",
+        carrier,
+        list(set(keys)),
     )
     run_many(
         conn,
@@ -68,7 +71,16 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
         ],
     )
     rest = list({k for k in keys if k not in single})
-    parts = _known(conn, mp.c.message_id, mp.c.carrier == carrier, rest) if rest else {}
+    parts = (
+        _known(
+            conn,
+            "SELECT carrier_msg_id, message_id FROM message_parts WHERE carrier = ?",
+            carrier,
+            rest,
+        )
+        if rest
+        else {}
+    )
     if parts:
         run_many(
             conn,

@@ -20,7 +20,7 @@ from smscloud.carriers.base import (
 )
 from smscloud.carriers.sandbox import SandboxCarrier
 from smscloud.delivery import claims
-from smscloud.delivery.dispatcher import Dispatcher
+from smscloud.delivery.dispatcher import Dispatcher, _CarrierSink
 from smscloud.domain.routing import Route, parse_carriers
 from smscloud.platform import Platform
 from smscloud.services.accounts import tenants
@@ -367,3 +367,48 @@ def test_only_the_carrier_holding_parts_is_tried_while_it_is_configured(tmp_path
         assert d.order(gone) == ["first", "spare"]  # sent whole elsewhere (and counted)
     finally:
         p.db.close()
+
+
+def test_a_busy_worker_takes_over_leases_that_ran_out(tmp_path: Path, database_url: str) -> None:
+    """A worker whose claims keep finding messages claims again without asking whether any
+    are due, and looks for leases that ran out once per ``EXPIRED_EVERY`` of its clock: a dead
+    worker's messages are taken over while the load goes on."""
+    carrier = ScriptedCarrier(busy=0)
+    p = Platform(make_settings(tmp_path, database_url), carrier=carrier)
+    now = [1000.0]
+    d = Dispatcher(p.db, carrier, batch=2, lease_seconds=5, clock=lambda: now[0])
+    m = s.messages
+
+    async def main() -> list[set[str]]:
+        await p.start(deliver=False)  # the schema, the writer; this test drives delivery
+        try:
+            tenant, app, tpl = _setup(p)
+            await carrier.start(_CarrierSink(d, carrier.name))
+
+            async def send(phone: str) -> None:
+                await p.sender.send(SendRequest(tenant, app, [phone], tpl, "签名", ["1"]))
+
+            await send("+8613800138000")
+            # A worker that died holding the first message: its lease ends at 1005.
+            dead = p.db.write_sync(lambda c: claims.claim(c, 10, now[0], 5))
+            assert [c.phone for c in dead] == ["+8613800138000"]
+            submitted = []
+            for i, at in enumerate((1001.0, 1003.0, 1006.0)):
+                now[0] = at
+                await send(f"+861380013810{i}")
+                seen = dict(carrier.seen)
+                await d.dispatch_once()
+                ids = [k for k, n in carrier.seen.items() if n > seen.get(k, 0)]
+                q = select(m.c.phone).where(m.c.id.in_(ids))
+                rows = p.db.read_sync(lambda c, q=q: c.execute(q).all())  # type: ignore[misc]
+                submitted.append({r[0] for r in rows})
+            return submitted
+        finally:
+            await p.stop()
+
+    submitted = asyncio.run(main())
+    assert submitted == [
+        {"+8613800138100"},  # an idle worker's claim; the dead worker's lease still runs
+        {"+8613800138101"},  # a busy worker's claim, its lease still running
+        {"+8613800138102", "+8613800138000"},  # the lease ran out: taken over under load
+    ]

@@ -314,6 +314,7 @@ class CallbackPusher:
         # destination is saturated or backing off: their pushes would only wait or fail.
         self._lane_of: dict[tuple[str, int], tuple[str, str, int]] = {}
         self._in_flight = 0
+        self._found = False  # the last claim found pushes
         self._wake = asyncio.Event()
         self.pushed = 0
         self.failed = 0
@@ -371,7 +372,9 @@ class CallbackPusher:
             return 0
         held = self._held(now)
         busy = {kind: list(self._busy[kind]) + held[kind] for kind in held}
-        if not await self.db.read(lambda c: has_due(c, now, busy)):
+        # After a claim that found pushes, the next claims without asking first (the read
+        # would find more: under load it only added three statements to every claim).
+        if not self._found and not await self.db.read(lambda c: has_due(c, now, busy)):
             self._served = _no_one()
             return 0
         limit = min(CLAIM_LIMIT, room)
@@ -387,6 +390,7 @@ class CallbackPusher:
             pushes = await self.db.write(
                 lambda c: claim(c, now, limit, self.tz, skip=busy, lease=lease)
             )
+        self._found = bool(pushes)
         for p in pushes:
             self._served[p.kind].add(p.app_id)
         if sum(len(apps) for apps in self._served.values()) > MAX_SERVED:

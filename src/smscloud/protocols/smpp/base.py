@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from .fields import Wire, validate
 from .tlv import Tag, check_tlv, decode_tlv
@@ -76,6 +76,31 @@ class Pdu:
         object.__setattr__(twin, "sequence_number", sequence_number)
         return twin
 
+    def evolve(self, **changes: object) -> Self:
+        """A copy with ``changes``, validated as the constructor would validate them. The
+        other fields were checked when this PDU was built: a sender that makes many PDUs
+        from one template pays only for what differs (the constructor checks every field)."""
+        cls = type(self)
+        wires = _wires(cls)
+        twin = object.__new__(cls)
+        for name in _slot_names(cls):
+            object.__setattr__(twin, name, getattr(self, name))
+        for name, value in changes.items():
+            if name == "tlvs":
+                for tag, raw in value:  # type: ignore[attr-defined]
+                    if not 0 <= tag <= 0xFFFF or not isinstance(raw, bytes):
+                        raise ValueError(f"bad TLV {tag!r}")
+                    check_tlv(tag, raw)
+            elif name in ("sequence_number", "command_status"):
+                if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+                    raise ValueError(f"{name}: {value!r} is not a 4-octet unsigned integer")
+            elif name in wires:
+                validate(name, wires[name], value)
+            else:
+                raise TypeError(f"{cls.__name__} has no field {name!r}")
+            object.__setattr__(twin, name, value)
+        return twin
+
     @property
     def is_response(self) -> bool:
         return bool(self.command_id & RESPONSE_BIT)
@@ -120,6 +145,7 @@ class Pdu:
 
 _SPECS: dict[type[Pdu], tuple[tuple[str, Wire], ...]] = {}
 _SLOTS: dict[type[Pdu], tuple[str, ...]] = {}
+_WIRES: dict[type[Pdu], dict[str, Wire]] = {}
 
 
 def _slot_names(cls: type[Pdu]) -> tuple[str, ...]:
@@ -128,6 +154,13 @@ def _slot_names(cls: type[Pdu]) -> tuple[str, ...]:
     if names is None:
         names = _SLOTS[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return names
+
+
+def _wires(cls: type[Pdu]) -> dict[str, Wire]:
+    wires = _WIRES.get(cls)
+    if wires is None:
+        wires = _WIRES[cls] = dict(body_fields(cls))
+    return wires
 
 
 def body_fields(cls: type[Pdu]) -> tuple[tuple[str, Wire], ...]:
