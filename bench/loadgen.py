@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -64,6 +64,9 @@ class LoadConfig:
     # Latency then runs from each request's scheduled time, so a server that falls behind
     # is charged for the wait of the requests it held up (no coordinated omission).
     rate: float = 0.0
+    # Several API processes: connection i goes to ports[i % len(ports)] on the target's host,
+    # each request signed for its own Host (empty: every connection to the target's port).
+    ports: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -229,16 +232,18 @@ class Load:
         phones = [next(self._numbers) for _ in range(self.config.numbers_per_request)]
         return send_sms_body(self.target, phones), due
 
-    async def worker(self) -> None:
-        """Keep one request in flight until the budget runs out."""
-        conn = Connection(self.target.host, self.target.port)
+    async def worker(self, target: Target | None = None) -> None:
+        """Keep one request in flight until the budget runs out (to ``target``'s port, by
+        default the load's own)."""
+        target = target or self.target
+        conn = Connection(target.host, target.port)
         result = self.result
         try:
             while (job := self.next_body()) is not None:
                 body, due = job
                 if due and (wait := due - time.perf_counter()) > 0:
                     await asyncio.sleep(wait)
-                request = build_request(self.target, "SendSms", body, int(time.time()))
+                request = build_request(target, "SendSms", body, int(time.time()))
                 sent = due or time.perf_counter()
                 try:
                     status, reply = await conn.exchange(request)
@@ -258,8 +263,10 @@ class Load:
         self._deadline = time.monotonic() + self.config.duration
         self._start = time.perf_counter()
         async with asyncio.TaskGroup() as group:
-            for _ in range(self.config.concurrency):
-                group.create_task(self.worker())
+            for i in range(self.config.concurrency):
+                ports = self.config.ports
+                port = ports[i % len(ports)] if ports else self.target.port
+                group.create_task(self.worker(replace(self.target, port=port)))
         self.result.finished_at = time.time()
         return self.result
 
@@ -327,7 +334,8 @@ def main() -> int:
     """Read ``{"target": ..., "load": ...}`` on stdin, print the summary on stdout."""
     job = json.load(sys.stdin)
     target = Target(**job["target"])
-    config = LoadConfig(**job.get("load", {}))
+    load = job.get("load", {})
+    config = LoadConfig(**load | {"ports": tuple(load.get("ports", ()))})
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         result = runner.run(Load(target, config).run())
     print(json.dumps(summarize(result) | {"config": asdict(config)}))
