@@ -60,7 +60,16 @@ def request_id() -> str:
 
 def serial_digits(digits: int) -> str:
     """``digits`` random decimal digits (at most 28: 93 random bits, as Tencent's serials)."""
+    return serial_digits_many(digits, 1)[0]
+
+
+def serial_digits_many(digits: int, count: int) -> list[str]:
+    """``count`` strings of ``digits`` random decimal digits, from one draw of the pool."""
     if not 0 < digits <= 28:
         raise ValueError("1 to 28 digits")
-    value = int.from_bytes(_POOL.take(12), "big") >> 3  # 93 bits
-    return f"{value % 10**digits:0{digits}d}"
+    raw = _POOL.take(12 * count)
+    modulus = 10**digits
+    return [
+        f"{(int.from_bytes(raw[i : i + 12], 'big') >> 3) % modulus:0{digits}d}"  # 93 bits
+        for i in range(0, 12 * count, 12)
+    ]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from smscloud import random_ids
-from smscloud.store.messages import new_serial_no
+from smscloud.store.messages import new_serial_no, new_serial_nos
 
 
 def test_request_ids_are_version_4_uuids_and_never_repeat() -> None:
@@ -28,10 +28,20 @@ def test_serials_keep_tencents_shape_and_spread_over_every_digit() -> None:
     assert {s[5] for s in serials} == set("0123456789")
 
 
+@pytest.mark.parametrize("count", [0, 1, 200, 400])  # 400 serials: more than a block
+def test_serials_drawn_together_are_as_many_as_asked_and_all_different(count: int) -> None:
+    serials = new_serial_nos(count) + new_serial_nos(count)
+    assert len(serials) == 2 * count
+    assert len(set(serials)) == len(serials)
+    assert all(re.fullmatch(r"5000:\d{28}", s) for s in serials)
+
+
 @pytest.mark.parametrize("digits", [0, 29])
 def test_serial_digits_out_of_range(digits: int) -> None:
     with pytest.raises(ValueError):
         random_ids.serial_digits(digits)
+    with pytest.raises(ValueError):
+        random_ids.serial_digits_many(digits, 3)
 
 
 def test_bytes_are_never_handed_out_twice_across_blocks() -> None:

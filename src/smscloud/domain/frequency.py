@@ -66,6 +66,16 @@ class FrequencyPolicy:
     per_day: int | None = 10
     same_content_per_day: int | None = None
 
+    @property
+    def unlimited(self) -> bool:
+        """Every dimension off: no send can break a limit, so no history need be read."""
+        return (
+            self.same_content_30s is None
+            and self.per_hour is None
+            and self.per_day is None
+            and self.same_content_per_day is None
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Sent:

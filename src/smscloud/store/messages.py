@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import literal_column
 
-from smscloud.random_ids import serial_digits
+from smscloud.random_ids import serial_digits, serial_digits_many
 
 _COLUMNS = (
     "serial_no, request_id, tenant_id, app_id, phone, nation_code, iso_code, international, "
@@ -28,6 +28,11 @@ INSERT_MESSAGES = (
 def new_serial_no() -> str:
     """A delivery serial in Tencent's shape: ``5000:`` and 28 digits."""
     return f"5000:{serial_digits(28)}"
+
+
+def new_serial_nos(count: int) -> list[str]:
+    """``count`` delivery serials, drawn together (a batch's numbers, one draw)."""
+    return [f"5000:{d}" for d in serial_digits_many(28, count)]
 
 
 # Set with every final state: due for a push when the application has a status callback URL.

@@ -244,3 +244,18 @@ def test_day_start_of_any_instant_within_a_second_is_its_days_start(
     expected = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0).timestamp()
     assert day_start(now, tz) == expected
     assert day_start(now, tz) <= now
+
+
+@given(policy=policies, steps=attempts)
+def test_a_policy_is_unlimited_exactly_when_no_history_can_refuse_a_send(
+    policy: FrequencyPolicy, steps: list[tuple[float, str]]
+) -> None:
+    """ACCEPT skips reading the history of an unlimited policy's numbers: that is only right
+    if such a policy refuses nothing, whatever was sent before."""
+    history = [Sent(T0 + gap, key) for gap, key in steps]
+    now = T0 + 1800.0
+    if policy.unlimited:
+        assert check_frequency(policy, history, now=now, content_key="a", tz=SHANGHAI) is None
+    else:  # a limit is on: enough recent sends of the same content break it
+        full = [Sent(now - 1.0, "a")] * 12
+        assert check_frequency(policy, full, now=now, content_key="a", tz=SHANGHAI) is not None

@@ -68,6 +68,12 @@ def units_left(conn: Connection, tenant_id: int, now: float) -> int:
 
 def take(wallet: list[list[int]], units: int) -> list[tuple[int, int]] | None:
     """Take ``units`` from the wallet in order; None (and no change) when it is short."""
+    for entry in wallet:  # mostly the first package with units left holds them all
+        if entry[1]:
+            if entry[1] >= units:
+                entry[1] -= units
+                return [(entry[0], units)] if units else []
+            break
     if sum(left for _, left in wallet) < units:
         return None
     taken: list[tuple[int, int]] = []

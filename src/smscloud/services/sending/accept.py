@@ -30,7 +30,7 @@ from smscloud.domain.message_states import MessageState
 from smscloud.services.billing import usage, wallet
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
-from smscloud.store.messages import INSERT_MESSAGES, new_serial_no
+from smscloud.store.messages import INSERT_MESSAGES, new_serial_nos
 
 OK = "Ok"
 SEND_SUCCESS = "send success"
@@ -113,6 +113,8 @@ def _history(
     wanted: dict[int, set[str]] = defaultdict(set)
     since = min(min(natural_day_start(r.now, r.tz), r.now - 3600) for r in requests)
     for r in requests:
+        if r.policy.unlimited:  # nothing to count: neither read nor lock
+            continue
         for c in r.candidates:
             if c.code == OK and c.phone not in r.allowlist:
                 wanted[r.app_id].add(c.phone)
@@ -182,13 +184,15 @@ class AcceptKind:
         rows: list[tuple[Any, ...]] = []
         for r in requests:
             day = days[(r.app_id, usage.day_of(r.now, r.tz))]
+            limited = not r.policy.unlimited
+            serials = iter(new_serial_nos(len(r.candidates)))
             for c in r.candidates:
                 debits = ""
                 if c.code == OK and (r.tenant_id, c.phone) in opted_out:
                     c.code, c.message = BLACKLISTED, BLACKLISTED_MESSAGE
                 if c.code == OK and r.international and c.iso_code not in prices:
                     c.code, c.message = usage.UNSUPPORTED_REGION, usage.UNSUPPORTED_REGION_MESSAGE
-                if c.code == OK and c.phone not in r.allowlist:
+                if c.code == OK and limited and c.phone not in r.allowlist:
                     past = history[(r.app_id, c.phone)]
                     code = check_frequency(
                         r.policy, past, now=r.now, content_key=c.content_key, tz=r.tz
@@ -211,7 +215,11 @@ class AcceptKind:
                         for pid, units in taken:
                             spent[pid] += units
                             owners[pid] = r.tenant_id
-                        debits = ",".join(f"{pid}:{units}" for pid, units in taken)
+                        debits = (
+                            f"{taken[0][0]}:{taken[0][1]}"
+                            if len(taken) == 1
+                            else ",".join(f"{pid}:{units}" for pid, units in taken)
+                        )
                 if c.code == OK and r.international:
                     nation, price = prices[c.iso_code]
                     metered[(r.tenant_id, c.iso_code, nation, price)] += c.parts
@@ -220,9 +228,11 @@ class AcceptKind:
                 if not accepted and c.code in r.keep:
                     continue
                 if accepted:
+                    # Kept even when this policy counts nothing: a request of the same
+                    # application later in the batch may have been judged by a newer policy.
                     history[(r.app_id, c.phone)].append(Sent(r.now, c.content_key))
                     c.fee = c.parts
-                serial = new_serial_no()
+                serial = next(serials)
                 c.serial_no = serial if accepted else ""
                 rows.append(
                     (
