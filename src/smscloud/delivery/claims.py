@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     func,
     select,
+    text,
     update,
 )
 
@@ -132,7 +133,7 @@ def hand_back(conn: Connection, ids: Sequence[int], until: float) -> None:
     """
     conn.execute(
         update(m)
-        .where(m.c.id.in_(list(ids)), m.c.state == MessageState.SENDING)
+        .where(m.c.id.in_(list(ids)), text(s.STILL_SENDING))
         .values(lease_until=until, attempts=m.c.attempts - 1)
     )
 

@@ -63,7 +63,7 @@ def apply_receipts(conn: Connection, carrier: str, receipts: Sequence[Receipt]) 
         conn,
         "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
         f" report_state = 1, {CALLBACK_DUE_IF_WANTED} WHERE carrier = ? AND carrier_msg_id = ?"
-        f" AND wire_parts = 1 AND state = '{MessageState.SUBMITTED.value}'",
+        f" AND wire_parts = 1 AND {s.STILL_SUBMITTED}",
         [
             (r.state, r.code[:32], r.done_at, r.done_at, r.done_at, carrier, k)
             for k, r in zip(keys, receipts, strict=True)
@@ -162,7 +162,7 @@ def _finish_long_messages(conn: Connection, message_ids: set[int]) -> None:
         conn,
         "UPDATE messages SET state = ?, receipt_code = ?, done_at = ?, receive_time = ?,"
         f" report_state = 1, {CALLBACK_DUE_IF_WANTED} WHERE id = ?"
-        f" AND state = '{MessageState.SUBMITTED.value}'",
+        f" AND {s.STILL_SUBMITTED}",
         finished,
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Connection,
     bindparam,
     select,
+    text,
     update,
 )
 
@@ -55,7 +56,7 @@ def record_submits(
         conn,
         f"UPDATE messages SET state = '{MessageState.SUBMITTED.value}', carrier = ?,"
         " carrier_msg_id = ?, wire_parts = ?, submitted_at = ?, lease_until = NULL"
-        f" WHERE id = ? AND state = '{MessageState.SENDING.value}'",
+        f" WHERE id = ? AND {s.STILL_SENDING}",
         [
             (carrier, canonical_id(r.carrier_msg_id), max(1, len(r.part_ids)), now, r.message_id)
             for r in results
@@ -79,14 +80,14 @@ def record_submits(
     if retry:
         conn.execute(
             update(m)
-            .where(m.c.id.in_(retry), m.c.state == MessageState.SENDING)
+            .where(m.c.id.in_(retry), text(s.STILL_SENDING))
             .values(state=MessageState.QUEUED, lease_until=None)
         )
     refused = [r for r in results if r.carrier_msg_id is None and r.message_id not in set(retry)]
     if refused:
         conn.execute(
             update(m)
-            .where(m.c.id == bindparam("mid"), m.c.state == MessageState.SENDING)
+            .where(m.c.id == bindparam("mid"), text(s.STILL_SENDING))
             .values(
                 state=bindparam("st"),
                 carrier=carrier,
@@ -111,7 +112,7 @@ def record_submits(
 def _still_sending(conn: Connection, ids: Sequence[int]) -> set[int]:
     if not ids:
         return set()
-    q = select(m.c.id).where(m.c.id.in_(list(ids)), s.LEASED)
+    q = select(m.c.id).where(m.c.id.in_(list(ids)), text(s.STILL_SENDING))
     if conn.dialect.name == "postgresql":
         q = q.with_for_update()
     return set(conn.execute(q).scalars())

@@ -322,3 +322,74 @@ def test_orphan_receipts_wait_in_the_database_until_their_message_is_recorded(
             assert not receipts.has_orphans(conn)
     finally:
         db.close()
+
+
+KEYED = [
+    (
+        "submitted",
+        f"UPDATE messages SET state = 'SUBMITTED' WHERE id = 7 AND {s.STILL_SENDING}",
+        "pk_messages",
+    ),
+    (
+        "receipt",
+        "UPDATE messages SET state = 'DELIVERED' WHERE carrier = 'c' AND carrier_msg_id = 'x'"
+        f" AND wire_parts = 1 AND {s.STILL_SUBMITTED}",
+        "ix_messages_carrier_id",
+    ),
+    (
+        "push claim",
+        f"SELECT id FROM messages WHERE id IN (7, 8) AND messages.{s.STILL_CALLBACK_DUE}"
+        " AND callback_next_at <= 5",
+        "pk_messages",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "sql", "index"), KEYED, ids=[q[0] for q in KEYED])
+def test_statements_that_find_rows_by_key_never_search_a_queue_index(
+    pg_cluster: postgres.Cluster, name: str, sql: str, index: str
+) -> None:
+    """A statement that finds its rows by key and only checks their state must go by the key:
+    a queue's partial index holds an entry for every row that passed through the state since
+    the last vacuum, and reading through them cost hundreds of pages per row."""
+    database = "k_" + uuid.uuid4().hex[:12]
+    pg_cluster.psql(f"CREATE DATABASE {database}")
+    db = Database(pg_cluster.url(database))
+    try:
+        upgrade(db.engine)
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            # What the planner believed after a vacuum with the queues empty: tiny indexes.
+            conn.exec_driver_sql("ANALYZE messages")
+            plan = conn.exec_driver_sql("EXPLAIN " + sql).all()
+        text_plan = " ".join(str(col) for row in plan for col in row)
+        assert index in text_plan, f"{name}: {text_plan}"
+    finally:
+        db.close()
+
+
+def test_postgresql_vacuums_the_message_tables_by_rows_changed(
+    pg_cluster: postgres.Cluster,
+) -> None:
+    """Migration 0019: the queue tables are vacuumed and analysed after a fixed number of
+    changed rows, not a share of a table that only grows."""
+    database = "v_" + uuid.uuid4().hex[:12]
+    pg_cluster.psql(f"CREATE DATABASE {database}")
+    db = Database(pg_cluster.url(database))
+    try:
+        upgrade(db.engine)
+        with db.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT relname, reloptions FROM pg_class WHERE relname IN"
+                " ('messages', 'message_parts', 'replies', 'voice_pushes', 'tenants')"
+            ).all()
+        options = {name: set(opts or ()) for name, opts in rows}
+        for table in ("messages", "message_parts", "replies", "voice_pushes"):
+            assert {
+                "autovacuum_vacuum_scale_factor=0",
+                "autovacuum_vacuum_threshold=10000",
+                "autovacuum_analyze_threshold=10000",
+            } <= options[table], table
+        assert options["tenants"] == set()  # a table that does not churn keeps the defaults
+    finally:
+        db.close()

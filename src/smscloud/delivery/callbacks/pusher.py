@@ -39,7 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, text, update
 
 from smscloud.clock import Clock, system_clock
 from smscloud.delivery.callbacks.client import PushClient, PushOutcome, Verdict
@@ -212,7 +212,11 @@ def claim(
         q = (
             select(*_CLAIMED.get(kind, (table,)), url_col.label("url"))
             .join(a, a.c.id == table.c.app_id)
-            .where(table.c.id.in_(ids), *_due(table, now, ()))
+            .where(
+                table.c.id.in_(ids),
+                text(f"{table.name}.{s.STILL_CALLBACK_DUE}"),  # not by the due index (schema)
+                table.c.callback_next_at <= now,
+            )
         )
         if pg:
             q = q.with_for_update(of=table, skip_locked=True)
