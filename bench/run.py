@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -331,6 +332,41 @@ def run_loadgen(target: Target, config: LoadConfig) -> dict[str, Any]:
     return summary
 
 
+class RssSampler:
+    """The platform's peak memory while it works: the largest sum of its processes' resident
+    sets at one moment (each process's own peak, VmHWM, may come at another time: ``serve``'s
+    is set at start-up, when the demo seed hashes a password with argon2's 64 MiB)."""
+
+    def __init__(self, pids: list[int], every: float = 0.25) -> None:
+        self.pids = pids
+        self.every = every
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in self.pids))
+            if self._stop.wait(self.every):
+                return
+
+
+def _rss_kib(pid: int) -> int:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def wait_final(server: Server, accepted: int, timeout: float) -> tuple[float | None, int]:
     """Poll ``/metrics`` until every accepted message is final; return when, and how many.
 
@@ -473,10 +509,12 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
                 duration=scenario.duration,
                 rate=args.rate,
             )
-            load = run_loadgen(target, config)
-            bulk_fed = bulk.stop() if bulk is not None else None
-            final_at, final = wait_final(server, load["accepted"], args.final_timeout)
+            with RssSampler([server.pid, *workers, *sims]) as rss:
+                load = run_loadgen(target, config)
+                bulk_fed = bulk.stop() if bulk is not None else None
+                final_at, final = wait_final(server, load["accepted"], args.final_timeout)
             result = figures(scenario, load, final_at, final)
+            result["platform_rss_mib"] = round(rss.peak_kib / 1024, 1)
             if args.rate:
                 result["open_loop_rate"] = args.rate
             if bulk is not None:
@@ -502,6 +540,7 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
             )
             if sims:
                 result["smsc_cpu_s"] = round(sum(cpu_seconds(w) for w in sims) - smsc_before, 2)
+                result["smsc_rss_mib"] = round(sum(loadgen.peak_rss_kib(w) for w in sims) / 1024, 1)
         except Exception:
             print(f"server log (tail):\n{server.log_tail()}", file=sys.stderr)
             if smsc is not None:
@@ -546,6 +585,12 @@ def report(r: dict[str, Any], label: str) -> None:
         report_bind(r, label)
         return
     smsc = f"  smsc-sim {r['smsc_cpu_s']:.1f} s" if r.get("smsc_cpu_s") is not None else ""
+    # Each process's own peak, and the platform's: the largest sum of them at one moment.
+    sim_rss = ""
+    if r.get("smsc_rss_mib") is not None:
+        sim_rss = f"  smsc-sim {r['smsc_rss_mib']:.1f} MiB"
+    if r.get("platform_rss_mib") is not None:
+        sim_rss += f"  (platform at once {r['platform_rss_mib']:.1f} MiB)"
     pushed = (
         f"  callbacks after {fmt(r['callbacks_s'], '>9.2f')} s"
         f"  {fmt(r['callbacks_per_s'], '.1f')} reports/s pushed"
@@ -571,7 +616,7 @@ def report(r: dict[str, Any], label: str) -> None:
         f"  accept latency  p50 {r['p50_ms']:.1f}  p90 {r['p90_ms']:.1f}"
         f"  p99 {r['p99_ms']:.1f}  max {r['max_ms']:.1f} ms\n"
         f"  peak RSS        api {r['server_rss_mib']:.1f} MiB  worker {r['worker_rss_mib']:.1f} MiB"
-        f"  loadgen {r['loadgen_rss_mib']:.1f} MiB\n"
+        f"{sim_rss}  loadgen {r['loadgen_rss_mib']:.1f} MiB\n"
         f"  CPU             api {r['server_cpu_s']:.1f} s  worker {r['worker_cpu_s']:.1f} s"
         f"  loadgen {r['loadgen_cpu_s']:.1f} s{smsc}"
     )

@@ -329,7 +329,8 @@ def world(
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "_hasher", cheap)
-        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("dummy"))
+        dummy = cheap.hash("dummy")
+        patch.setattr(passwords, "_dummy_hash", lambda: dummy)
         for app in in_process(request, tmp_path_factory.mktemp("console-inputs")):
             yield arrange(app)
 

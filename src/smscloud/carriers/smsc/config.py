@@ -54,6 +54,9 @@ class SmscConfig:
     retry_delay: seconds before a deliver_sm answered with a temporary error (§5.1.3, such
         as ESME_RX_T_APPN) is sent again.
     first_message_id: the counter behind message ids, written in hex.
+    keep_submitted: how many of the latest submits ``SmscSimulator.submitted`` remembers
+        (None: every one, as tests read them; a long-running simulator keeps none, or its
+        memory grows with every message).
     """
 
     accounts: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
@@ -68,3 +71,4 @@ class SmscConfig:
     response_timeout: float = 5.0
     retry_delay: float = 1.0
     first_message_id: int = 1
+    keep_submitted: int | None = None

@@ -132,6 +132,7 @@ def run_simulator(
         receipt_delay=receipt_delay,
         submit_latency=submit_latency,
         throughput=throughput,
+        keep_submitted=0,  # nothing reads them here: a record per message would only grow
     )
     if window is not None:
         config = dataclasses.replace(config, window=window)

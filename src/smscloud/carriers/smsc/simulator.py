@@ -26,7 +26,7 @@ import asyncio
 import itertools
 import logging
 import socket
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -89,7 +89,7 @@ class SmscSimulator:
         self.journal = journal
         self.port = 0
         self.answered: Counter[int] = Counter()  # deliver_sm_resp command_status -> count
-        self.submitted: list[Submitted] = []
+        self.submitted: deque[Submitted] = deque(maxlen=self.config.keep_submitted)
         self.connections: dict[SmscConnection, None] = {}  # ordered: fair round robin
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()

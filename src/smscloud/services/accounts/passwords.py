@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -10,9 +11,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Checked against when there is no account, so an unknown name costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 LEGACY = "scrypt$"
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when there is no account, so an unknown name costs as much as a wrong
+    password. Made on first use, not at import: a hash takes argon2's 64 MiB for a moment,
+    and every process imports this module, most of them (the worker, the simulator, the
+    operator's commands) never to check a password."""
+    return _hasher.hash(secrets.token_hex(8))
 
 
 def hash_password(password: str) -> str:
@@ -23,7 +31,7 @@ def hash_password(password: str) -> str:
 def check_password(password: str, encoded: str | None) -> bool:
     """Whether ``password`` matches ``encoded``; None (no such account) costs a check too."""
     if encoded is None:
-        _check_argon2(password, _DUMMY_HASH)
+        _check_argon2(password, _dummy_hash())
         return False
     if encoded.startswith(LEGACY):
         return _check_scrypt(password, encoded)

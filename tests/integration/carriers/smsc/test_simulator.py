@@ -302,3 +302,22 @@ async def test_smsc_initiated_unbind_and_no_receipt_unless_requested() -> None:
         finally:
             await esme.close()
         assert not sim.connections
+
+
+@run_async
+async def test_a_long_running_simulator_remembers_only_its_latest_submits() -> None:
+    """``smsc-sim`` and ``serve``'s carrier run for days: a record kept per message would
+    grow without end (100,000 messages cost ~70 MiB), so they keep none; tests keep all."""
+    async with SmscSimulator(SmscConfig(receipt_delay=60, keep_submitted=2)) as sim:
+        esme = await Esme.connect(sim.port)
+        try:
+            await esme.bind("tx")
+            for n in range(5):
+                await esme.message_id(esme.submit(f"86139000{n}1234", b"hi"))
+        finally:
+            await esme.close()
+        assert [r.pdu.destination_addr for r in sim.submitted] == [
+            "8613900031234",
+            "8613900041234",
+        ]
+        assert sim.config.keep_submitted == 2
