@@ -332,6 +332,13 @@ def run_loadgen(target: Target, config: LoadConfig) -> dict[str, Any]:
     return summary
 
 
+def is_simulator(pid: int) -> bool:
+    """Whether a child of ``serve`` is its SMPP simulator (``python -m smscloud.cli.simulator``,
+    or ``smscloud smsc-sim``)."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return b"smscloud.cli.simulator" in argv or b"smsc-sim" in argv
+
+
 class RssSampler:
     """The platform's peak memory while it works: the largest sum of its processes' resident
     sets at one moment (each process's own peak, VmHWM, may come at another time: ``serve``'s
@@ -489,7 +496,7 @@ def run_once(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
             target = provision(server, receiver.url)
             workers = children(server.pid)
             # serve's own simulator counts as the SMSC, not as the worker.
-            sims = [w for w in workers if b"smsc-sim" in Path(f"/proc/{w}/cmdline").read_bytes()]
+            sims = [w for w in workers if is_simulator(w)]
             workers = [w for w in workers if w not in sims]
             if smsc is not None:
                 sims.append(smsc.pid)

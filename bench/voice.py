@@ -118,6 +118,8 @@ def command_of(pid: int) -> str:
     """``worker``, ``smsc-sim`` or ``serve``: the smscloud command a process runs."""
     with contextlib.suppress(OSError):
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"smscloud.cli.simulator" in argv:  # serve's simulator runs as a module
+            return "smsc-sim"
         for name in ("worker", "smsc-sim", "serve"):
             if name.encode() in argv:
                 return name

@@ -19,6 +19,8 @@ import httpx
 # is used the moment it answers.
 START_TIMEOUT = 120.0
 
+_MODULES = {"smsc-sim": (b"smscloud.cli.simulator",)}  # commands serve runs as a module
+
 
 class ServeProcess:
     def __init__(
@@ -83,13 +85,15 @@ class ServeProcess:
         return kids
 
     def child(self, command: str) -> int | None:
-        """Pid of the child running ``smscloud <command>`` (``worker``, ``smsc-sim``)."""
+        """Pid of the child running ``smscloud <command>`` (``worker``, ``smsc-sim``; serve
+        runs the simulator as the module ``smscloud.cli.simulator``)."""
+        names = {command.encode(), *_MODULES.get(command, ())}
         for pid in self.children():
             try:
                 argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if command.encode() in argv:
+            if names & set(argv):
                 return pid
         return None
 

@@ -17,8 +17,8 @@ SRC = Path(smscloud.__file__).parent
 
 # (importing module, imported module) -> why the import waits until it is needed.
 DEFERRED = {
-    ("cli.main", "carriers.smsc.config"): "smsc-sim alone needs the simulator",
-    ("cli.main", "carriers.smsc.runner"): "smsc-sim alone needs the simulator",
+    ("cli.simulator", "carriers.smsc.config"): "every command reads the smsc-sim options",
+    ("cli.simulator", "carriers.smsc.runner"): "every command reads the smsc-sim options",
     ("cli.main", "cli.worker"): "admin commands start fast without the servers",
     ("cli.main", "cli.serve"): "admin commands start fast without the servers",
     ("cli.postpaid", "domain.billing.documents"): "fpdf and Pillow: some 20 MiB",

@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from smscloud.cli import catalogue, postpaid
+from smscloud.cli import catalogue, postpaid, simulator
 from smscloud.clock import system_clock
 from smscloud.config import Settings, load_settings
 from smscloud.domain.errors import RuleViolation
@@ -63,42 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run delivery only (dispatcher, carriers, receipts)")
     sub.add_parser("api", help="run the HTTP API only, beside separate workers")
     sim = sub.add_parser("smsc-sim", help="run the SMPP SMSC simulator alone")
-    sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=2775, help="0 picks a free port")
-    sim.add_argument(
-        "--account",
-        action="append",
-        default=[],
-        metavar="SYSTEM_ID:PASSWORD",
-        help="an account that may bind (repeatable; default SMSCLOUD_SIMULATOR_ACCOUNT,"
-        " else smscloud:password)",
-    )
-    sim.add_argument("--receipt-delay", type=float, default=1.0, help="seconds to the receipt")
-    sim.add_argument("--throughput", type=int, default=None, help="submits/s per bind")
-    sim.add_argument(
-        "--window", type=int, default=None, help="unanswered deliver_sm per session (10)"
-    )
-    sim.add_argument(
-        "--state-file",
-        type=Path,
-        default=None,
-        help="keep receipts and replies owed here, from before they are promised until they"
-        " are acknowledged (survives a crash)",
-    )
-    sim.add_argument(
-        "--listen-fd",
-        type=int,
-        default=None,
-        metavar="FD",
-        help="serve on this inherited listening socket instead of --host/--port",
-    )
-    sim.add_argument(
-        "--ready-fd",
-        type=int,
-        default=None,
-        metavar="FD",
-        help="write a line to this inherited pipe once serving (for a supervising process)",
-    )
+    simulator.add_arguments(sim)
     sub.add_parser("migrate", help="bring the database schema up to date")
 
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
@@ -387,42 +350,6 @@ def _print(result: Any, as_json: bool) -> None:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
 
 
-def _smsc_sim(args: argparse.Namespace, settings: Settings) -> int:
-    from smscloud.carriers.smsc.config import parse_account
-    from smscloud.carriers.smsc.runner import JournalError, run_simulator
-    from smscloud.cli.worker import PARENT_ENV, follow_parent
-
-    follow_parent()
-    if os.environ.get(PARENT_ENV):
-        # serve's own simulator stands in for a carrier's SMSC, which would have machines
-        # of its own: on shared cores it yields to the platform it serves.
-        os.nice(10)
-    try:
-        given = args.account or ([settings.simulator_account] if settings.simulator_account else [])
-        accounts = dict(parse_account(a) for a in given) or None
-    except ValueError as exc:
-        print(f"error: --account {exc}", file=sys.stderr)
-        return 2
-    try:
-        run_simulator(
-            args.host,
-            args.port,
-            accounts=accounts,
-            receipt_delay=args.receipt_delay,
-            throughput=args.throughput,
-            window=args.window,
-            state_file=args.state_file,
-            listen_fd=args.listen_fd,
-            ready_fd=args.ready_fd,
-        )
-    except JournalError as exc:
-        print(f"error: --state-file {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
@@ -433,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Every process checks the schema at start; "nothing to do" is not news.
         logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "smsc-sim":
-        return _smsc_sim(args, settings)
+        return simulator.run(args, settings.simulator_account)
     if args.command == "api":
         settings = replace(settings, delivery="none")
     if args.command in ("serve", "worker", "api"):

@@ -23,7 +23,7 @@ from smscloud.api.app import create_app
 from smscloud.api.http_protocol import OneWriteHttpProtocol
 from smscloud.carriers.smsc.config import parse_account, random_account
 from smscloud.cli.demo_data import load_demo, seed_demo
-from smscloud.cli.worker import PARENT_ENV
+from smscloud.cli.parent import PARENT_ENV
 from smscloud.config import Settings
 from smscloud.platform import Platform
 from smscloud.private_files import create_once
@@ -93,8 +93,9 @@ class ChildSupervisor:
         env: Mapping[str, str],
         pass_fds: Sequence[int] = (),
         ready_fd_option: str = "",
+        module: str = "smscloud.cli.main",
     ) -> None:
-        self.name, self.args = name, list(args)
+        self.name, self.args, self.module = name, list(args), module
         self.env = dict(os.environ) | dict(env) | {PARENT_ENV: str(os.getpid())}
         self.pass_fds = tuple(pass_fds)
         self.ready_fd_option = ready_fd_option
@@ -129,7 +130,7 @@ class ChildSupervisor:
                 self.proc = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
-                    "smscloud.cli.main",
+                    self.module,
                     *args,
                     env=self.env,
                     start_new_session=True,
@@ -235,8 +236,8 @@ def simulator_plan(settings: Settings, configured: bool) -> Settings:
 def simulator_args(settings: Settings, listen_fd: int) -> list[str]:
     """``smscloud smsc-sim`` arguments for the built-in simulator of ``settings``, serving
     on the inherited socket ``listen_fd`` (its account comes through the environment, out
-    of other users' sight)."""
-    args = ["smsc-sim", "--listen-fd", str(listen_fd)]
+    of other users' sight); ``serve`` runs them as ``python -m smscloud.cli.simulator``."""
+    args = ["--listen-fd", str(listen_fd)]
     args += ["--receipt-delay", str(settings.simulator_delay_ms / 1000.0)]
     # The worker answers a receipt once its commit is done, so what one session may have
     # unanswered bounds receipts per commit: a window like a big carrier's, not a test's 10.
@@ -277,7 +278,14 @@ async def serve(settings: Settings) -> int:
         plan["SMSCLOUD_SIMULATOR_ACCOUNT"] = settings.simulator_account
         fd = listener.fileno()
         args = simulator_args(settings, fd)
-        sim = ChildSupervisor("smsc-sim", args, plan, pass_fds=[fd], ready_fd_option="--ready-fd")
+        sim = ChildSupervisor(
+            "smsc-sim",
+            args,
+            plan,
+            pass_fds=[fd],
+            ready_fd_option="--ready-fd",
+            module="smscloud.cli.simulator",  # the simulator alone: not the platform's imports
+        )
         children.append(sim)
     platform.settings = settings
     inline = settings.delivery == "inline"
