@@ -293,9 +293,14 @@ def percentile(ordered: list[float], q: float) -> float:
 
 def peak_rss_kib(pid: int | str = "self") -> int:
     """``VmHWM`` (peak resident set) of a process in KiB, 0 if unknown."""
+    return status_kib(pid, "VmHWM")
+
+
+def status_kib(pid: int | str, field: str) -> int:
+    """A KiB figure of ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM``), 0 if unknown."""
     with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     return 0
 

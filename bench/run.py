@@ -361,17 +361,10 @@ class RssSampler:
 
     def _run(self) -> None:
         while True:
-            self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in self.pids))
+            now = sum(loadgen.status_kib(pid, "VmRSS") for pid in self.pids)
+            self.peak_kib = max(self.peak_kib, now)
             if self._stop.wait(self.every):
                 return
-
-
-def _rss_kib(pid: int) -> int:
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def wait_final(server: Server, accepted: int, timeout: float) -> tuple[float | None, int]:

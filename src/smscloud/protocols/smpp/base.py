@@ -69,10 +69,7 @@ class Pdu:
         not validated again (``dataclasses.replace`` would, for every PDU sent)."""
         if not 0 <= sequence_number <= 0xFFFFFFFF:
             raise ValueError(f"sequence_number: {sequence_number!r} is not 4 octets")
-        cls = type(self)
-        twin = object.__new__(cls)
-        for name in _slot_names(cls):  # copy.copy would pickle and unpickle the state
-            object.__setattr__(twin, name, getattr(self, name))
+        twin = self._copy()
         object.__setattr__(twin, "sequence_number", sequence_number)
         return twin
 
@@ -82,9 +79,7 @@ class Pdu:
         from one template pays only for what differs (the constructor checks every field)."""
         cls = type(self)
         wires = _wires(cls)
-        twin = object.__new__(cls)
-        for name in _slot_names(cls):
-            object.__setattr__(twin, name, getattr(self, name))
+        twin = self._copy()
         for name, value in changes.items():
             if name == "tlvs":
                 for tag, raw in value:  # type: ignore[attr-defined]
@@ -99,6 +94,13 @@ class Pdu:
             else:
                 raise TypeError(f"{cls.__name__} has no field {name!r}")
             object.__setattr__(twin, name, value)
+        return twin
+
+    def _copy(self) -> Self:
+        cls = type(self)
+        twin = object.__new__(cls)
+        for name in _slot_names(cls):  # copy.copy would pickle and unpickle the state
+            object.__setattr__(twin, name, getattr(self, name))
         return twin
 
     @property
