@@ -4,10 +4,16 @@ Only positive, stable facts are cached (an active key, an approved template), fo
 to live; a miss always asks the database. So an operator's approval or a new key is usable at
 once, while a disabled key or application stops working within ``ttl`` seconds in every
 process. Writes made through this process call :meth:`Catalog.forget` to take effect at once.
+
+An entry that expires under load is read once: the requests that miss it while its read is
+under way wait for that read instead of each starting their own (a hundred connections all
+missing one key at the same moment was a hundred reads).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -148,13 +154,20 @@ class Catalog:
         self._clock = clock  # ages the entries
         self.now = now  # the platform's time, for rules (is a bill overdue?)
         self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._loading: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
     def forget(self, *key: Any) -> None:
-        """Drop one entry (or everything when called with no key)."""
+        """Drop one entry (or everything when called with no key).
+
+        A read already under way is dropped too: it may have started before the write that
+        calls this, so what it finds is neither kept nor handed to later callers.
+        """
         if key:
             self._entries.pop(key, None)
+            self._loading.pop(key, None)
         else:
             self._entries.clear()
+            self._loading.clear()
 
     async def _get(
         self,
@@ -166,7 +179,24 @@ class Catalog:
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]  # type: ignore[no-any-return]
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(key, load, keep, now))
+            self._loading[key] = loading
+            loading.add_done_callback(functools.partial(self._loaded, key))
+        # Shielded: a caller that gives up (its client went away) leaves the read to the rest.
+        return await asyncio.shield(loading)
+
+    async def _load(
+        self,
+        key: tuple[Any, ...],
+        load: Callable[[Connection], T | None],
+        keep: Callable[[T], bool],
+        now: float,
+    ) -> T | None:
         value = await self.db.read(load)
+        if self._loading.get(key) is not asyncio.current_task():
+            return value  # forgotten meanwhile: answer the callers, keep nothing
         if value is not None and keep(value):
             if len(self._entries) > 100_000:
                 self._entries.clear()
@@ -174,6 +204,12 @@ class Catalog:
         else:
             self._entries.pop(key, None)
         return value
+
+    def _loaded(self, key: tuple[Any, ...], done: asyncio.Future[Any]) -> None:
+        if self._loading.get(key) is done:
+            del self._loading[key]
+        if not done.cancelled():
+            done.exception()  # every caller may have gone: the error is theirs, not the loop's
 
     async def key(self, secret_id: str) -> ApiKeyRec | None:
         return await self._get(

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -247,6 +248,55 @@ def test_parse_authorization_splice_fuzz(at: int, cut: int, insert: str) -> None
         tc3.parse_authorization(value)
     except SignatureError as exc:
         assert exc.code == "AuthFailure.InvalidAuthorization"
+
+
+def _both(value: str) -> tuple[object, object]:
+    """What the public parser and the lenient one alone make of ``value``."""
+
+    def outcome(parse: Any) -> object:
+        try:
+            return parse(value)
+        except SignatureError as exc:
+            return exc.code
+
+    return outcome(tc3.parse_authorization), outcome(tc3._parse_lenient)
+
+
+_PRINTABLE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)
+
+
+@given(_PRINTABLE, _PRINTABLE, _PRINTABLE, st.lists(_PRINTABLE, max_size=4), _PRINTABLE)
+def test_sdk_form_path_answers_as_the_lenient_parser(
+    secret_id: str, date: str, service: str, names: list[str], signature: str
+) -> None:
+    # Every part drawn from all printable ASCII, in the SDK's layout: whatever the one-match
+    # path accepts, the lenient parser accepts identically, and what it refuses falls through.
+    value = (
+        f"TC3-HMAC-SHA256 Credential={secret_id}/{date or '2023-11-14'}/{service}/tc3_request, "
+        f"SignedHeaders={';'.join(names) or 'content-type;host'}, "
+        f"Signature={signature or B_SIG}"
+    )
+    fast, lenient = _both(value)
+    assert fast == lenient
+
+
+@given(st.integers(0, len(B_AUTH)), st.integers(0, 8), st.text(max_size=8))
+def test_sdk_form_path_splices_answer_as_the_lenient_parser(at: int, cut: int, insert: str) -> None:
+    fast, lenient = _both(B_AUTH[:at] + insert + B_AUTH[at + cut :])
+    assert fast == lenient
+
+
+def test_sdk_form_path_takes_what_the_sdks_send() -> None:
+    assert tc3._SDK_FORM.fullmatch(B_AUTH) is not None
+    dup = B_AUTH.replace("content-type;host", "content-type;host;host")
+    assert tc3._SDK_FORM.fullmatch(dup) is not None  # matched, then refused as the lenient does
+    assert code_of(tc3.parse_authorization, dup) == "AuthFailure.InvalidAuthorization"
+
+
+@given(st.integers(-(10**10), 10**11))
+def test_utc_date_is_the_calendar_date_in_utc(timestamp: int) -> None:
+    expected = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=timestamp)).date()
+    assert tc3.utc_date(timestamp) == expected.isoformat()
 
 
 # --- verify: error codes ---------------------------------------------------------------------
