@@ -25,6 +25,8 @@ from tencentcloud.sms.v20190711 import sms_client as sms_client_2019
 from tencentcloud.sms.v20210111 import sms_client
 
 from smscloud.api.app import create_app
+from smscloud.api.fast_path import fast_path_protocol
+from smscloud.api.tc3.endpoint import Endpoint
 from smscloud.cli.demo_data import seed_prices
 from smscloud.clock import Clock, system_clock
 from smscloud.config import Settings
@@ -77,6 +79,7 @@ class LiveServer:
                 access_log=False,
                 log_level="warning",
                 loop="asyncio",
+                http=fast_path_protocol(Endpoint(self.platform)),  # as serve runs it
             )
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)

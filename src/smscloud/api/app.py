@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -17,26 +16,20 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smscloud.api.body_limit import BodyLimit, BodyTooLargeError
-from smscloud.api.tc3 import envelope, sms2019, vms
-from smscloud.api.tc3.auth import Call, authenticate
-from smscloud.api.tc3.params import Params
-from smscloud.api.tc3.sms import ACTIONS
+from smscloud.api.tc3 import envelope
+from smscloud.api.tc3.endpoint import Endpoint
+from smscloud.api.tc3.envelope import JsonResponse
 from smscloud.api.v5 import routes as v5
 from smscloud.api.v5 import voice as v5_voice
 from smscloud.api.v5.params import BAD_BODY
 from smscloud.api.v5.voice_files import voice_file_routes
-from smscloud.clock import system_clock
 from smscloud.console.app import console_body_limit, console_routes
 from smscloud.delivery import counters
 from smscloud.delivery.claims import pending_counts
 from smscloud.delivery.health import load_health
-from smscloud.domain.errors import RuleViolation
 from smscloud.platform import Platform
-from smscloud.protocols.auth.tc3 import SignatureError
 from smscloud.random_ids import request_id as new_request_id
 
-log = logging.getLogger(__name__)
-SMS_VERSIONS = ("2021-01-11", "2019-07-11")
 # Tencent Cloud API 3.0, request structure (cloud.tencent.com/document/product/382/38766):
 # a POST body of JSON (TC3) may be 10 MB, of a form (signature v1) 1 MB; a GET carries its
 # parameters in the query (32 KB for the whole request) and no body.
@@ -133,86 +126,38 @@ def create_app(platform: Platform, *, lifespan: Lifespan | None = None) -> Starl
     """The ASGI application. By default its lifespan starts and stops the whole platform
     (delivery included); ``serve`` passes its own to run delivery in a worker process."""
 
+    endpoint = Endpoint(platform)
+
     async def api(request: Request) -> Response:
         request_id = new_request_id()
+        method = request.method
         try:
-            return await _handle(request, request_id)
-        except (RuleViolation, SignatureError) as exc:
-            return envelope.error(exc.code, exc.message, request_id)
+            # An unsupported method is refused before its body is read.
+            body = await request.body() if method in ("GET", "POST") else b""
         except BodyTooLargeError as exc:  # Tencent Cloud API 3.0: common error codes
             message = f"The request body exceeds {_size(exc.limit)}."
-            return envelope.error("RequestSizeLimitExceeded", message, request_id)
+            return JsonResponse(envelope.error("RequestSizeLimitExceeded", message, request_id))
         except ClientDisconnect:  # no one is left to read the answer
             message = "The request body did not arrive in full."
-            return envelope.error("FailedOperation.FailResolvePacket", message, request_id)
-        except Exception:  # a bug: no request can cause one
-            log.exception("request %s failed", request_id)
-            return envelope.error(
-                "InternalError", "An internal error occurred; please try again.", request_id
-            )
-
-    async def _handle(request: Request, request_id: str) -> Response:
-        method = request.method
-        if method not in ("GET", "POST"):
-            raise RuleViolation("UnsupportedProtocol", "Only GET and POST are supported.")
-        body = await request.body()  # at most body_limit() bytes: BodyLimit counts them
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
-        call = await authenticate(
-            platform.catalog,
-            method=method,
-            raw_query=request.scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            body=body,
-            # The client signed with its own clock: the request's age is measured by the
-            # machine's clock, not the platform's.
-            now=system_clock(),
-            max_skew=platform.settings.timestamp_skew,
-        )
-        if call.version == vms.VERSION:  # service vms (Tencent VMS API 3.0)
-            return await _voice(call, request_id)
-        if call.version not in SMS_VERSIONS:
-            raise RuleViolation(
-                "NoSuchVersion", f"The API version `{call.version}` does not exist."
-            )
-        handler = ACTIONS.get(call.action)
-        if handler is None:
-            raise RuleViolation("InvalidAction", f"The action `{call.action}` does not exist.")
-        data = dict(call.params)
-        legacy = call.version == "2019-07-11"
-        if legacy:
-            data = sms2019.request(call.action, data)
-        try:
-            result = await handler(
-                platform, call.key.tenant_id, Params(data, lenient=call.lenient), request_id
-            )
-        except RuleViolation as exc:
-            if legacy:
-                raise sms2019.error(call.action, exc) from None
-            raise
-        if legacy:
-            result = sms2019.response(call.action, result, platform.settings.tz)
-        return envelope.success(result, request_id)
-
-    async def _voice(call: Call, request_id: str) -> Response:
-        handler = vms.ACTIONS.get(call.action)
-        if handler is None:
-            raise RuleViolation("InvalidAction", f"The action `{call.action}` does not exist.")
-        params = Params(call.params, lenient=call.lenient)
-        result = await handler(platform, call.key.tenant_id, params, request_id)
-        return envelope.success(result, request_id)
+            code = "FailedOperation.FailResolvePacket"
+            return JsonResponse(envelope.error(code, message, request_id))
+        scope = request.scope
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        return JsonResponse(await endpoint.answer(request_id, method, raw_query, headers, body))
 
     async def _legacy(request: Request, commands: Mapping[str, v5.Command]) -> Response:
         try:
             body = await request.body()
         except BodyTooLargeError as exc:
             errmsg = f"request body over {_size(exc.limit)}"
-            return envelope.JsonResponse({"result": BAD_BODY, "errmsg": errmsg})
+            return JsonResponse({"result": BAD_BODY, "errmsg": errmsg})
         except ClientDisconnect:
             errmsg = "request body did not arrive in full"
-            return envelope.JsonResponse({"result": BAD_BODY, "errmsg": errmsg})
+            return JsonResponse({"result": BAD_BODY, "errmsg": errmsg})
         query = dict(request.query_params)
         out = await v5.handle(platform, request.path_params["command"], query, body, commands)
-        return envelope.JsonResponse(out)
+        return JsonResponse(out)
 
     async def legacy_sms(request: Request) -> Response:
         return await _legacy(request, v5.COMMANDS)

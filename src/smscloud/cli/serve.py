@@ -20,7 +20,8 @@ from sqlalchemy import Connection, func, select
 from starlette.applications import Starlette
 
 from smscloud.api.app import create_app
-from smscloud.api.http_protocol import OneWriteHttpProtocol
+from smscloud.api.fast_path import fast_path_protocol
+from smscloud.api.tc3.endpoint import Endpoint
 from smscloud.carriers.smsc.config import parse_account, random_account
 from smscloud.cli.demo_data import load_demo, seed_demo
 from smscloud.cli.parent import PARENT_ENV
@@ -313,7 +314,8 @@ async def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http=OneWriteHttpProtocol,  # httptools, each response in one send()
+        # httptools, each response in one send(), a plain POST / answered without ASGI
+        http=fast_path_protocol(Endpoint(platform)),
         lifespan="on",
         access_log=False,
         log_level=settings.log_level,

@@ -17,6 +17,8 @@ JSON = "application/json"
 
 
 class JsonResponse(Response):
+    """A JSON answer typed exactly ``application/json``."""
+
     media_type = JSON
 
     def render(self, content: Any) -> bytes:
@@ -30,12 +32,15 @@ class JsonResponse(Response):
         ]
 
 
-def success(body: dict[str, Any], request_id: str) -> JsonResponse:
-    body["RequestId"] = request_id
-    return JsonResponse({"Response": body})
+Envelope = dict[str, Any]
 
 
-def error(code: str, message: str, request_id: str) -> JsonResponse:
-    return JsonResponse(
-        {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}}
-    )
+def success(result: dict[str, Any], request_id: str) -> Envelope:
+    """An action's result in the envelope."""
+    result["RequestId"] = request_id
+    return {"Response": result}
+
+
+def error(code: str, message: str, request_id: str) -> Envelope:
+    """An error in the envelope."""
+    return {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}}
