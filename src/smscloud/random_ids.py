@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 
-__all__ = ["random_bytes", "request_id", "serial_digits"]
+__all__ = ["random_bytes", "request_id", "serial_digits", "uuid4_text"]
 
 _BLOCK = 4096
 
@@ -55,7 +54,16 @@ def random_bytes(n: int) -> bytes:
 
 def request_id() -> str:
     """A random (version 4) UUID as text: Tencent's ``RequestId`` shape."""
-    return str(uuid.UUID(bytes=_POOL.take(16), version=4))
+    return uuid4_text(_POOL.take(16))
+
+
+def uuid4_text(raw: bytes) -> str:
+    """``str(uuid.UUID(bytes=raw, version=4))``, at a third of its cost (one per request)."""
+    b = bytearray(raw)
+    b[6] = (b[6] & 0x0F) | 0x40  # version 4 (RFC 9562 §5.4)
+    b[8] = (b[8] & 0x3F) | 0x80  # variant 10
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def serial_digits(digits: int) -> str:

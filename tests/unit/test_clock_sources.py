@@ -27,7 +27,7 @@ WALL_CLOCK = {
 FALLBACK = "a caller without a platform (the CLI, seeding, tests) passes no `now`"
 ALLOWED: dict[tuple[str, str], str] = {
     ("clock.py", "system_clock"): "the one reader of the machine's clock",
-    ("api/tc3/endpoint.py", "Endpoint._handle"): "a signature's age: the client signed by its clock",
+    ("api/tc3/endpoint.py", "Endpoint._handle"): "a signature's age: the client signed by it",
     ("api/v5/routes.py", "_handle"): "a v5 request's age: the client stamped it by its clock",
     ("api/v5/voice_files.py", "_upload"): "an upload's age: the client stamped it by its clock",
     ("carriers/sandbox.py", "SandboxCarrier.__init__"): "message ids unique across restarts",

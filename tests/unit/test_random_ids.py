@@ -7,6 +7,8 @@ import re
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smscloud import random_ids
 from smscloud.store.messages import new_serial_no, new_serial_nos
@@ -18,6 +20,11 @@ def test_request_ids_are_version_4_uuids_and_never_repeat() -> None:
     for text in ids[:300]:
         u = uuid.UUID(text)
         assert str(u) == text and u.version == 4 and u.variant == uuid.RFC_4122
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_uuid4_text_is_the_standard_librarys(raw: bytes) -> None:
+    assert random_ids.uuid4_text(raw) == str(uuid.UUID(bytes=raw, version=4))
 
 
 def test_serials_keep_tencents_shape_and_spread_over_every_digit() -> None:
