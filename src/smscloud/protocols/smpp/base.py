@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from .fields import Wire, validate
 from .tlv import Tag, check_tlv, decode_tlv
 
 __all__ = ["GENERIC_NACK", "RESPONSE_BIT", "Pdu", "body_fields"]
 
+Tlvs = tuple[tuple[int, bytes], ...]
 GENERIC_NACK = 0x80000000
 RESPONSE_BIT = 0x80000000
 
@@ -52,14 +54,7 @@ class Pdu:
     ) -> Pdu:
         """Build from body fields the decoder has read within their wire types, checking
         only the TLVs: validating every field again cost more than decoding it."""
-        pdu = object.__new__(cls)
-        for name, value in (
-            ("sequence_number", sequence_number),
-            ("command_status", command_status),
-            ("tlvs", tlvs),
-            *values.items(),
-        ):
-            object.__setattr__(pdu, name, value)
+        pdu = _builder(cls)(sequence_number, command_status, tlvs, values)
         for tag, raw in tlvs:
             check_tlv(tag, raw)
         return pdu
@@ -97,10 +92,9 @@ class Pdu:
         return twin
 
     def _copy(self) -> Self:
-        cls = type(self)
-        twin = object.__new__(cls)
-        for name in _slot_names(cls):  # copy.copy would pickle and unpickle the state
-            object.__setattr__(twin, name, getattr(self, name))
+        # copy.copy would pickle and unpickle the state; a loop over the fields cost as much
+        # as the rest of building a submit_sm.
+        twin: Self = _copier(type(self))(self)
         return twin
 
     @property
@@ -156,6 +150,44 @@ def _slot_names(cls: type[Pdu]) -> tuple[str, ...]:
     if names is None:
         names = _SLOTS[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return names
+
+
+_COPIERS: dict[type[Pdu], Callable[[Pdu], Any]] = {}
+_BUILDERS: dict[type[Pdu], Callable[[int, int, Tlvs, dict[str, object]], Pdu]] = {}
+
+
+def _copier(cls: type[Pdu]) -> Callable[[Pdu], Any]:
+    """A function copying a ``cls`` PDU field by field, written out once per class."""
+    copier = _COPIERS.get(cls)
+    if copier is None:
+        sets = [f"    set_(twin, {n!r}, pdu.{n})" for n in _slot_names(cls)]
+        copier = _COPIERS[cls] = _generated(cls, "copy", "pdu", ["twin = new(cls)", *sets])
+    return copier
+
+
+def _builder(cls: type[Pdu]) -> Callable[[int, int, Tlvs, dict[str, object]], Pdu]:
+    """``from_wire``'s assignments for ``cls``, written out once per class."""
+    builder = _BUILDERS.get(cls)
+    if builder is None:
+        sets = [f"    set_(twin, {n!r}, values[{n!r}])" for n, _ in body_fields(cls)]
+        head = [
+            "twin = new(cls)",
+            "    set_(twin, 'sequence_number', sequence_number)",
+            "    set_(twin, 'command_status', command_status)",
+            "    set_(twin, 'tlvs', tlvs)",
+        ]
+        params = "sequence_number, command_status, tlvs, values"
+        builder = _BUILDERS[cls] = _generated(cls, "build", params, [*head, *sets])
+    return builder
+
+
+def _generated(cls: type[Pdu], name: str, params: str, body: list[str]) -> Any:
+    """A function ``name(params)`` of ``body`` lines returning ``twin`` (as ``dataclasses``
+    writes ``__init__``: from the class's own field names, nothing else)."""
+    source = "\n".join([f"def {name}({params}):", "    " + body[0], *body[1:], "    return twin"])
+    namespace: dict[str, Any] = {"new": object.__new__, "set_": object.__setattr__, "cls": cls}
+    exec(source, namespace)  # the source above: field names of a declared PDU class
+    return namespace[name]
 
 
 def _wires(cls: type[Pdu]) -> dict[str, Wire]:

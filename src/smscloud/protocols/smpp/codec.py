@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from .base import RESPONSE_BIT, Pdu, body_fields
@@ -90,12 +91,68 @@ def _omit_body(pdu: Pdu) -> bool:
     )
 
 
+BodyWriter = Callable[[bytearray, Pdu], None]
+_INT_FORMATS = {Kind.INT1: "B", Kind.INT2: "H", Kind.INT4: "I"}
+_WRITERS: dict[type[Pdu], BodyWriter] = {}
+
+
+def write_body_general(out: bytearray, pdu: Pdu) -> None:
+    """The mandatory fields of ``pdu`` in wire order, one ``_put`` each (the reference)."""
+    for name, wire in body_fields(type(pdu)):
+        _put(out, wire, getattr(pdu, name))
+
+
+def body_writer(cls: type[Pdu]) -> BodyWriter:
+    """What writes the mandatory fields of a ``cls`` PDU: ``write_body_general`` unrolled.
+
+    Walking the declarations for every PDU (a dispatch on each field's kind, a ``getattr``
+    and a ``to_bytes`` per integer) cost a submit_sm more than all else in encoding it. The
+    writer is generated once per class, as ``dataclasses`` generates ``__init__``: each
+    run of integers is packed by one ``struct``, each C-string and short message written
+    in line, lists through ``_put``. A property test holds it to the general writer.
+    """
+    writer = _WRITERS.get(cls)
+    if writer is None:
+        writer = _WRITERS[cls] = _compile_writer(cls)
+    return writer
+
+
+def _compile_writer(cls: type[Pdu]) -> BodyWriter:
+    namespace: dict[str, Any] = {"_put": _put}
+    lines = ["def write(out, pdu):", "    pass"]
+    ints: list[tuple[str, Wire]] = []
+
+    def pack_ints() -> None:
+        if ints:
+            packer = f"_pack{len(namespace)}"
+            fmt = "!" + "".join(_INT_FORMATS[wire.kind] for _, wire in ints)
+            namespace[packer] = struct.Struct(fmt).pack
+            lines.append(f"    out += {packer}({', '.join(f'pdu.{n}' for n, _ in ints)})")
+            ints.clear()
+
+    for name, wire in body_fields(cls):
+        if wire.kind in _INT_FORMATS:
+            ints.append((name, wire))
+            continue
+        pack_ints()
+        if wire.kind is Kind.CSTR:
+            lines += [f"    out += pdu.{name}.encode('latin-1')", "    out.append(0)"]
+        elif wire.kind is Kind.SM:
+            lines += [f"    out.append(len(pdu.{name}))", f"    out += pdu.{name}"]
+        else:  # lists of addresses or SMEs: rare, and written by the general code
+            namespace[f"_wire_{name}"] = wire
+            lines.append(f"    _put(out, _wire_{name}, pdu.{name})")
+    pack_ints()
+    exec("\n".join(lines), namespace)  # source made above from the declarations alone
+    writer: BodyWriter = namespace["write"]
+    return writer
+
+
 def encode(pdu: Pdu) -> bytes:
     """The wire bytes of ``pdu`` (header included)."""
     body = bytearray()
     if not _omit_body(pdu):
-        for name, wire in body_fields(type(pdu)):
-            _put(body, wire, getattr(pdu, name))
+        body_writer(type(pdu))(body, pdu)
         for tag, raw in pdu.tlvs:
             body += _TLV_HEAD.pack(tag, len(raw))
             body += raw
