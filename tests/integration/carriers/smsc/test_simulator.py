@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from unittest import mock
 
 import pytest
 
@@ -321,3 +322,21 @@ async def test_a_long_running_simulator_remembers_only_its_latest_submits() -> N
             "8613900041234",
         ]
         assert sim.config.keep_submitted == 2
+
+
+@run_async
+async def test_a_window_of_submits_is_answered_in_one_write() -> None:
+    """What one loop turn answers leaves in one write to the socket, in order."""
+    async with SmscSimulator(SmscConfig(receipt_delay=60)) as sim:
+        esme = await Esme.connect(sim.port)
+        try:
+            await esme.bind()
+            (conn,) = sim.connections
+            with mock.patch.object(conn.writer, "write", wraps=conn.writer.write) as write:
+                # Written in one go: the simulator reads them in one turn.
+                submits = [esme.submit(f"8613912345{i:03d}") for i in range(10)]
+                ids = [await esme.message_id(submit) for submit in submits]
+            assert write.call_count == 1
+            assert len(set(ids)) == 10
+        finally:
+            await esme.close()
