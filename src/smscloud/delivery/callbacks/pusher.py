@@ -67,18 +67,16 @@ LEASE_MARGIN = 1.0  # a push starts only if its lease outlasts its deadline by t
 m, rp, vp, a = s.messages, s.replies, s.voice_pushes, s.applications
 # Each kind of push: its outbox table. Voice pushes are the bodies call_records wrote.
 OUTBOXES = (("status", m), ("reply", rp), ("voice", vp))
-# What a claim reads of a status report: the columns of its body (status_body) and of its
-# Push, not the whole message row (its text, its billing): most of a claim's cost was reading
-# and converting columns no push sends.
-_CLAIMED = {
-    "status": tuple(
-        m.c[name]
-        for name in (
-            "id", "app_id", "callback_attempts", "callback_next_at", "nation_code", "phone",
-            "receive_time", "done_at", "state", "receipt_code", "serial_no", "session_context",
-        )
-    )
-}  # fmt: skip
+# The message columns a status report is made of, in the order status_body takes them.
+STATUS_COLUMNS = (
+    "nation_code", "phone", "receive_time", "done_at", "state", "receipt_code", "serial_no",
+    "session_context",
+)  # fmt: skip
+_HEAD = ("id", "app_id", "callback_attempts", "callback_next_at")  # of every claimed row
+# What a claim reads of a status report: the columns of its Push and of its body, not the
+# whole message row (its text, its billing): most of a claim's cost was reading and
+# converting columns no push sends.
+_CLAIMED = {"status": tuple(m.c[name] for name in (*_HEAD, *STATUS_COLUMNS))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,20 +109,22 @@ def _second(ts: int, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def status_body(row: Any, tz: ZoneInfo) -> dict[str, Any]:
-    """One status report in the callback's shape (Tencent SMS docs: status report callback)."""
-    nation = row.nation_code
+def status_body(values: Sequence[Any], tz: ZoneInfo) -> dict[str, Any]:
+    """One status report in the callback's shape (Tencent SMS docs: status report callback),
+    from a message's ``STATUS_COLUMNS`` values in order. (By position: reading them as a
+    row's attributes cost five times the rest of making the body.)"""
+    nation, phone, receive_time, done_at, state, code, serial_no, context = values
     body = {
-        "user_receive_time": _clock(row.receive_time or row.done_at, tz),
+        "user_receive_time": _clock(receive_time or done_at, tz),
         "nationcode": nation,
-        "mobile": row.phone[len(nation) + 1 :] if nation else row.phone,
-        "report_status": "SUCCESS" if row.state == MessageState.DELIVERED else "FAIL",
-        "errmsg": row.receipt_code or row.state,
-        "description": RECEIPT_TEXT.get(row.receipt_code, row.receipt_code or row.state),
-        "sid": row.serial_no,
+        "mobile": phone[len(nation) + 1 :] if nation else phone,
+        "report_status": "SUCCESS" if state == MessageState.DELIVERED else "FAIL",
+        "errmsg": code or state,
+        "description": RECEIPT_TEXT.get(code, code or state),
+        "sid": serial_no,
     }
-    if row.session_context:
-        body["ext"] = row.session_context
+    if context:
+        body["ext"] = context
     return body
 
 
@@ -141,9 +141,7 @@ def reply_body(row: Any) -> dict[str, Any]:
     }
 
 
-def _body(kind: str, row: Any, tz: ZoneInfo) -> dict[str, Any]:
-    if kind == "status":
-        return status_body(row, tz)
+def _body(kind: str, row: Any) -> dict[str, Any]:
     if kind == "reply":
         return reply_body(row)
     body: dict[str, Any] = orjson.loads(row.body)  # written in Tencent's shape already
@@ -228,8 +226,13 @@ def claim(
             .where(table.c.id.in_([r.id for r in rows]))
             .values(callback_next_at=now + lease)
         )
+        if kind == "status":  # by position (_CLAIMED, then the URL): attributes cost more
+            for r in sorted(rows, key=lambda r: (r[3], r[0])):
+                body = status_body(r[len(_HEAD) : -1], tz)
+                pushes.append(Push(kind, r[0], r[1], r[-1], r[2], body))
+            continue
         for r in sorted(rows, key=lambda r: (r.callback_next_at, r.id)):
-            body = _body(kind, r, tz)
+            body = _body(kind, r)
             pushes.append(Push(kind, r.id, r.app_id, r.url, r.callback_attempts, body))
     return pushes
 
