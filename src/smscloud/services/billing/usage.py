@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Executable, bindparam, insert, select
 
 from smscloud.domain.billing.prices import SMS_INTL
 from smscloud.notify import messages
@@ -47,14 +47,22 @@ class Alarm:
     before: int
 
 
+# Read in every ACCEPT: built once, with bound parameters (see wallet._USABLE).
+_ALARM = select(
+    s.tenants.c.name,
+    s.tenants.c.alarm_threshold,
+    s.tenants.c.contact_emails,
+    s.tenants.c.contact_phones,
+).where(s.tenants.c.id == bindparam("tenant_id"))
+_DAY_COUNTS = select(s.app_days.c.app_id, s.app_days.c.mainland, s.app_days.c.intl).where(
+    s.app_days.c.day == bindparam("day"),
+    s.app_days.c.app_id.in_(bindparam("apps", expanding=True)),
+)
+
+
 def load_alarm(conn: Connection, tenant_id: int, left: int) -> Alarm | None:
     """The tenant's alarm settings, if it has a threshold and someone to tell."""
-    t = s.tenants
-    row = conn.execute(
-        select(t.c.name, t.c.alarm_threshold, t.c.contact_emails, t.c.contact_phones).where(
-            t.c.id == tenant_id
-        )
-    ).first()
+    row = conn.execute(_ALARM, {"tenant_id": tenant_id}).first()
     if row is None or not row.alarm_threshold:
         return None
     emails = tuple(row.contact_emails.split())
@@ -126,15 +134,12 @@ def load_days(
     conn: Connection, wanted: Mapping[tuple[int, str], tuple[int, int, int]]
 ) -> dict[tuple[int, str], DayCount]:
     """Today's counts of the applications in this commit."""
-    d = s.app_days
     out = {key: DayCount(limits, 0, 0) for key, limits in wanted.items()}
     by_day: dict[str, list[int]] = defaultdict(list)
     for app_id, day in wanted:
         by_day[day].append(app_id)
     for day, apps in by_day.items():
-        rows = conn.execute(
-            select(d.c.app_id, d.c.mainland, d.c.intl).where(d.c.day == day, d.c.app_id.in_(apps))
-        )
+        rows = conn.execute(_DAY_COUNTS, {"day": day, "apps": apps})
         for app_id, mainland, intl in rows:
             out[(app_id, day)].mainland, out[(app_id, day)].intl = int(mainland), int(intl)
     return out
@@ -142,11 +147,6 @@ def load_days(
 
 def save_days(conn: Connection, days: Mapping[tuple[int, str], DayCount]) -> None:
     """Add this commit's accepted messages to each application's day."""
-    d = s.app_days
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
     rows = [
         {"app_id": app, "day": day, "mainland": c.added_mainland, "intl": c.added_intl}
         for (app, day), c in days.items()
@@ -154,16 +154,24 @@ def save_days(conn: Connection, days: Mapping[tuple[int, str], DayCount]) -> Non
     ]
     if not rows:
         return
+    conn.execute(_add_to_days(conn.dialect.name), rows)
+
+
+@functools.cache
+def _add_to_days(dialect: str) -> Executable:
+    """The upsert adding a commit's messages to an application's day, built once."""
+    d = s.app_days
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
     stmt = upsert(d)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[d.c.app_id, d.c.day],
-            set_={
-                "mainland": d.c.mainland + stmt.excluded.mainland,
-                "intl": d.c.intl + stmt.excluded.intl,
-            },
-        ),
-        rows,
+    return stmt.on_conflict_do_update(
+        index_elements=[d.c.app_id, d.c.day],
+        set_={
+            "mainland": d.c.mainland + stmt.excluded.mainland,
+            "intl": d.c.intl + stmt.excluded.intl,
+        },
     )
 
 

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,33 +37,43 @@ from smscloud.services.billing.usage import refund_usage
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
 
-
-def usable(tenant_id: int, now: float) -> Select[Any]:
-    """The tenant's packages with units left now, the one expiring first first."""
-    p = s.packages
-    return (
-        select(p.c.id, p.c.amount - p.c.used)
-        .where(
-            p.c.tenant_id == tenant_id,
-            p.c.effective_at <= now,
-            p.c.expires_at > now,
-            p.c.used < p.c.amount,
-        )
-        .order_by(p.c.expires_at, p.c.id)
+# The statements of every ACCEPT are built once, with bound parameters: built per commit,
+# SQLAlchemy's construction and cache key cost more than running them.
+_USABLE = (
+    select(s.packages.c.id, s.packages.c.amount - s.packages.c.used)
+    .where(
+        s.packages.c.tenant_id == bindparam("tenant_id"),
+        s.packages.c.effective_at <= bindparam("now"),
+        s.packages.c.expires_at > bindparam("now"),
+        s.packages.c.used < s.packages.c.amount,
     )
+    .order_by(s.packages.c.expires_at, s.packages.c.id)
+)
+_USABLE_LOCKED = _USABLE.with_for_update()  # PostgreSQL: the packages a debit will change
+_SPEND = (
+    update(s.packages)
+    .where(
+        s.packages.c.id == bindparam("pid"),
+        s.packages.c.used + bindparam("n") <= s.packages.c.amount,
+    )
+    .values(used=s.packages.c.used + bindparam("n"))
+)
 
 
 def open_packages(conn: Connection, tenant_id: int, now: float) -> list[list[int]]:
-    """Usable packages as mutable [id, remaining], locked on PostgreSQL for the debit."""
-    q = usable(tenant_id, now)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    return [[int(pid), int(left)] for pid, left in conn.execute(q)]
+    """Usable packages (the tenant's packages with units left now, the one expiring first
+    first) as mutable [id, remaining], locked on PostgreSQL for the debit."""
+    q = _USABLE_LOCKED if conn.dialect.name == "postgresql" else _USABLE
+    return [[int(pid), int(left)] for pid, left in conn.execute(q, _at(tenant_id, now))]
 
 
 def units_left(conn: Connection, tenant_id: int, now: float) -> int:
     """Units a send could use now: what ACCEPT would find in the tenant's packages."""
-    return sum(int(left) for _, left in conn.execute(usable(tenant_id, now)))
+    return sum(int(left) for _, left in conn.execute(_USABLE, _at(tenant_id, now)))
+
+
+def _at(tenant_id: int, now: float) -> dict[str, Any]:
+    return {"tenant_id": tenant_id, "now": now}
 
 
 def take(wallet: list[list[int]], units: int) -> list[tuple[int, int]] | None:
@@ -95,13 +105,7 @@ def spend(
     """Write the units taken from each package (``{package id: units}``) and their debits."""
     if not spent:
         return
-    p = s.packages
-    stmt = (
-        update(p)
-        .where(p.c.id == bindparam("pid"), p.c.used + bindparam("n") <= p.c.amount)
-        .values(used=p.c.used + bindparam("n"))
-    )
-    result = conn.execute(stmt, [{"pid": k, "n": v} for k, v in spent.items()])
+    result = conn.execute(_SPEND, [{"pid": k, "n": v} for k, v in spent.items()])
     # rowcount is -1 where a driver cannot count executemany; the row locks (PostgreSQL)
     # or the write lock (SQLite) already make the condition hold.
     if result.rowcount >= 0 and result.rowcount != len(spent):
