@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    bindparam,
     func,
     select,
     text,
@@ -46,56 +47,62 @@ class Claimed:
     taken: tuple[tuple[int, str], ...] = ()
 
 
+# A claim's statements, built once with bound parameters: built per claim, SQLAlchemy's
+# construction and cache keys cost more than running them.
+_DUE = select(m.c.id).where(s.QUEUED).order_by(m.c.id).limit(bindparam("limit"))
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+_RAN_OUT = (
+    select(m.c.id).where(s.LEASED, m.c.lease_until < bindparam("now")).limit(bindparam("limit"))
+)
+_RAN_OUT_LOCKED = _RAN_OUT.with_for_update(skip_locked=True)
+_LEASE = (
+    update(m)
+    .where(m.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state=MessageState.SENDING, lease_until=bindparam("until"), attempts=m.c.attempts + 1)
+    .returning(
+        m.c.id,
+        m.c.phone,
+        m.c.content,
+        m.c.sender_id,
+        m.c.extend_code,
+        m.c.attempts,
+        m.c.nation_code,
+        m.c.sms_type,
+        m.c.wire_parts,
+    )
+)
+
+
 def claim(
     conn: Connection, limit: int, now: float, lease_seconds: float, *, expired: bool = True
 ) -> list[Claimed]:
     """Lease up to ``limit`` due messages: queued ones, or (``expired``) ones whose lease ran
     out."""
     pg = conn.dialect.name == "postgresql"
-    due = select(m.c.id).where(s.QUEUED).order_by(m.c.id).limit(limit)
-    ran_out = select(m.c.id).where(s.LEASED, m.c.lease_until < now).limit(limit)
-    if pg:
-        due = due.with_for_update(skip_locked=True)
-        ran_out = ran_out.with_for_update(skip_locked=True)
-    ids = [r[0] for r in conn.execute(due)]
+    ids = [r[0] for r in conn.execute(_DUE_LOCKED if pg else _DUE, {"limit": limit})]
     if expired and len(ids) < limit:
-        ids += [r[0] for r in conn.execute(ran_out.limit(limit - len(ids)))]
+        params = {"now": now, "limit": limit - len(ids)}
+        ids += [r[0] for r in conn.execute(_RAN_OUT_LOCKED if pg else _RAN_OUT, params)]
     if not ids:
         return []
-    rows = conn.execute(
-        update(m)
-        .where(m.c.id.in_(ids))
-        .values(
-            state=MessageState.SENDING, lease_until=now + lease_seconds, attempts=m.c.attempts + 1
-        )
-        .returning(
-            m.c.id,
-            m.c.phone,
-            m.c.content,
-            m.c.sender_id,
-            m.c.extend_code,
-            m.c.attempts,
-            m.c.nation_code,
-            m.c.sms_type,
-            m.c.wire_parts,
-        )
-    ).all()
+    rows = conn.execute(_LEASE, {"ids": ids, "until": now + lease_seconds}).all()
     # Only a message tried before can hold parts: a first claim costs no extra query.
-    held = _held_parts(conn, [r.id for r in rows if r.attempts > 1])
+    held = _held_parts(conn, [r[0] for r in rows if r[5] > 1])
     claimed = []
-    for r in rows:
-        carrier, taken = held.get(r.id, ("", ()))
+    # By position, in _LEASE's RETURNING order: a row's attributes cost more to read.
+    for mid, phone, content, sender_id, extend_code, attempts, nation, sms_type, wire in rows:
+        carrier, taken = held.get(mid, ("", ()))
         claimed.append(
             Claimed(
-                id=r.id,
-                phone=r.phone,
-                content=r.content,
-                sender_id=r.sender_id,
-                extend_code=r.extend_code,
-                attempts=r.attempts,
-                nation_code=r.nation_code,
-                sms_type=r.sms_type,
-                wire_parts=r.wire_parts,
+                id=mid,
+                phone=phone,
+                content=content,
+                sender_id=sender_id,
+                extend_code=extend_code,
+                attempts=attempts,
+                nation_code=nation,
+                sms_type=sms_type,
+                wire_parts=wire,
                 held_by=carrier,
                 taken=taken,
             )

@@ -39,7 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from smscloud.clock import Clock, system_clock
 from smscloud.delivery.callbacks.client import PushClient, PushOutcome, Verdict
@@ -148,22 +148,74 @@ def _body(kind: str, row: Any) -> dict[str, Any]:
     return body
 
 
-def _due(table: Any, now: float, skip: Collection[int]) -> list[Any]:
-    due = [s.CALLBACK_DUE, table.c.callback_next_at <= now]
-    if skip:
-        due.append(table.c.app_id.not_in(sorted(skip)))
-    return due
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """One outbox's claim statements, built once with bound parameters: built per claim,
+    SQLAlchemy's construction and cache keys cost more than running them."""
+
+    due: Any  # (is anything due) -> its first id; params now [, skip]
+    due_skipping: Any
+    candidates: Any  # (id, app_id) oldest first; params now, limit [, skip]
+    candidates_skipping: Any
+    rows: Any  # what a Push is made of, due again under the lock; params ids, now
+    rows_locked: Any  # the same, locked (PostgreSQL)
+    lease: Any  # params ids, until
+    done: Any  # params ids
+
+
+def _statements(table: Any, url_col: Any, columns: tuple[Any, ...]) -> _Statements:
+    due = [s.CALLBACK_DUE, table.c.callback_next_at <= bindparam("now")]
+    skipping = table.c.app_id.not_in(bindparam("skip", expanding=True))
+    first = select(table.c.id).limit(1)
+    oldest = (
+        select(table.c.id, table.c.app_id)
+        .order_by(table.c.callback_next_at)
+        .limit(bindparam("limit"))
+    )
+    ids = table.c.id.in_(bindparam("ids", expanding=True))
+    # Due is tested again with the lock: on PostgreSQL a row another worker leased since
+    # the candidates were read is re-checked after the lock wait (READ COMMITTED), skipped.
+    rows = (
+        select(*columns, url_col.label("url"))
+        .join(a, a.c.id == table.c.app_id)
+        .where(
+            ids,
+            text(f"{table.name}.{s.STILL_CALLBACK_DUE}"),  # not by the due index (schema)
+            table.c.callback_next_at <= bindparam("now"),
+        )
+    )
+    return _Statements(
+        due=first.where(*due),
+        due_skipping=first.where(*due, skipping),
+        candidates=oldest.where(*due),
+        candidates_skipping=oldest.where(*due, skipping),
+        rows=rows,
+        rows_locked=rows.with_for_update(of=table, skip_locked=True),
+        lease=update(table).where(ids).values(callback_next_at=bindparam("until")),
+        done=update(table).where(ids).values(callback_state=2),
+    )
+
+
+_STATEMENTS = {
+    "status": _statements(m, a.c.status_callback_url, _CLAIMED["status"]),
+    "reply": _statements(rp, a.c.reply_callback_url, (rp,)),
+    "voice": _statements(vp, a.c.voice_callback_url, (vp,)),
+}
+
+
+def _due_params(now: float, skip: Collection[int]) -> dict[str, Any]:
+    return {"now": now, "skip": sorted(skip)} if skip else {"now": now}
 
 
 def has_due(conn: Connection, now: float, busy: Mapping[str, Collection[int]] = {}) -> bool:
     """Whether a claim would find anything: a read, so idle polling takes no write lock."""
-    return any(
-        conn.execute(
-            select(table.c.id).where(*_due(table, now, busy.get(kind, ()))).limit(1)
-        ).first()
-        is not None
-        for kind, table in OUTBOXES
-    )
+    for kind, _ in OUTBOXES:
+        skip = busy.get(kind, ())
+        st = _STATEMENTS[kind]
+        query = st.due_skipping if skip else st.due
+        if conn.execute(query, _due_params(now, skip)).first() is not None:
+            return True
+    return False
 
 
 def claim(
@@ -185,18 +237,12 @@ def claim(
     """
     pg = conn.dialect.name == "postgresql"
     pushes: list[Push] = []
-    for kind, table, url_col in (
-        ("status", m, a.c.status_callback_url),
-        ("reply", rp, a.c.reply_callback_url),
-        ("voice", vp, a.c.voice_callback_url),
-    ):
+    for kind, _ in OUTBOXES:
+        st = _STATEMENTS[kind]
         cap = per_app_requests * (BATCH if kind == "status" else 1)
-        candidates = conn.execute(
-            select(table.c.id, table.c.app_id)
-            .where(*_due(table, now, skip.get(kind, ())))
-            .order_by(table.c.callback_next_at)
-            .limit(limit)
-        ).all()
+        skipped = skip.get(kind, ())
+        query = st.candidates_skipping if skipped else st.candidates
+        candidates = conn.execute(query, {**_due_params(now, skipped), "limit": limit}).all()
         taken: Counter[int] = Counter()
         ids = []
         for row_id, app_id in candidates:
@@ -205,27 +251,10 @@ def claim(
                 ids.append(row_id)
         if not ids:
             continue
-        # Due is tested again with the lock: on PostgreSQL a row another worker leased since
-        # the read above is re-checked after the lock wait (READ COMMITTED) and skipped.
-        q = (
-            select(*_CLAIMED.get(kind, (table,)), url_col.label("url"))
-            .join(a, a.c.id == table.c.app_id)
-            .where(
-                table.c.id.in_(ids),
-                text(f"{table.name}.{s.STILL_CALLBACK_DUE}"),  # not by the due index (schema)
-                table.c.callback_next_at <= now,
-            )
-        )
-        if pg:
-            q = q.with_for_update(of=table, skip_locked=True)
-        rows = conn.execute(q).all()
+        rows = conn.execute(st.rows_locked if pg else st.rows, {"ids": ids, "now": now}).all()
         if not rows:
             continue
-        conn.execute(
-            update(table)
-            .where(table.c.id.in_([r.id for r in rows]))
-            .values(callback_next_at=now + lease)
-        )
+        conn.execute(st.lease, {"ids": [r[0] for r in rows], "until": now + lease})
         if kind == "status":  # by position (_CLAIMED, then the URL): attributes cost more
             for r in sorted(rows, key=lambda r: (r[3], r[0])):
                 body = status_body(r[len(_HEAD) : -1], tz)
@@ -251,7 +280,7 @@ def record(
     for kind, table in OUTBOXES:
         ok = [p.row_id for p in done if p.kind == kind]
         if ok:
-            conn.execute(update(table).where(table.c.id.in_(ok)).values(callback_state=2))
+            conn.execute(_STATEMENTS[kind].done, {"ids": ok})
         for p in (p for p in failed if p.kind == kind):
             tries = p.attempts + 1
             values: dict[str, Any] = {"callback_attempts": tries}

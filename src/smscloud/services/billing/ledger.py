@@ -20,6 +20,9 @@ AMOUNT_KINDS = (GRANT, PACKAGE_REFUND)  # what make a package's amount
 USE_KINDS = (DEBIT, REFUND)  # what make its use (negated)
 
 
+_INSERT = insert(s.ledger)  # built once: every ACCEPT writes its debits (see wallet._USABLE)
+
+
 def package_entries(
     conn: Connection,
     kind: str,
@@ -32,7 +35,7 @@ def package_entries(
     if not units_by_package:
         return
     conn.execute(
-        insert(s.ledger),
+        _INSERT,
         [
             {
                 "tenant_id": owners[pid],
