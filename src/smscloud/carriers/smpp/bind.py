@@ -43,8 +43,8 @@ from smscloud.protocols.smpp import (
 )
 from smscloud.protocols.smpp.status import CommandStatus
 
+from ..output import Output
 from .config import SmppConfig
-from .output import Output
 from .pacing import backoff
 
 __all__ = ["Bind", "DeliverHandler", "NotBoundError", "status_name"]

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from smscloud.carriers.output import Output
 from smscloud.protocols.smpp import DeliverSm, Pdu, PduError, Role, Session, SessionError, State
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class SmscConnection:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._last_error: PduError | None = None
-        self._pending: list[bytes] = []  # written this loop turn, not yet handed to the socket
+        self._out = Output(writer)  # what one loop turn writes leaves in one send()
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -79,7 +80,7 @@ class SmscConnection:
             return pdu
         pdu = self.session.assign(pdu)
         data = self.session.send(pdu, self.now())
-        self._write(data)
+        self._out.write(data)
         if not pdu.is_response:
             self._wake.set()  # a new response deadline
             if isinstance(pdu, DeliverSm):
@@ -88,21 +89,7 @@ class SmscConnection:
 
     def write_raw(self, data: bytes) -> None:
         """Bytes past the session, for misbehaviours that break the protocol on purpose."""
-        self._write(data)
-
-    def _write(self, data: bytes) -> None:
-        """Queue ``data`` behind what was written before: what one loop turn writes (the
-        submit_sm_resp of a window, a burst of receipts) leaves in one send(), as a bind's
-        output does (carriers/smpp/output.py). A send() per PDU was a fifth of the
-        simulator's CPU."""
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(data)
-
-    def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        if pending and not self.writer.is_closing():
-            self.writer.write(b"".join(pending))
+        self._out.write(data)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` for as long as the connection lives."""
@@ -115,7 +102,7 @@ class SmscConnection:
         peer closes. Closing with unread input would send a RST instead (RFC 1122
         §4.2.2.13), and a RST can destroy answers the peer has not read yet."""
         self.writing = False
-        self._flush()
+        self._out.flush()
         if self.writer.can_write_eof():
             self.writer.write_eof()
 
@@ -123,7 +110,7 @@ class SmscConnection:
         """Close the socket (``abort``: without flushing the transport's buffer); ``run`` then
         cleans up. What was written before is handed to the socket first, as it was when
         every write went straight to it."""
-        self._flush()
+        self._out.flush()
         if abort:
             self.writer.transport.abort()
         else:
@@ -155,11 +142,11 @@ class SmscConnection:
                 if err is self._last_error:
                     return False  # the framer lost the PDU boundaries for good (§3.3.3)
                 self._last_error = err
-                self._write(self.session.reject(err))  # generic_nack or *_resp
+                self._out.write(self.session.reject(err))  # generic_nack or *_resp
                 continue
             except SessionError as err:
                 if err.status is not None:  # a request in the wrong state (§2.4)
-                    self._write(self.session.reject(err))
+                    self._out.write(self.session.reject(err))
                 continue
             if pdu is None:
                 return True
@@ -190,7 +177,7 @@ class SmscConnection:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.sim.on_closed(self)
         self.session.close()
-        self._flush()
+        self._out.flush()
         self.writer.close()
         with contextlib.suppress(OSError):
             await self.writer.wait_closed()
