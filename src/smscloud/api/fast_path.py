@@ -62,10 +62,12 @@ class _Exchange:
     )
     message_event = _NO_EVENT
 
-    def __init__(self, headers: list[tuple[bytes, bytes]], http_version: str) -> None:
+    def __init__(
+        self, headers: list[tuple[bytes, bytes]], http_version: str, keep_alive: bool
+    ) -> None:
         self.headers = headers
         self.http_version = http_version
-        self.keep_alive = http_version != "1.0"
+        self.keep_alive = keep_alive
         self.body = bytearray()
         self.disconnected = False
         self.response_complete = False
@@ -102,9 +104,9 @@ class FastPathProtocol(OneWriteHttpProtocol):
             and not self.root_path
             and _plain_length(self.headers) is not None
         ):
-            exchange = _Exchange(self.headers, self.parser.get_http_version())
-            exchange.keep_alive = exchange.keep_alive and self.parser.should_keep_alive()
-            self.cycle = exchange  # type: ignore[assignment]
+            version = self.parser.get_http_version()
+            keep_alive = version != "1.0" and self.parser.should_keep_alive()  # as uvicorn's
+            self.cycle = _Exchange(self.headers, version, keep_alive)  # type: ignore[assignment]
             return
         super().on_headers_complete()
 
@@ -136,8 +138,7 @@ class FastPathProtocol(OneWriteHttpProtocol):
             raise
         except Exception:  # a bug in rendering: the endpoint itself answers every error
             log.exception("request %s failed", request_id)
-            message = "An internal error occurred; please try again."
-            payload = orjson.dumps(envelope.error("InternalError", message, request_id))
+            payload = orjson.dumps(envelope.internal_error(request_id))
         if self.flow.write_paused and not exchange.disconnected:
             await self.flow.drain()  # a client not reading its answers is not sent more
         if exchange.disconnected:

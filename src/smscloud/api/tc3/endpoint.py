@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from smscloud.api.tc3 import sms2019, vms
 from smscloud.api.tc3.auth import Call, authenticate
-from smscloud.api.tc3.envelope import Envelope, error, success
+from smscloud.api.tc3.envelope import Envelope, error, internal_error, success
 from smscloud.api.tc3.params import Params
 from smscloud.api.tc3.sms import ACTIONS
 from smscloud.clock import system_clock
@@ -48,8 +48,7 @@ class Endpoint:
             return error(exc.code, exc.message, request_id)
         except Exception:  # a bug: no request can cause one
             log.exception("request %s failed", request_id)
-            message = "An internal error occurred; please try again."
-            return error("InternalError", message, request_id)
+            return internal_error(request_id)
 
     async def _handle(
         self,

@@ -44,3 +44,8 @@ def success(result: dict[str, Any], request_id: str) -> Envelope:
 def error(code: str, message: str, request_id: str) -> Envelope:
     """An error in the envelope."""
     return {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}}
+
+
+def internal_error(request_id: str) -> Envelope:
+    """The answer to a request that met a bug (no request can cause one)."""
+    return error("InternalError", "An internal error occurred; please try again.", request_id)
