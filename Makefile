@@ -65,8 +65,11 @@ lint: $(VENV)/.test-deps
 unit: $(VENV)/.test-deps
 	$(BIN)/pytest -q tests/unit
 
+# One pytest process per core (TEST_WORKERS=0: all in this one). A test file stays on
+# one worker, so its module-scoped browser and servers start once.
+TEST_WORKERS ?= 2
 test: system-deps $(VENV)/.test-deps test-peers lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
