@@ -16,7 +16,14 @@ import phonenumbers
 
 from smscloud.domain.errors import RuleViolation
 
-__all__ = ["PhoneNumber", "describe_phone", "is_calling_code", "national_e164", "parse_phone"]
+__all__ = [
+    "PhoneNumber",
+    "describe_phone",
+    "is_calling_code",
+    "mainland_mobile",
+    "national_e164",
+    "parse_phone",
+]
 
 INCORRECT_PHONE_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
 
@@ -70,6 +77,20 @@ def parse_phone(raw: str) -> PhoneNumber:
     return number
 
 
+def mainland_mobile(raw: str) -> str | None:
+    """The E.164 form of ``raw`` if it is a valid mainland mobile written as SendSms allows
+    ("13912345678", "+8613912345678", "008613912345678", "8613912345678"), else None.
+
+    The bulk of traffic, answered without building a :class:`PhoneNumber` or filling the parse
+    cache with numbers a batch sends once; ``parse_phone`` reads every other form.
+    """
+    fast = _FAST_MAINLAND.fullmatch(raw)
+    if fast is None:
+        return None
+    subscriber = fast.group(1)
+    return "+86" + subscriber if _mainland_prefix_valid(subscriber[:5]) else None
+
+
 def describe_phone(raw: str) -> PhoneNumber | None:
     """Parse leniently for DescribePhoneNumberInfo; None when nothing sensible can be read."""
     return _parse_lenient(raw)
@@ -77,12 +98,11 @@ def describe_phone(raw: str) -> PhoneNumber | None:
 
 @functools.lru_cache(maxsize=65536)
 def _parse_strict(raw: str) -> PhoneNumber | None:
-    fast = _FAST_MAINLAND.fullmatch(raw)
-    if fast is not None:
-        subscriber = fast.group(1)
-        if not _mainland_prefix_valid(subscriber[:5]):
+    if _FAST_MAINLAND.fullmatch(raw) is not None:
+        e164 = mainland_mobile(raw)
+        if e164 is None:
             return None
-        return PhoneNumber("+86" + subscriber, "86", subscriber, "CN", _region_name("CN"))
+        return PhoneNumber(e164, "86", e164[3:], "CN", _region_name("CN"))
     text = _normalise(raw)
     if text is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from smscloud.domain import phone as phone_module
 from smscloud.domain.errors import RuleViolation
-from smscloud.domain.phone import PhoneNumber, describe_phone, parse_phone
+from smscloud.domain.phone import PhoneNumber, describe_phone, mainland_mobile, parse_phone
 
 CN_MOBILE = PhoneNumber("+8613800138000", "86", "13800138000", "CN", "China")
 
@@ -208,3 +209,52 @@ def test_fast_path_prefix_table_agrees_everywhere() -> None:
             _slow(f"+86{prefix}{tail}") is not None for tail in ("000000", "999999", "508127")
         }
         assert verdicts == {phone_module._mainland_prefix_valid(prefix)}, prefix
+
+
+def _strict(raw: str) -> PhoneNumber | None:
+    try:
+        return parse_phone(raw)
+    except RuleViolation:
+        return None
+
+
+@settings(max_examples=1500)
+@given(
+    st.one_of(
+        st.tuples(
+            st.sampled_from(["", "+86", "0086", "86", "+", "00", "+852", "+86 ", "+860"]),
+            st.text("0123456789", min_size=1, max_size=13),
+        ).map("".join),
+        st.text(max_size=16),
+    )
+)
+def test_mainland_mobile_reads_exactly_what_parse_phone_reads_as_a_mainland_mobile(
+    raw: str,
+) -> None:
+    # The batch path's shortcut must give the full parse's E.164 whenever it answers, never
+    # accept what the full parse refuses, and answer for every unseparated mainland mobile.
+    phone_module._parse_strict.cache_clear()
+    parsed = _strict(raw)
+    fast = mainland_mobile(raw)
+    if fast is not None:
+        assert parsed is not None
+        assert (parsed.e164, parsed.nation_code, parsed.iso_code) == (fast, "86", "CN")
+    elif parsed is not None and re.fullmatch(r"(?:\+86|0086|86)?1[0-9]{10}", raw):
+        raise AssertionError(f"the shortcut missed {raw!r}")
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("13912345678", "+8613912345678"),
+        ("+8613912345678", "+8613912345678"),
+        ("008613912345678", "+8613912345678"),
+        ("8613912345678", "+8613912345678"),
+        ("+86 139 1234 5678", None),  # separated: the full parse reads it
+        ("+85261234567", None),  # Hong Kong is international
+        ("10012345678", None),  # no mainland mobile range starts 100
+        ("1391234567", None),
+    ],
+)
+def test_mainland_mobile_examples(raw: str, e164: str | None) -> None:
+    assert mainland_mobile(raw) == e164

@@ -37,6 +37,10 @@ SEND_SUCCESS = "send success"
 INSUFFICIENT = "FailedOperation.InsufficientBalanceInSmsPackage"
 INSUFFICIENT_MESSAGE = "insufficient balance in SMS package"
 _CHUNK = 500  # bound parameters per IN list, well under SQLite's limit
+# Plain str values: the sqlite3 driver adapts a str subclass (StrEnum) through its adapter
+# registry, which costs more per row than storing the value.
+_QUEUED = MessageState.QUEUED.value
+_REFUSED = MessageState.REFUSED.value
 
 
 @dataclass(slots=True)
@@ -182,9 +186,17 @@ class AcceptKind:
         )
         metered: dict[tuple[int, str, str, int], int] = defaultdict(int)
         rows: list[tuple[Any, ...]] = []
+        # Applications whose history some request of this batch reads: only their sends need
+        # recording as the batch goes (a later request may be judged by a newer policy).
+        counted = {r.app_id for r in requests if not r.policy.unlimited}
+        # PostgreSQL's boolean column takes a bool; sqlite3 stores 0/1 and adapts a bool (an
+        # int subclass) through its registry, row by row.
+        native_bool = conn.dialect.name == "postgresql"
         for r in requests:
             day = days[(r.app_id, usage.day_of(r.now, r.tz))]
             limited = not r.policy.unlimited
+            recorded = r.app_id in counted
+            international = r.international if native_bool else int(r.international)
             serials = iter(new_serial_nos(len(r.candidates)))
             for c in r.candidates:
                 debits = ""
@@ -228,9 +240,8 @@ class AcceptKind:
                 if not accepted and c.code in r.keep:
                     continue
                 if accepted:
-                    # Kept even when this policy counts nothing: a request of the same
-                    # application later in the batch may have been judged by a newer policy.
-                    history[(r.app_id, c.phone)].append(Sent(r.now, c.content_key))
+                    if recorded:  # even when this request's own policy counts nothing
+                        history[(r.app_id, c.phone)].append(Sent(r.now, c.content_key))
                     c.fee = c.parts
                 serial = next(serials)
                 c.serial_no = serial if accepted else ""
@@ -243,7 +254,7 @@ class AcceptKind:
                         c.phone[:24],
                         c.nation_code,
                         c.iso_code,
-                        r.international,
+                        international,
                         r.sign_name,
                         r.template_id,
                         r.sms_type,
@@ -254,7 +265,7 @@ class AcceptKind:
                         r.session_context,
                         r.extend_code,
                         r.sender_id,
-                        MessageState.QUEUED if accepted else MessageState.REFUSED,
+                        _QUEUED if accepted else _REFUSED,
                         c.code,
                         r.now,
                         r.task_id,

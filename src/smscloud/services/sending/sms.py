@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.integers import parse_int
-from smscloud.domain.phone import parse_phone
+from smscloud.domain.phone import mainland_mobile, parse_phone
 from smscloud.domain.rights import (
     AccountType,
     Capability,
@@ -175,6 +175,11 @@ class SendService:
         candidates: list[Candidate] = []
         regions: set[bool] = set()
         for raw in req.phones:
+            e164 = mainland_mobile(raw)
+            if e164 is not None:
+                regions.add(True)
+                candidates.append(Candidate(raw, e164, "86", "CN", "", "", 0))
+                continue
             try:
                 ph = parse_phone(raw)
             except RuleViolation as exc:
