@@ -70,3 +70,26 @@ def test_a_forked_child_draws_other_bytes_than_its_parent() -> None:
     os.close(read)
     os.waitpid(pid, 0)
     assert child != random_ids.request_id()
+
+
+class _CountingBytes:
+    """A stand-in pool handing out 0, 1, ..., 255, 0, 1, ... in order."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def take(self, n: int) -> bytes:
+        out = bytes((self.next + i) % 256 for i in range(n))
+        self.next = (self.next + n) % 256
+        return out
+
+
+def test_serial_digits_are_each_byte_mod_10_with_the_uneven_top_bytes_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Bytes 250-255 would make 0-5 likelier than 6-9: they are skipped, whatever the draw.
+    monkeypatch.setattr(random_ids, "_POOL", _CountingBytes())
+    serials = random_ids.serial_digits_many(28, 20)  # 560 digits: 2 rounds of 250 and more
+    flat = "".join(serials)
+    assert flat == ("0123456789" * 25 * 3)[:560]
+    assert [len(s) for s in serials] == [28] * 20
