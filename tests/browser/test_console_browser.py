@@ -349,6 +349,9 @@ def send_and_follow(page: Page, base: str) -> None:
     page.fill("#f-phone", PHONE)
     page.click("#send-form button[type=submit]")
     expect(page.locator("#send-code")).to_have_text("Ok")
+    # The outcome reads in the page's language; the code is only the small print beside it.
+    expect(page.get_by_role("cell", name="已受理 Ok")).to_be_visible()
+    expect(page.locator("#send-result")).not_to_contain_text("send success")
     serial = page.locator("#send-serial")
     expect(serial).to_have_text(re.compile(r"\S+"))
     serial_no = serial.inner_text()

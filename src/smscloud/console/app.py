@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smscloud.clock import Clock
-from smscloud.console import auth, csrf, i18n
+from smscloud.console import auth, code_words, csrf, i18n
 from smscloud.console.forms import FORM_MAX, has_nul, read_form
 from smscloud.console.pages import (
     admin_carriers,
@@ -120,6 +120,7 @@ class Console:
         html = self.env.get_template(name).render(
             request=request,
             t=i18n.translator(lang),
+            explain=code_words.explainer(lang),
             lang=lang,
             other_lang="en" if lang == "zh" else "zh",
             csrf=csrf.token(request.session),

@@ -13,6 +13,7 @@ COOKIE = "smscloud_lang"
 STRINGS: dict[str, tuple[str, str]] = {
     # key: (zh, en)
     "brand": ("云短信", "SMS Cloud"),
+    "compatible": ("兼容腾讯云短信 API", "Tencent Cloud SMS compatible"),
     "console": ("控制台", "Console"),
     "admin": ("运营后台", "Operator console"),
     "login": ("登录", "Log in"),

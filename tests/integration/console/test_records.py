@@ -85,7 +85,8 @@ def test_send_then_follow_the_record_to_delivered(live: LiveServer) -> None:
 
         r = send(client, tenant, "+8613800138000", "1234")
         assert r.status_code == 200 and 'id="send-code">Ok<' in r.text
-        assert 'id="send-message">send success<' in r.text
+        # The outcome in the page's language (Chinese by default), the code beside it.
+        assert 'id="send-outcome">已受理<' in r.text and "send success" not in r.text
         serial = serial_of(r.text)
         records = client.get("/console/records")
         assert (
@@ -106,6 +107,7 @@ def test_send_then_follow_the_record_to_delivered(live: LiveServer) -> None:
         r = send(client, tenant, "+8613800138000", "abc")
         assert r.status_code == 200
         assert 'id="send-code">InvalidParameterValue.TemplateParameterFormatError<' in r.text
+        assert 'id="send-outcome">验证码模板的参数只能是 0 至 6 位数字<' in r.text
         assert 'id="send-serial"' not in r.text
         # A request-level refusal is shown with its code.
         token = csrf_of(client.get("/console/send").text)
@@ -115,6 +117,12 @@ def test_send_then_follow_the_record_to_delivered(live: LiveServer) -> None:
                   "template": tenant.template_id, "phone": "+8613800138000", "param": "1"},
         )  # fmt: skip
         assert r.status_code == 400 and "FailedOperation.SignatureIncorrectOrUnapproved" in r.text
+        assert 'id="send-error-words">签名未审核通过或不存在<' in r.text
+        # A malformed number, on the English page: explained in English, no Chinese words.
+        client.get("/console/send?lang=en")  # the language is kept in a cookie
+        r = send(client, tenant, "12345", "1234")
+        assert 'id="send-outcome">Not a valid phone number<' in r.text
+        assert "手机号码格式不正确" not in r.text and "incorrect phone number format" not in r.text
 
 
 def test_failures_filters_stats_and_isolation(live: LiveServer) -> None:
@@ -176,6 +184,6 @@ def test_an_unverified_tenant_is_told_why(live: LiveServer) -> None:
         r = send(client, tenant, "+8613800138000", "1234")
         assert r.status_code == 400
         assert "UnauthorizedOperation.RequestPermissionDeny" in r.text
-        assert "Identity verification of the account is not complete." in r.text
+        assert 'id="send-error-words">账号尚未完成实名认证<' in r.text
     with httpx.Client(base_url=base(live), follow_redirects=False) as anon:
         assert anon.get("/console/records").headers["location"] == "/console/login"

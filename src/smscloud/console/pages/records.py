@@ -78,6 +78,7 @@ i18n.STRINGS.update(
         "send_button": ("发送", "Send"),
         "send_final": ("最终内容", "Final text"),
         "send_result": ("发送结果", "Result"),
+        "send_outcome": ("结果", "Outcome"),
         "send_missing": (
             "需要一个应用、一个已通过的签名和一个已通过的模板才能发送。",
             "Sending needs an application, an approved signature and an approved template.",
@@ -164,7 +165,7 @@ class RecordsPages:
                 template.content, params, sms_type=SmsType(template.sms_type), max_param_length=None
             )
         except RuleViolation as e:
-            body, error = template.content, f"{e.code}: {e.message}"
+            body, error = template.content, e.code  # the page explains it in its language
         final = compose(sign or None, body, international=international)
         return {
             "final": final,

@@ -108,15 +108,23 @@ i18n.STRINGS.update(
 
 SIGN_TYPES = [int(x) for x in SignType]
 DOCUMENT_TYPES = [int(x) for x in DocumentType]
-SIGN_TYPE_NAMES = {0: "公司 Company", 1: "APP", 4: "商标 Trademark", 5: "政府/机关 Government"}
-DOCUMENT_NAMES = {
-    0: "三证合一 Three-in-one licence",
-    1: "营业执照 Business licence",
-    2: "组织机构代码证 Organization code",
-    3: "社会信用代码证 Social credit code",
-    4: "应用后台截图 App backend screenshot",
-    7: "商标注册书 Trademark certificate",
-}
+# Names of signature and document types, one language per page (i18n keys).
+SIGN_TYPE_NAMES = {k: f"sign_type_{k}" for k in (0, 1, 4, 5)}
+DOCUMENT_NAMES = {k: f"document_type_{k}" for k in (0, 1, 2, 3, 4, 7)}
+i18n.STRINGS.update(
+    {
+        "sign_type_0": ("公司", "Company"),
+        "sign_type_1": ("APP", "App"),
+        "sign_type_4": ("商标", "Trademark"),
+        "sign_type_5": ("政府/机关", "Government body"),
+        "document_type_0": ("三证合一", "Three-in-one licence"),
+        "document_type_1": ("营业执照", "Business licence"),
+        "document_type_2": ("组织机构代码证", "Organization code certificate"),
+        "document_type_3": ("社会信用代码证", "Social credit code certificate"),
+        "document_type_4": ("应用后台截图", "App backend screenshot"),
+        "document_type_7": ("商标注册书", "Trademark registration certificate"),
+    }
+)
 
 
 # A signature's form carries two images (the proof and the commission letter).

@@ -24,7 +24,6 @@ from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
 from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.console.pages.records import choices_context
-from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
 from smscloud.domain.templates import SmsType, variable_indexes
@@ -180,32 +179,8 @@ i18n.STRINGS.update(
             "任务当前状态不允许此操作。",
             "The task's state does not allow this now.",
         ),
-        "tk_reason_InvalidParameterValue.IncorrectPhoneNumber": (
-            "号码格式不正确",
-            "Not a valid phone number",
-        ),
-        f"tk_reason_{bulk.DUPLICATE_CODE}": ("与前面的行重复", "Repeats an earlier row"),
-        f"tk_reason_{bulk.MAINLAND_TEMPLATE_ABROAD}": (
-            "国内模板不能发往国际号码",
-            "A Mainland China template cannot go abroad",
-        ),
-        f"tk_reason_{bulk.GLOBAL_TEMPLATE_AT_HOME}": (
-            "国际模板不能发往国内号码",
-            "An international template cannot go to Mainland China",
-        ),
-        "tk_reason_FailedOperation.TemplateParamSetNotMatchApprovedTemplate": (
-            "参数个数与模板不符",
-            "The number of parameters does not match the template",
-        ),
-        f"tk_reason_{bulk.TOO_MANY_CELLS}": ("列数过多", "Too many columns"),
     }
 )
-
-
-def reason(translate: Any, code: str) -> str:
-    """A row's problem in the page's language, or its error code."""
-    key = f"tk_reason_{code}"
-    return str(translate(key)) if key in i18n.STRINGS else code
 
 
 class TaskPages:
@@ -216,7 +191,7 @@ class TaskPages:
         self.tz = console.platform.settings.tz
 
     def _base(self, request: Request) -> dict[str, Any]:
-        return {"area": "console", "user": request.session, "reason": reason}
+        return {"area": "console", "user": request.session}
 
     def display_state(self, task: Any, now: float) -> str:
         """What the tenant is told: running tasks may be scheduled or waiting for 08:00."""

@@ -1,0 +1,282 @@
+"""What each Tencent error code means, in the console's two languages.
+
+The API answers with Tencent's codes and English messages, as Tencent does (Tencent SMS API
+3.0, error codes). A person in the console reads the meaning in the page's language instead,
+with the code beside it, smaller, for the developer who will look it up. A code without its own
+words is explained by its family (the part before the first dot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from smscloud.domain import bulk
+
+__all__ = ["CODE_WORDS", "FAMILY_WORDS", "MESSAGE_WORDS", "explain", "explainer"]
+
+OK = "Ok"
+
+# code: (zh, en)
+CODE_WORDS: dict[str, tuple[str, str]] = {
+    OK: ("已受理", "Accepted"),
+    # numbers
+    "InvalidParameterValue.IncorrectPhoneNumber": (
+        "手机号码格式不正确",
+        "Not a valid phone number",
+    ),
+    "MissingParameter.EmptyPhoneNumberSet": ("请填写手机号码", "Enter a phone number"),
+    "LimitExceeded.PhoneNumberCountLimit": (
+        "一次最多发送 200 个号码",
+        "At most 200 numbers can be sent at once",
+    ),
+    "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber": (
+        "国内号码和国际号码不能在同一次发送中",
+        "Mainland China and international numbers cannot be sent together",
+    ),
+    "UnsupportedOperation.ContainDomesticPhoneNumber": (
+        "国际短信中不能含有中国大陆号码",
+        "An international send cannot include Mainland China numbers",
+    ),
+    "UnsupportedOperation.UnsupportedRegion": (
+        "暂不支持发送到该国家或地区",
+        "Messages to this country or region are not supported",
+    ),
+    "FailedOperation.PhoneNumberInBlacklist": (
+        "该号码已退订您的营销短信",
+        "This number has unsubscribed from your marketing messages",
+    ),
+    bulk.DUPLICATE_CODE: ("与前面的行重复", "Repeats an earlier row"),
+    bulk.TOO_MANY_CELLS: ("列数过多", "Too many columns"),
+    # signatures and templates at send time
+    "FailedOperation.SignatureIncorrectOrUnapproved": (
+        "签名未审核通过或不存在",
+        "The signature is not approved or does not exist",
+    ),
+    "FailedOperation.TemplateIncorrectOrUnapproved": (
+        "模板未审核通过或不存在",
+        "The template is not approved or does not exist",
+    ),
+    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate": (
+        "参数个数与模板不符",
+        "The number of parameters does not match the template",
+    ),
+    "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone": (
+        "国内短信模板不能发送到国际号码",
+        "A Mainland China template cannot be sent to an international number",
+    ),
+    "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone": (
+        "国际短信模板不能发送到中国大陆号码",
+        "An international template cannot be sent to a Mainland China number",
+    ),
+    "InvalidParameterValue.TemplateParameterFormatError": (
+        "验证码模板的参数只能是 0 至 6 位数字",
+        "A verification code parameter must be up to 6 digits",
+    ),
+    "InvalidParameterValue.TemplateParameterLengthLimit": (
+        "参数长度超过了本应用的上限",
+        "A parameter is longer than this application allows",
+    ),
+    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": (
+        "参数中不能含有网址",
+        "A parameter may not contain a link",
+    ),
+    "InvalidParameterValue.ContentLengthLimit": (
+        "短信内容超过了长度上限",
+        "The message is longer than allowed",
+    ),
+    "FailedOperation.ContainSensitiveWord": (
+        "内容含有不允许的词语",
+        "The content contains words that are not allowed",
+    ),
+    "FailedOperation.MarketingSendTimeConstraint": (
+        "营销短信只能在 8:00 至 22:00 之间发送",
+        "Marketing messages may only be sent between 08:00 and 22:00",
+    ),
+    # limits
+    "LimitExceeded.PhoneNumberThirtySecondLimit": (
+        "30 秒内不能向同一号码重复发送",
+        "The same number cannot be sent to twice within 30 seconds",
+    ),
+    "LimitExceeded.PhoneNumberOneHourLimit": (
+        "该号码一小时内收到的短信已达上限",
+        "This number has received as many messages as allowed in one hour",
+    ),
+    "LimitExceeded.PhoneNumberDailyLimit": (
+        "该号码今天收到的短信已达上限",
+        "This number has received as many messages as allowed today",
+    ),
+    "LimitExceeded.PhoneNumberSameContentDailyLimit": (
+        "该号码今天已收到过相同内容",
+        "This number has already received the same message today",
+    ),
+    "LimitExceeded.DeliveryFrequencyLimit": ("发送过于频繁", "Sending too often"),
+    "LimitExceeded.AppDailyLimit": (
+        "本应用今天的发送量已达上限",
+        "This application has reached its daily limit",
+    ),
+    "LimitExceeded.DailyLimit": (
+        "本应用今天的发送量已达上限",
+        "This application has reached its daily limit",
+    ),
+    "LimitExceeded.AppGlobalDailyLimit": (
+        "本应用今天的国际短信发送量已达上限",
+        "This application has reached its daily international limit",
+    ),
+    "LimitExceeded.AppMainlandChinaDailyLimit": (
+        "本应用今天的国内短信发送量已达上限",
+        "This application has reached its daily Mainland China limit",
+    ),
+    # the account and its applications
+    "FailedOperation.InsufficientBalanceInSmsPackage": (
+        "短信套餐包余量不足",
+        "Not enough SMS units left in your packages",
+    ),
+    "FailedOperation.InsufficientBalanceInVoicePackage": (
+        "语音套餐包余量不足",
+        "Not enough voice units left in your packages",
+    ),
+    "InvalidParameterValue.SdkAppIdNotExist": ("应用不存在", "The application does not exist"),
+    "InvalidParameterValue.SdkAppidNotExist": ("应用不存在", "The application does not exist"),
+    "UnauthorizedOperation.SdkAppIdIsDisabled": ("应用已停用", "The application is disabled"),
+    "UnauthorizedOperation.SdkAppidIsDisabled": ("应用已停用", "The application is disabled"),
+    "UnauthorizedOperation.SmsSdkAppIdVerifyFail": (
+        "该应用不属于您的账号",
+        "The application does not belong to your account",
+    ),
+    "UnauthorizedOperation.VoiceSdkAppidVerifyFail": (
+        "该应用不属于您的账号",
+        "The application does not belong to your account",
+    ),
+    "UnauthorizedOperation.RequestPermissionDeny": (
+        "账号暂不能使用此功能（未完成实名认证、未开通服务或已停用）",
+        "The account cannot do this now (not verified, not activated or suspended)",
+    ),
+    "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny": (
+        "个人认证账号不能发送营销短信",
+        "Individual accounts cannot send marketing messages",
+    ),
+    "UnauthorizedOperation.ServiceSuspendDueToArrears": (
+        "账单已逾期，服务已暂停，付清后恢复",
+        "A bill is overdue: the service is suspended until it is paid",
+    ),
+    "FailedOperation.NotEnterpriseCertification": (
+        "此功能需要企业认证",
+        "This needs a verified enterprise account",
+    ),
+    "FailedOperation.ForbidAddMarketingTemplates": (
+        "个人认证账号不能申请营销短信模板",
+        "Individual accounts cannot apply for marketing templates",
+    ),
+    # registry
+    "FailedOperation.SignNumberLimit": (
+        "签名数量已达上限",
+        "You already have as many signatures as allowed",
+    ),
+    "FailedOperation.TemplateNumberLimit": (
+        "模板数量已达上限",
+        "You already have as many templates as allowed",
+    ),
+    "FailedOperation.MissingSignature": ("签名不存在", "The signature does not exist"),
+    "FailedOperation.SignIdNotExist": ("签名不存在", "The signature does not exist"),
+    "FailedOperation.MissingSignatureToModify": (
+        "要修改的签名不存在",
+        "The signature to change does not exist",
+    ),
+    "FailedOperation.MissingTemplateToModify": (
+        "要修改的模板不存在",
+        "The template to change does not exist",
+    ),
+    "FailedOperation.TemplateIdNotExist": ("模板不存在", "The template does not exist"),
+    "FailedOperation.TemplateUnapprovedOrNotExist": (
+        "模板未审核通过或不存在",
+        "The template is not approved or does not exist",
+    ),
+    "FailedOperation.TemplateAlreadyPassedCheck": (
+        "已审核通过的模板不能修改",
+        "An approved template cannot be changed",
+    ),
+    "InvalidParameterValue.SignAlreadyPassedCheck": (
+        "已审核通过的签名不能修改",
+        "An approved signature cannot be changed",
+    ),
+    "InvalidParameterValue.SignExistAndUnapproved": (
+        "同名签名已在审核中",
+        "A signature of this name is already under review",
+    ),
+    "InvalidParameterValue.SignNameLengthTooLong": ("签名过长", "The signature is too long"),
+    "InvalidParameterValue.InvalidTemplateFormat": (
+        "模板格式不正确",
+        "The template is not written correctly",
+    ),
+    "InvalidParameterValue.MarketingTemplateWithoutUnsubscribe": (
+        "营销短信模板须以退订方式结尾（如“拒收请回复R”）",
+        'A marketing template must end with how to unsubscribe (e.g. "Reply R to opt out")',
+    ),
+    "InvalidParameterValue.ImageInvalid": ("图片无效", "The image is not valid"),
+    "InvalidParameterValue.InvalidDocumentType": (
+        "该证明类型不适用",
+        "This document type does not apply",
+    ),
+    "InvalidParameterValue.InvalidSignPurpose": ("签名用途无效", "Not a valid signature use"),
+    "InvalidParameterValue.InvalidSmsType": ("短信类型无效", "Not a valid message type"),
+    "InvalidParameterValue.InvalidInternational": (
+        "国内/国际选项无效",
+        "Not a valid choice of Mainland China or international",
+    ),
+    "InvalidParameterValue.InvalidUsedMethod": ("使用场景无效", "Not a valid use"),
+    "InvalidParameterValue.CalledNumberVerifyFail": (
+        "被叫号码不正确",
+        "The number to call is not valid",
+    ),
+    "InvalidParameterValue.InvalidStartTime": ("开始时间无效", "Not a valid start time"),
+    "InvalidParameterValue.BeginTimeVerifyFail": ("开始时间无效", "Not a valid start time"),
+    "InvalidParameterValue.EndTimeVerifyFail": ("结束时间无效", "Not a valid end time"),
+    "InvalidParameterValue.LimitVerifyFail": ("每页条数无效", "Not a valid page size"),
+    "InvalidParameterValue.OffsetVerifyFail": ("起始位置无效", "Not a valid offset"),
+    "FailedOperation.InvalidParameters": ("参数不正确", "A parameter is not valid"),
+}
+
+# Codes that stand for several causes (Tencent answers all of these RequestPermissionDeny):
+# the cause is told by the message, so these messages get words of their own.
+MESSAGE_WORDS: dict[str, tuple[str, str]] = {
+    "The account is suspended.": ("账号已被停用", "The account is suspended"),
+    "Identity verification of the account is not complete.": (
+        "账号尚未完成实名认证",
+        "Identity verification of the account is not complete",
+    ),
+    "SMS is not activated for the account: activate it in the console.": (
+        "账号尚未开通短信服务，请先在概览页开通",
+        "SMS is not activated: activate it on the dashboard",
+    ),
+}
+
+# The part of a code before its first dot: what any code of that family means.
+FAMILY_WORDS: dict[str, tuple[str, str]] = {
+    "InvalidParameterValue": ("参数取值不正确", "A value is not valid"),
+    "InvalidParameter": ("参数不正确", "A parameter is not valid"),
+    "MissingParameter": ("缺少必填参数", "A required value is missing"),
+    "FailedOperation": ("操作未能完成", "The operation could not be done"),
+    "LimitExceeded": ("超过了限制", "A limit is reached"),
+    "UnauthorizedOperation": ("没有执行此操作的权限", "Not allowed"),
+    "UnsupportedOperation": ("不支持此操作", "Not supported"),
+    "ResourceNotFound": ("找不到该资源", "Not found"),
+    "ResourceInUse": ("该资源正在使用中", "In use"),
+    "InternalError": ("平台内部错误，请稍后重试", "An internal error: try again later"),
+}
+
+
+def explain(code: str, lang: str, message: str = "") -> str:
+    """The meaning of ``code`` (answered with ``message``) in ``lang`` ("zh" or "en"); the
+    code itself if it has none."""
+    index = 1 if lang == "en" else 0
+    words = (
+        MESSAGE_WORDS.get(message)
+        or CODE_WORDS.get(code)
+        or FAMILY_WORDS.get(code.split(".", 1)[0])
+    )
+    return words[index] if words else code
+
+
+def explainer(lang: str) -> Callable[..., str]:
+    """``explain`` bound to one page's language, for templates: ``explain(code[, message])``."""
+    return lambda code, message="": explain(code, lang, message)

@@ -1,0 +1,71 @@
+"""Every error code the console can show has words in Chinese and in English."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from smscloud.console import code_words
+from smscloud.console.code_words import CODE_WORDS, FAMILY_WORDS, MESSAGE_WORDS, explain
+
+SRC = Path(code_words.__file__).resolve().parents[1]
+# Where the codes a tenant meets in the console come from: sending (console, API, bulk tasks),
+# the rules it applies, billing's limits, and signature and template applications.
+SOURCES = [
+    "services/sending",
+    "services/tasks",
+    "services/registry",
+    "services/billing/usage.py",
+    "domain",
+]
+CODE = re.compile(
+    r'"((?:FailedOperation|InvalidParameterValue|LimitExceeded|MissingParameter|'
+    r'UnauthorizedOperation|UnsupportedOperation)\.[A-Za-z]+)"'
+)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _codes_in_sources() -> set[str]:
+    found: set[str] = set()
+    for name in SOURCES:
+        root = SRC / name
+        for path in [root] if root.is_file() else sorted(root.rglob("*.py")):
+            found.update(CODE.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_the_scan_finds_the_codes_it_is_meant_to() -> None:
+    codes = _codes_in_sources()
+    assert "InvalidParameterValue.IncorrectPhoneNumber" in codes
+    assert "LimitExceeded.PhoneNumberThirtySecondLimit" in codes
+    assert len(codes) > 30
+
+
+@pytest.mark.parametrize("code", sorted(_codes_in_sources()))
+def test_every_code_of_sending_and_the_registry_has_its_own_words(code: str) -> None:
+    assert code in CODE_WORDS, f"{code} has no words: add it to console/code_words.py"
+
+
+@pytest.mark.parametrize(
+    ("words"), [*CODE_WORDS.values(), *FAMILY_WORDS.values(), *MESSAGE_WORDS.values()]
+)
+def test_chinese_words_are_chinese_and_english_words_are_english(
+    words: tuple[str, str],
+) -> None:
+    zh, en = words
+    assert CJK.search(zh), zh
+    assert not CJK.search(en), en
+    assert not re.search(r"[A-Za-z]{4,}", zh.replace("APP", "")), zh  # no English left in it
+
+
+def test_explain_prefers_the_message_then_the_code_then_its_family() -> None:
+    denial = "UnauthorizedOperation.RequestPermissionDeny"
+    unverified = "Identity verification of the account is not complete."
+    assert explain(denial, "zh", unverified) == "账号尚未完成实名认证"
+    assert explain(denial, "en", "some other cause") == CODE_WORDS[denial][1]
+    assert explain("InvalidParameterValue.SomethingNew", "zh") == "参数取值不正确"
+    assert explain("LimitExceeded.SomethingNew", "en") == "A limit is reached"
+    assert explain("NoSuchFamily.AtAll", "zh") == "NoSuchFamily.AtAll"
+    assert explain("Ok", "zh") == "已受理" and explain("Ok", "en") == "Accepted"
