@@ -365,12 +365,14 @@ def send_and_follow(page: Page, base: str) -> None:
     # The list refreshes itself every 10 s (htmx): no reloading needed to see the receipt.
     page.click("h1 a[href='/console/records']")
     record = page.locator(f"tr[id='record-{serial_no}']")  # a serial number holds a colon
-    expect(record.locator("[data-state]")).to_have_text("DELIVERED", timeout=15_000)
+    state = record.locator("[data-state]")
+    expect(state).to_have_text("已送达", timeout=15_000)  # the state in words, its name on hover
+    expect(state).to_have_attribute("title", "DELIVERED")
     expect(record).to_contain_text(final)
     shoot(page, "console-records-journey", "发送记录")
 
     record.locator("a").click()
-    expect(page.locator("#state")).to_have_text("DELIVERED")
+    expect(page.locator("#state")).to_have_text("已送达")
     expect(page.locator("#final-state")).to_have_text("DELIVERED")
     expect(page.locator("#step-submitted #carrier")).not_to_be_empty()
     expect(page.locator("#receipt-code")).to_have_text("DELIVRD")

@@ -125,7 +125,7 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     # The task's records, and its row in the list with a full progress bar.
     page.click("#task-records")
     expect(page.locator("#f-task")).to_have_value(str(task_id))
-    expect(page.locator("#records")).to_contain_text("DELIVERED")
+    expect(page.locator("#records")).to_contain_text("已送达")
     page.goto(f"{base}/console/tasks")
     row = page.locator(f"#task-{task_id}")
     expect(row).to_contain_text("已全部提交")

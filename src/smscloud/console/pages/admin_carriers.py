@@ -34,6 +34,9 @@ i18n.STRINGS.update(
     {
         "carriers_title": ("通道与路由", "Carriers and routes"),
         "carriers": ("通道", "Carriers"),
+        "route_type_verification": ("验证码", "Verification code"),
+        "route_type_notification": ("通知", "Notification"),
+        "route_type_marketing": ("营销", "Marketing"),
         "carrier_name": ("名称", "Name"),
         "kind": ("类型", "Kind"),
         "health": ("健康状况", "Health"),

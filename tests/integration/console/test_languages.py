@@ -1,0 +1,84 @@
+"""Every console page speaks one language: Chinese or English, never a mix outside data.
+
+The test walks the console as a tenant and as an operator, following every link it finds, in
+both languages, and lists the words of the other language on each page (``page_words``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from tencentcloud.sms.v20210111 import models
+
+from smscloud.services.accounts import tenants
+from tests.conftest import make_settings
+from tests.integration.console.test_http import PASSWORD, base, login, post_form
+from tests.support.live import LiveServer
+from tests.support.page_words import foreign_words
+
+LINK = re.compile(r'href="(/(?:console|admin)/[^"#?]*)"')
+NOT_PAGES = re.compile(r"/(logout|export|download|file|image|letter|bills/\d+)")
+MAX_PAGES = 80
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("languages")
+    with LiveServer(make_settings(tmp, f"sqlite:///{tmp / 'console.db'}")) as server:
+        tenant = server.tenant()
+        server.admin(lambda c: tenants.create_tenant_user(c, tenant.id, "t@example.com", PASSWORD))
+        server.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
+        # A delivered message and a refused one, so that records and statistics have rows.
+        req = models.SendSmsRequest()
+        req.from_json_string(
+            json.dumps(
+                {
+                    "PhoneNumberSet": ["+8613800138000", "12345"],
+                    "SmsSdkAppId": tenant.sdk_app_id,
+                    "TemplateId": tenant.template_id,
+                    "SignName": tenant.sign_name,
+                    "TemplateParamSet": ["4321"],
+                }
+            )
+        )
+        sent = server.client(tenant).SendSms(req).SendStatusSet
+        server.wait_final([sent[0].SerialNo])
+        yield server
+
+
+def _walk(client: httpx.Client, start: str, lang: str) -> dict[str, list[str]]:
+    client.get(f"{start}?lang={lang}")  # kept in a cookie from here on
+    seen: set[str] = set()
+    queue = [start]
+    problems: dict[str, list[str]] = {}
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        r = client.get(path)
+        if r.status_code != 200 or not r.headers.get("content-type", "").startswith("text/html"):
+            continue
+        if words := foreign_words(r.text, lang):
+            problems[path] = sorted(set(words))
+        queue += [p for p in LINK.findall(r.text) if p not in seen and not NOT_PAGES.search(p)]
+    assert len(seen) > 5, seen  # the walk found the console
+    return problems
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_tenant_page_is_in_one_language(live: LiveServer, lang: str) -> None:
+    with httpx.Client(base_url=base(live)) as client:
+        login(client, "t@example.com")
+        assert _walk(client, "/console/", lang) == {}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_operator_page_is_in_one_language(live: LiveServer, lang: str) -> None:
+    with httpx.Client(base_url=base(live)) as client:
+        r = post_form(client, "/admin/login", {"username": "root", "password": PASSWORD})
+        assert r.status_code == 303
+        assert _walk(client, "/admin/", lang) == {}
