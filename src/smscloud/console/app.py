@@ -121,6 +121,7 @@ class Console:
             request=request,
             t=i18n.translator(lang),
             explain=code_words.explainer(lang),
+            receipt=code_words.receipt_explainer(lang),
             lang=lang,
             other_lang="en" if lang == "zh" else "zh",
             csrf=csrf.token(request.session),

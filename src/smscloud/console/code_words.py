@@ -11,8 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from smscloud.domain import bulk
+from smscloud.services.statistics import (
+    BLACKLIST_CODES,
+    FREQUENCY_CODES,
+    INVALID_NUMBER_CODES,
+    SHUTDOWN_CODES,
+)
 
-__all__ = ["CODE_WORDS", "FAMILY_WORDS", "MESSAGE_WORDS", "explain", "explainer"]
+__all__ = [
+    "CODE_WORDS",
+    "FAMILY_WORDS",
+    "MESSAGE_WORDS",
+    "RECEIPT_WORDS",
+    "explain",
+    "explainer",
+    "receipt_explainer",
+    "receipt_words",
+]
 
 OK = "Ok"
 
@@ -263,6 +278,41 @@ FAMILY_WORDS: dict[str, tuple[str, str]] = {
     "ResourceInUse": ("该资源正在使用中", "In use"),
     "InternalError": ("平台内部错误，请稍后重试", "An internal error: try again later"),
 }
+
+
+# Delivery receipts: carriers' own codes (Tencent SMS docs, receipt status codes), read by what
+# they mean for the sender. The groups are those of the receipt statistics
+# (CallbackStatusStatistics), so a code reads as the bucket it is counted in.
+_INVALID = ("空号或号码不存在", "The number does not exist")
+_SHUTDOWN = ("关机、停机或不在服务区", "The phone is off, suspended or out of reach")
+_BLACKLIST = ("号码在黑名单中或已退订", "The number is blacklisted or has unsubscribed")
+_FREQUENCY = ("超过运营商对该号码的发送上限", "The carrier's limit for this number is reached")
+RECEIPT_WORDS: dict[str, tuple[str, str]] = {
+    "DELIVRD": ("已送达", "Delivered"),
+    "REJECTD": ("被运营商拒绝", "Rejected by the carrier"),
+    "UNKNOWN": ("运营商未返回明确结果", "The carrier gave no clear outcome"),
+    "NOROUTE": ("运营商路由失败", "The carrier found no route"),
+    "TC:0007": ("内容被运营商关键词拦截", "Stopped by the carrier's content filter"),
+    "TE:0014": ("运营商人工审核未通过", "Refused by the carrier's review"),
+    "TD:0004": ("疑似诈骗，被运营商拦截", "Stopped by the carrier as suspected fraud"),
+    "MK:0017": ("手机短信存储已满", "The phone's message memory is full"),
+    **dict.fromkeys(INVALID_NUMBER_CODES, _INVALID),
+    **dict.fromkeys(SHUTDOWN_CODES, _SHUTDOWN),
+    **dict.fromkeys(BLACKLIST_CODES, _BLACKLIST),
+    **dict.fromkeys(FREQUENCY_CODES, _FREQUENCY),
+}
+_OTHER_RECEIPT = ("未送达（运营商代码）", "Not delivered (carrier code)")
+
+
+def receipt_words(code: str, lang: str) -> str:
+    """What a delivery receipt's code means, in ``lang``; unknown carrier codes say only that
+    the message was not delivered (the code is shown beside them)."""
+    return RECEIPT_WORDS.get(code, _OTHER_RECEIPT)[1 if lang == "en" else 0]
+
+
+def receipt_explainer(lang: str) -> Callable[[str], str]:
+    """``receipt_words`` bound to one page's language, for templates."""
+    return lambda code: receipt_words(code, lang)
 
 
 def explain(code: str, lang: str, message: str = "") -> str:

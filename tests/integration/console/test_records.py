@@ -140,7 +140,9 @@ def test_failures_filters_stats_and_isolation(live: LiveServer) -> None:
 
         # Filters: status, phone (national or E.164), time range.
         rows = poll_rows(client, bad, "UNDELIVERED", "?state=UNDELIVERED")
-        assert f'id="record-{good}"' not in rows and "UNDELIV" in rows
+        assert f'id="record-{good}"' not in rows
+        # The receipt in words, its carrier code on hover.
+        assert 'class="receipt" title="UNDELIV">空号或号码不存在<' in rows
         rows = client.get("/console/records/rows?phone=13800138000").text
         assert f'id="record-{good}"' in rows and f'id="record-{bad}"' not in rows
         rows = client.get("/console/records/rows?begin=2001-01-01T00:00&end=2001-01-02T00:00").text
@@ -155,7 +157,8 @@ def test_failures_filters_stats_and_isolation(live: LiveServer) -> None:
         assert stats.status_code == 200
         assert '<svg id="chart-hours"' in stats.text and '<svg id="chart-days"' in stats.text
         reasons = re.search(r'id="reasons">.*?</table>', stats.text, re.S)
-        assert reasons and "<code>UNDELIV</code>" in reasons.group(0)
+        assert reasons
+        assert '空号或号码不存在 <code class="muted small">UNDELIV</code>' in reasons.group(0)
         days = re.search(r'id="table-days">.*?</table>', stats.text, re.S)
         assert days
         last = re.findall(r"<tr>(.*?)</tr>", days.group(0), re.S)[-1]

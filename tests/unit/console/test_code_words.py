@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from smscloud.console import code_words
-from smscloud.console.code_words import CODE_WORDS, FAMILY_WORDS, MESSAGE_WORDS, explain
+from smscloud.console.code_words import (
+    CODE_WORDS,
+    FAMILY_WORDS,
+    MESSAGE_WORDS,
+    RECEIPT_WORDS,
+    explain,
+    receipt_words,
+)
+from smscloud.services import statistics
 
 SRC = Path(code_words.__file__).resolve().parents[1]
 # Where the codes a tenant meets in the console come from: sending (console, API, bulk tasks),
@@ -49,7 +57,13 @@ def test_every_code_of_sending_and_the_registry_has_its_own_words(code: str) -> 
 
 
 @pytest.mark.parametrize(
-    ("words"), [*CODE_WORDS.values(), *FAMILY_WORDS.values(), *MESSAGE_WORDS.values()]
+    ("words"),
+    [
+        *CODE_WORDS.values(),
+        *FAMILY_WORDS.values(),
+        *MESSAGE_WORDS.values(),
+        *RECEIPT_WORDS.values(),
+    ],
 )
 def test_chinese_words_are_chinese_and_english_words_are_english(
     words: tuple[str, str],
@@ -69,3 +83,13 @@ def test_explain_prefers_the_message_then_the_code_then_its_family() -> None:
     assert explain("LimitExceeded.SomethingNew", "en") == "A limit is reached"
     assert explain("NoSuchFamily.AtAll", "zh") == "NoSuchFamily.AtAll"
     assert explain("Ok", "zh") == "已受理" and explain("Ok", "en") == "Accepted"
+
+
+def test_receipts_read_as_the_statistics_bucket_they_are_counted_in() -> None:
+    for code in statistics.INVALID_NUMBER_CODES:
+        assert receipt_words(code, "zh") == "空号或号码不存在"
+    for code in statistics.SHUTDOWN_CODES:
+        assert receipt_words(code, "en") == "The phone is off, suspended or out of reach"
+    assert receipt_words("DELIVRD", "zh") == "已送达"
+    # A carrier's code nobody listed still says it was not delivered (the code is beside it).
+    assert receipt_words("ZZ:9999", "en") == "Not delivered (carrier code)"
