@@ -369,6 +369,18 @@ def send_and_follow(page: Page, base: str) -> None:
     expect(state).to_have_text("已送达", timeout=15_000)  # the state in words, its name on hover
     expect(state).to_have_attribute("title", "DELIVERED")
     expect(record).to_contain_text(final)
+    # At 1280 px the table fits its card, and a signature keeps to one line.
+    fits = page.evaluate(
+        """() => {
+            const table = document.querySelector('#records-table');
+            const card = table.closest('.card');
+            const sign = table.querySelector('tbody tr td:nth-child(3)');  // the signature
+            const text = document.createRange();
+            text.selectNodeContents(sign);  // one rectangle per line the name takes
+            return [table.scrollWidth <= card.clientWidth, text.getClientRects().length];
+        }"""
+    )
+    assert fits == [True, 1]
     shoot(page, "console-records-journey", "发送记录")
 
     record.locator("a").click()
