@@ -122,6 +122,7 @@ class Console:
             t=i18n.translator(lang),
             explain=code_words.explainer(lang),
             receipt=code_words.receipt_explainer(lang),
+            refusal=code_words.refusal_writer(lang),
             lang=lang,
             other_lang="en" if lang == "zh" else "zh",
             csrf=csrf.token(request.session),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from markupsafe import Markup
+
 from smscloud.domain import bulk
 from smscloud.services.statistics import (
     BLACKLIST_CODES,
@@ -27,6 +29,8 @@ __all__ = [
     "explainer",
     "receipt_explainer",
     "receipt_words",
+    "refusal",
+    "refusal_writer",
 ]
 
 OK = "Ok"
@@ -325,6 +329,26 @@ def explain(code: str, lang: str, message: str = "") -> str:
         or FAMILY_WORDS.get(code.split(".", 1)[0])
     )
     return words[index] if words else code
+
+
+def refusal(code: str, message: str, lang: str) -> Markup:
+    """A refusal as a form shows it: its words, then its code in small type.
+
+    When the code has only its family's words (an ``InvalidParameterValue`` whose message names
+    the field and the rule), the words would not say what to fix, so the message follows
+    them, marked as English (``lang="en"``) on a Chinese page.
+    """
+    words = explain(code, lang, message)
+    detail = ""
+    if message and message not in MESSAGE_WORDS and code not in CODE_WORDS:
+        mark = ' lang="en"' if lang != "en" else ""
+        detail = Markup(' <span class="small"{}>{}</span>').format(Markup(mark), message)
+    return Markup('{}{} <code class="muted small">{}</code>').format(words, detail, code)
+
+
+def refusal_writer(lang: str) -> Callable[..., Markup]:
+    """``refusal`` bound to one page's language, for templates: ``refusal(code, message)``."""
+    return lambda code, message="": refusal(code, message, lang)
 
 
 def explainer(lang: str) -> Callable[..., str]:

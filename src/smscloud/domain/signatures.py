@@ -14,6 +14,7 @@ __all__ = [
     "DocumentType",
     "SignPurpose",
     "SignType",
+    "offered_sign_types",
     "validate_sign_application",
     "validate_sign_name",
 ]
@@ -73,6 +74,18 @@ ALLOWED_DOCUMENTS: dict[SignType, frozenset[DocumentType]] = {
         {DocumentType.ORGANIZATION_CODE_CERTIFICATE, DocumentType.SOCIAL_CREDIT_CODE_CERTIFICATE}
     ),
 }
+
+
+def offered_sign_types(*, individual: bool, international: bool) -> list[SignType]:
+    """The signature types an applicant may choose (Tencent SMS docs, signature review rules):
+    an app signature is no longer accepted for mainland China, and a company signature needs a
+    company, which an individual account is not."""
+    return [
+        kind
+        for kind in SignType
+        if (international or kind is not SignType.APP)
+        and not (individual and kind is SignType.COMPANY)
+    ]
 
 
 _SIGN_TYPES = frozenset(int(member) for member in SignType)

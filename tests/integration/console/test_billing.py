@@ -122,7 +122,11 @@ def test_order_confirm_free_offer_and_catalogue_admin(live: LiveServer) -> None:
         assert f'id="order-{order_id}"' not in op.get("/admin/billing").text
         # Paying twice is refused with the service's message.
         r = op.post(f"/admin/billing/orders/{order_id}/pay", data={"csrf_token": token})
-        assert r.status_code == 400 and 'id="e-rule">FailedOperation' in r.text
+        assert (
+            r.status_code == 400
+            and 'id="e-rule">' in r.text
+            and '<code class="muted small">FailedOperation' in r.text
+        )
         page = client.get("/console/packages")
         assert 'id="units-left">10,000<' in page.text
         assert f'id="order-state-{order_id}">已支付' in page.text

@@ -40,10 +40,17 @@ def tenant_user(
 
 
 def add_sign(
-    client: httpx.Client, name: str, image: bytes = PNG, filename: str = "proof.png"
+    client: httpx.Client,
+    name: str,
+    image: bytes = PNG,
+    filename: str = "proof.png",
+    *,
+    sign_type: str = "0",
+    document_type: str = "1",
 ) -> httpx.Response:
     token = csrf_of(client.get("/console/signs").text)
-    data = {"csrf_token": token, "name": name, "sign_type": "0", "document_type": "1"}
+    data = {"csrf_token": token, "name": name, "sign_type": sign_type}
+    data["document_type"] = document_type
     data |= {"purpose": "0", "remark": "官网"}
     files = {"proof_image": (filename, image, "image/png")}
     return client.post("/console/signs", data=data, files=files)
@@ -79,7 +86,7 @@ def test_apply_preview_review_and_notify(live: LiveServer) -> None:
                   "purpose": "0"},
             files={"proof_image": ("p.png", PNG, "image/png")},
         )  # fmt: skip
-        assert r.status_code == 400 and "InvalidParameter.InvalidParameters" in r.text
+        assert r.status_code == 400 and 'id="e-sign_type">' in r.text  # not offered, either
         assert ids(live, s.signs) == []
         r = add_sign(client, "安科技")
         assert r.status_code == 303 and r.headers["location"] == "/console/signs"
@@ -228,9 +235,23 @@ def test_an_individual_sees_what_it_may_not_do(live: LiveServer) -> None:
         assert "FailedOperation.ForbidAddMarketingTemplates" in page
         assert re.search(r'id="f-international"[^>]* disabled', page)
         assert 'id="deny-international">国际/港澳台短信需要企业认证' in page
-        assert re.search(r'id="f-international"[^>]* disabled', client.get("/console/signs").text)
-        # The console enforces it too, whatever the browser sends.
-        assert add_sign(client, "个人工作室").status_code == 303
+        signs = client.get("/console/signs").text
+        assert re.search(r'id="f-international"[^>]* disabled', signs)
+        # Only the types an individual may use: no company, and never the withdrawn app type.
+        offered = re.search(r'<select id="f-sign_type".*?</select>', signs, re.S)
+        assert offered and re.findall(r'<option value="(\d)"', offered.group(0)) == ["4", "5"]
+        # The console enforces it too, whatever the browser sends, and keeps what was typed.
+        r = add_sign(client, "个人工作室")
+        assert r.status_code == 400
+        assert (
+            'id="e-sign_type">请选择适用于您账号的签名类型' in r.text
+            and 'value="个人工作室"' in r.text
+        )
+        r = add_sign(client, "个人工作室", sign_type="4", document_type="1")  # no trademark proof
+        assert r.status_code == 400
+        assert 'id="e-document_type">请选择适用于该签名类型的证明类型' in r.text
+        assert ids(live, s.signs) == []
+        assert add_sign(client, "个人工作室", sign_type="4", document_type="7").status_code == 303
         r = add_template(client, "营销", "新品上市，拒收请回复R", "1")
         assert r.status_code == 400 and "FailedOperation.ForbidAddMarketingTemplates" in r.text
         data = {

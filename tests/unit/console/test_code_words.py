@@ -93,3 +93,17 @@ def test_receipts_read_as_the_statistics_bucket_they_are_counted_in() -> None:
     assert receipt_words("DELIVRD", "zh") == "已送达"
     # A carrier's code nobody listed still says it was not delivered (the code is beside it).
     assert receipt_words("ZZ:9999", "en") == "Not delivered (carrier code)"
+
+
+def test_a_refusal_with_only_family_words_keeps_its_message_marked_as_english() -> None:
+    from smscloud.console.code_words import refusal
+
+    shown = refusal("InvalidParameterValue", "The speed must be one of 100, 500", "zh")
+    assert shown == (
+        '参数取值不正确 <span class="small" lang="en">The speed must be one of 100, 500</span>'
+        ' <code class="muted small">InvalidParameterValue</code>'
+    )
+    # A code with words of its own needs no message; English pages need no mark; HTML escapes.
+    assert "<span" not in refusal("FailedOperation.SignNumberLimit", "too many", "zh")
+    assert 'lang="en"' not in refusal("InvalidParameterValue", "bad <b>", "en")
+    assert "&lt;b&gt;" in refusal("InvalidParameterValue", "bad <b>", "en")

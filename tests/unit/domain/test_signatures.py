@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.signatures import (
+    ALLOWED_DOCUMENTS,
     DocumentType,
     SignPurpose,
     SignType,
+    offered_sign_types,
     validate_sign_application,
     validate_sign_name,
 )
@@ -183,3 +185,22 @@ def test_only_documented_combinations_pass(
         assert not expected_ok
     else:
         assert expected_ok
+
+
+@pytest.mark.parametrize(
+    ("individual", "international", "offered"),
+    [
+        (False, False, [SignType.COMPANY, SignType.TRADEMARK, SignType.GOVERNMENT]),
+        (False, True, [SignType.COMPANY, SignType.APP, SignType.TRADEMARK, SignType.GOVERNMENT]),
+        (True, False, [SignType.TRADEMARK, SignType.GOVERNMENT]),
+        (True, True, [SignType.APP, SignType.TRADEMARK, SignType.GOVERNMENT]),
+    ],
+)
+def test_offered_sign_types(individual: bool, international: bool, offered: list[SignType]) -> None:
+    assert offered_sign_types(individual=individual, international=international) == offered
+    # Whatever is offered passes the application rules with a document that proves it.
+    for kind in offered:
+        document = min(ALLOWED_DOCUMENTS[kind])
+        validate_sign_application(
+            int(kind), int(document), 0, international=international, has_commission_image=False
+        )

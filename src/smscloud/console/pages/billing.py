@@ -384,7 +384,7 @@ class BillingPages:
                     lambda c: catalogue.add_offer(c, name, u, p, d, now=now)
                 )
             except RuleViolation as e:
-                errors["rule"] = f"{e.code}: {e.message}"
+                errors["rule"], errors["rule_message"] = e.code, e.message
         if errors:
             return await self._admin_page(request, values=values, errors=errors, status=400)
         self.c.flash(request, "bl_offer_added", "ok")

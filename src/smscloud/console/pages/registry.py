@@ -33,7 +33,12 @@ from smscloud.domain.rights import (
     require,
 )
 from smscloud.domain.segments import billed_parts, international_segmentation
-from smscloud.domain.signatures import ALLOWED_DOCUMENTS, DocumentType, SignType
+from smscloud.domain.signatures import (
+    ALLOWED_DOCUMENTS,
+    DocumentType,
+    SignType,
+    offered_sign_types,
+)
 from smscloud.domain.templates import SmsType, compose, lint_template, render, variable_indexes
 from smscloud.private_files import private_dir, write_private
 from smscloud.services.accounts import tenants as accounts
@@ -47,6 +52,14 @@ if TYPE_CHECKING:
 
 i18n.STRINGS.update(
     {
+        "err_sign_type_offered": (
+            "请选择适用于您账号的签名类型",
+            "Choose a signature type your account may use",
+        ),
+        "err_sign_document": (
+            "请选择适用于该签名类型的证明类型",
+            "Choose a document that proves this type",
+        ),
         "signs": ("签名管理", "Signatures"),
         "templates": ("模板管理", "Templates"),
         "sign_name": ("签名名称", "Signature"),
@@ -106,7 +119,6 @@ i18n.STRINGS.update(
     }
 )
 
-SIGN_TYPES = [int(x) for x in SignType]
 DOCUMENT_TYPES = [int(x) for x in DocumentType]
 # Names of signature and document types, one language per page (i18n keys).
 SIGN_TYPE_NAMES = {k: f"sign_type_{k}" for k in (0, 1, 4, 5)}
@@ -140,6 +152,14 @@ def _int(form: FormData, name: str, default: int = -99) -> int:
 
 def _account(tenant: Any) -> AccountType:
     return AccountType(str(tenant.account_type))
+
+
+def _sign_types(tenant: Any) -> list[int]:
+    """The signature types the console offers this tenant: never the withdrawn app type (it
+    stays available to the API for international signatures), no company type for an
+    individual."""
+    individual = _account(tenant) is AccountType.INDIVIDUAL
+    return [int(k) for k in offered_sign_types(individual=individual, international=False)]
 
 
 class RegistryPages:
@@ -213,8 +233,9 @@ class RegistryPages:
                     "remark": editing.remark,
                 }
                 if editing is not None
-                else {"sign_type": 0, "document_type": 1, "purpose": 0, "international": 0}
+                else {"sign_type": None, "document_type": None, "purpose": 0, "international": 0}
             )
+        offered = _sign_types(tenant)
         context = {
             "area": "console",
             "user": request.session,
@@ -223,12 +244,21 @@ class RegistryPages:
             "values": values,
             "errors": errors or {},
             "editing": editing,
-            "sign_types": SIGN_TYPES,
+            "sign_types": offered,
             "document_types": DOCUMENT_TYPES,
             "sign_type_names": SIGN_TYPE_NAMES,
             "document_names": DOCUMENT_NAMES,
+            # Which documents prove which type: the form offers only those of the chosen type.
             "allowed_documents": {
-                int(k): sorted(int(d) for d in v) for k, v in ALLOWED_DOCUMENTS.items()
+                int(k): sorted(int(d) for d in v)
+                for k, v in ALLOWED_DOCUMENTS.items()
+                if int(k) in offered
+            },
+            "document_fits": {
+                int(d): " ".join(
+                    str(int(k)) for k in offered if d in ALLOWED_DOCUMENTS[SignType(k)]
+                )
+                for d in DocumentType
             },
             **self._rights(tenant),
         }
@@ -277,6 +307,12 @@ class RegistryPages:
         errors: dict[str, str] = {}
         if not values["name"]:
             errors["name"] = "err_required"
+        if values["sign_type"] not in _sign_types(tenant):
+            errors["sign_type"] = "err_sign_type_offered"
+        elif values["document_type"] not in {
+            int(d) for d in ALLOWED_DOCUMENTS[SignType(values["sign_type"])]
+        }:
+            errors["document_type"] = "err_sign_document"
         proof, problem = await self._image(form, "proof_image")
         if problem:
             errors["proof_image"] = problem
@@ -310,7 +346,7 @@ class RegistryPages:
                 else:
                     await registry.modify_sign(tid, int(editing.id), app, via_api=False)
             except RuleViolation as e:
-                errors["rule"] = f"{e.code}: {e.message}"
+                errors["rule"], errors["rule_message"] = e.code, e.message
         if errors:
             return await self._signs_page(
                 request, tid, values=values, errors=errors, editing=editing, status=400
@@ -442,7 +478,7 @@ class RegistryPages:
                 else:
                     await registry.modify_template(tid, int(editing.id), app, via_api=False)
             except RuleViolation as e:
-                errors["rule"] = f"{e.code}: {e.message}"
+                errors["rule"], errors["rule_message"] = e.code, e.message
         if errors:
             if values["sms_type"] not in (1, 2, 3):
                 values["sms_type"] = 2

@@ -316,7 +316,7 @@ class TaskPages:
                 start_at=start_at,
             )
         except RuleViolation as e:
-            errors["rule"] = f"{e.code}: {e.message}"
+            errors["rule"], errors["rule_message"] = e.code, e.message
             return await self._page(request, tid, values, errors, 400)
         return self.c.redirect(f"/console/tasks/{draft.task_id}")
 
