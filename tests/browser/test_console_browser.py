@@ -219,7 +219,7 @@ def apply_for_template(page: Page, base: str) -> int:
     # The live preview lints as one types, before the rest of the form is filled in:
     # brackets belong to the signature only.
     page.fill("#f-content", "【旅程】您的订单{1}已发货")
-    expect(page.locator("#preview-lint")).to_contain_text("forbidden characters: 【")
+    expect(page.locator("#preview-lint")).to_contain_text("模板含有不允许的字符：【")
     page.fill("#f-name", "发货通知")
     page.fill("#f-content", "您的订单{1}已发货，请注意查收。")
     final = f"【{SIGN}】您的订单示例1已发货，请注意查收。"

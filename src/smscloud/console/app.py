@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smscloud.clock import Clock
-from smscloud.console import auth, code_words, csrf, i18n
+from smscloud.console import auth, code_words, csrf, i18n, lint_words
 from smscloud.console.forms import FORM_MAX, has_nul, read_form
 from smscloud.console.pages import (
     admin_carriers,
@@ -123,6 +123,7 @@ class Console:
             explain=code_words.explainer(lang),
             receipt=code_words.receipt_explainer(lang),
             refusal=code_words.refusal_writer(lang),
+            lint=lambda message: lint_words.lint_words(message, lang),
             lang=lang,
             other_lang="en" if lang == "zh" else "zh",
             csrf=csrf.token(request.session),

@@ -120,8 +120,12 @@ def test_apply_preview_review_and_notify(live: LiveServer) -> None:
             data={"content": "大促{1}{2}【惊喜】", "sms_type": "1", "sign": "安科技"},
             headers=hx,
         )
-        assert "two variables may not be adjacent" in r.text
-        assert "forbidden characters" in r.text and "拒收请回复R" in r.text
+        # Each finding in the page's language, its code beside it.
+        assert "两个变量不能相邻（如 {1}{2}）" in r.text and "may not be adjacent" not in r.text
+        assert (
+            "模板含有不允许的字符：【】" in r.text
+            and "营销模板须以 &#34;拒收请回复R&#34; 结尾" in r.text
+        )
         r = client.post("/console/templates/preview", data={"content": "x"})  # no token
         assert r.status_code == 403
 

@@ -524,7 +524,7 @@ class RegistryPages:
             "chars": len(final),
             "encoding": international_segmentation(final).encoding.value,
             "parts": billed_parts(final, mainland=not international),
-            "findings": [f"{f.code}: {f.message}" for f in findings],
+            "findings": [(f.code, f.message) for f in findings],  # worded by the page
             "denials": problems,
             "empty": not content,
         }
