@@ -27,17 +27,39 @@ def test_uuid4_text_is_the_standard_librarys(raw: bytes) -> None:
     assert random_ids.uuid4_text(raw) == str(uuid.UUID(bytes=raw, version=4))
 
 
-def test_serials_keep_tencents_shape_and_spread_over_every_digit() -> None:
-    serials = [new_serial_no() for _ in range(3000)]
+NOW = 1_765_432_101.234  # 2025-12-11, any clock reading
+
+
+def test_serials_keep_tencents_shape_and_spread_over_every_random_digit() -> None:
+    serials = [new_serial_no(NOW) for _ in range(3000)]
     assert all(re.fullmatch(r"5000:\d{28}", s) for s in serials)
     assert len(set(serials)) == len(serials)
-    # 93 random bits modulo 10**28: every leading digit turns up.
-    assert {s[5] for s in serials} == set("0123456789")
+    # The 15 random digits: every value turns up at each of their places.
+    for place in range(5 + 13, 5 + 28):
+        assert {s[place] for s in serials} == set("0123456789")
+
+
+def test_a_serial_starts_with_its_acceptance_time_in_milliseconds() -> None:
+    assert new_serial_no(NOW)[5:18] == "1765432101234"
+    assert {s[5:18] for s in new_serial_nos(50, NOW)} == {"1765432101234"}
+    # A clock before the epoch or beyond 13 digits wraps instead of changing the shape.
+    assert re.fullmatch(r"5000:\d{28}", new_serial_no(-1.0))
+    assert re.fullmatch(r"5000:\d{28}", new_serial_no(1e13))
+
+
+@given(st.lists(st.floats(0, 9_999_999_999.0), min_size=2, max_size=20))
+def test_serials_of_later_messages_sort_after_earlier_ones(times: list[float]) -> None:
+    # The unique index on serials is then written at its right edge, not on a random page.
+    times.sort()
+    serials = [new_serial_no(t) for t in times]
+    for i in range(1, len(times)):
+        if int(times[i - 1] * 1000) < int(times[i] * 1000):
+            assert serials[i - 1] < serials[i]
 
 
 @pytest.mark.parametrize("count", [0, 1, 200, 400])  # 400 serials: more than a block
 def test_serials_drawn_together_are_as_many_as_asked_and_all_different(count: int) -> None:
-    serials = new_serial_nos(count) + new_serial_nos(count)
+    serials = new_serial_nos(count, NOW) + new_serial_nos(count, NOW)
     assert len(serials) == 2 * count
     assert len(set(serials)) == len(serials)
     assert all(re.fullmatch(r"5000:\d{28}", s) for s in serials)

@@ -26,7 +26,7 @@ def at(tz: ZoneInfo, text: str) -> float:
 def store(db: Database, tenant: int, app: int, sends: list[tuple[float, str, int]]) -> None:
     def write(conn: Connection) -> None:
         rows = [
-            (new_serial_no(), "r", tenant, app, f"+86139{i:08d}", "86", "CN", False, "s", 1, 2,
+            (new_serial_no(when), "r", tenant, app, f"+86139{i:08d}", "86", "CN", False, "s", 1, 2,
              "text", "k", parts, "", "", "", "", state, "Ok", when, None)
             for i, (when, state, parts) in enumerate(sends)
         ]  # fmt: skip

@@ -197,7 +197,7 @@ class AcceptKind:
             limited = not r.policy.unlimited
             recorded = r.app_id in counted
             international = r.international if native_bool else int(r.international)
-            serials = iter(new_serial_nos(len(r.candidates)))
+            serials = iter(new_serial_nos(len(r.candidates), r.now))
             for c in r.candidates:
                 debits = ""
                 if c.code == OK and (r.tenant_id, c.phone) in opted_out:

@@ -59,7 +59,7 @@ def queue(conn: Connection, phones: Iterable[str], text: str, now: float) -> int
         parts = billed_parts(content, mainland=ph.mainland)
         rows.append(
             (
-                new_serial_no(), "platform", tenant_id, app_id, ph.e164, ph.nation_code,
+                new_serial_no(now), "platform", tenant_id, app_id, ph.e164, ph.nation_code,
                 ph.iso_code, not ph.mainland, PLATFORM_SIGN, 0, 0, content, "", parts, "",
                 "", "", "", MessageState.QUEUED, "Ok", now, None,
             )

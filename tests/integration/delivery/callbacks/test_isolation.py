@@ -48,7 +48,7 @@ def due_reports(db: Database, app_id: int, count: int, due_at: float) -> list[in
     tenant = db.read_sync(
         lambda c: c.execute(select(s.applications.c.tenant_id).where(s.applications.c.id == app_id))
     ).scalar_one()
-    serials = [new_serial_no() for _ in range(count)]
+    serials = [new_serial_no(due_at) for _ in range(count)]
 
     def write(conn: Connection) -> list[int]:
         rows = [
