@@ -346,6 +346,21 @@ def send_and_follow(page: Page, base: str) -> None:
     final = f"【{SIGN}】您在旅程商城的订单JD0501已发货，请注意查收。"
     expect(page.locator("#preview-text")).to_have_text(final)
     expect(page.locator("#f-param-1")).to_have_value("JD0501")
+    # Every problem at once, each beside its field, what was typed kept, nothing sent.
+    page.fill("#f-param-1", "a.cn/x")
+    page.get_by_label("手机号码").fill("12345")
+    page.get_by_role("button", name="发送", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("未发送任何短信")
+    expect(page.get_by_label("手机号码")).to_have_accessible_description(
+        re.compile("^手机号码格式不正确")
+    )
+    expect(page.get_by_label("{1}")).to_have_accessible_description(
+        re.compile("^参数中不能含有网址")
+    )
+    expect(page.get_by_label("手机号码")).to_have_value("12345")
+    expect(page.locator("#send-result")).to_have_count(0)
+    shoot(page, "console-send-errors", "发送短信")
+    page.fill("#f-param-1", "JD0501")
     page.fill("#f-phone", PHONE)
     page.click("#send-form button[type=submit]")
     expect(page.locator("#send-code")).to_have_text("Ok")

@@ -176,6 +176,20 @@ def render(
     return _VARIABLE.sub(lambda match: params[int(match.group(1)) - 1], content)
 
 
+def param_problems(
+    params: Sequence[str], *, sms_type: SmsType, max_param_length: int | None
+) -> dict[int, RuleViolation]:
+    """Every parameter value that breaks Tencent's rules, by position from 1 (a form shows
+    each beside its field; ``render`` stops at the first)."""
+    found: dict[int, RuleViolation] = {}
+    for position, value in enumerate(params, start=1):
+        try:
+            _check_value(position, value, sms_type=sms_type, max_param_length=max_param_length)
+        except RuleViolation as e:
+            found[position] = e
+    return found
+
+
 def _check_value(
     position: int, value: str, *, sms_type: SmsType, max_param_length: int | None
 ) -> None:

@@ -103,26 +103,40 @@ def test_send_then_follow_the_record_to_delivered(live: LiveServer) -> None:
         )
         assert 'id="receipt-code">DELIVRD<' in detail.text
 
-        # Parameters that do not fit the template: the API's per-number code.
-        r = send(client, tenant, "+8613800138000", "abc")
-        assert r.status_code == 200
-        assert 'id="send-code">InvalidParameterValue.TemplateParameterFormatError<' in r.text
-        assert 'id="send-outcome">验证码模板的参数只能是 0 至 6 位数字<' in r.text
-        assert 'id="send-serial"' not in r.text
-        # A request-level refusal is shown with its code.
+        # Every field's problem at once, beside its field, what was typed kept, nothing sent.
+        before = live.query(lambda c: c.execute(s.messages.select()).all())
         token = csrf_of(client.get("/console/send").text)
         r = client.post(
             "/console/send",
             data={"csrf_token": token, "app": tenant.sdk_app_id, "sign": "别人的签名",
-                  "template": tenant.template_id, "phone": "+8613800138000", "param": "1"},
+                  "template": tenant.template_id, "phone": "12345", "param": "abc"},
         )  # fmt: skip
-        assert r.status_code == 400 and "FailedOperation.SignatureIncorrectOrUnapproved" in r.text
-        assert 'id="send-error-words">签名未审核通过或不存在<' in r.text
-        # A malformed number, on the English page: explained in English, no Chinese words.
+        assert r.status_code == 400 and 'id="send-fix"' in r.text
+        assert re.search(r'id="e-sign">请从列表中选择', r.text)
+        assert re.search(
+            r'id="e-phone">手机号码格式不正确 <code[^>]*>[^<]*IncorrectPhoneNumber', r.text
+        )
+        assert 'id="e-param_1">验证码模板的参数只能是 0 至 6 位数字' in r.text
+        assert 'id="e-app"' not in r.text and 'id="e-template"' not in r.text
+        assert 'value="12345"' in r.text and 'value="abc"' in r.text
+        assert 'id="send-serial"' not in r.text
+        assert live.query(lambda c: c.execute(s.messages.select()).all()) == before
+        # A template or application that is not the tenant's, and no number at all.
+        r = client.post(
+            "/console/send",
+            data={"csrf_token": token, "app": "1400000000", "sign": tenant.sign_name,
+                  "template": "999999", "phone": ""},
+        )  # fmt: skip
+        assert r.status_code == 400
+        assert {"e-app", "e-template", "e-phone"} <= set(re.findall(r'id="(e-[a-z_0-9]+)"', r.text))
+        assert 'id="e-phone">此项必填。<' in r.text
+        # On the English page, in English, with no Chinese words.
         client.get("/console/send?lang=en")  # the language is kept in a cookie
         r = send(client, tenant, "12345", "1234")
-        assert 'id="send-outcome">Not a valid phone number<' in r.text
+        assert r.status_code == 400
+        assert re.search(r'id="e-phone">Not a valid phone number <code', r.text)
         assert "手机号码格式不正确" not in r.text and "incorrect phone number format" not in r.text
+        assert live.query(lambda c: c.execute(s.messages.select()).all()) == before
 
 
 def test_failures_filters_stats_and_isolation(live: LiveServer) -> None:

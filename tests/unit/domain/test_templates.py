@@ -14,6 +14,7 @@ from smscloud.domain.templates import (
     lint_template,
     mask_rendered,
     mask_value,
+    param_problems,
     render,
     variable_indexes,
 )
@@ -259,3 +260,41 @@ def test_mask_value_keeps_only_the_ends(value: str, masked: str) -> None:
 )
 def test_mask_rendered(text: str, template: str, expected: str) -> None:
     assert mask_rendered(text, template) == expected
+
+
+@given(
+    params=st.lists(st.text(alphabet="1234567a.:/ w", max_size=9), min_size=1, max_size=4),
+    sms_type=st.sampled_from(list(SmsType)),
+    limit=st.one_of(st.none(), st.integers(1, 8)),
+)
+def test_param_problems_are_what_render_refuses_every_one_at_once(
+    params: list[str], sms_type: SmsType, limit: int | None
+) -> None:
+    content = "".join(f"{{{i}}}" for i in range(1, len(params) + 1))
+    problems = param_problems(params, sms_type=sms_type, max_param_length=limit)
+    for position, value in enumerate(params, start=1):
+        alone = param_problems([value], sms_type=sms_type, max_param_length=limit)
+        # Each position is judged on its own value: one bad value never hides another.
+        assert (position in problems) == bool(alone)
+        if alone:
+            assert problems[position].code == alone[1].code
+    try:
+        render(content, params, sms_type=sms_type, max_param_length=limit)
+    except RuleViolation as e:
+        first = problems[min(problems)]
+        assert (e.code, e.message) == (first.code, first.message)
+    else:
+        assert problems == {}
+
+
+def test_param_problems_name_each_bad_position() -> None:
+    problems = param_problems(["12a", "123456", "x" * 9], sms_type=V, max_param_length=None)
+    assert sorted(problems) == [1, 3]
+    assert all(
+        p.code == "InvalidParameterValue.TemplateParameterFormatError" for p in problems.values()
+    )
+    problems = param_problems(["a.cn/x", "ok", "long!"], sms_type=N, max_param_length=4)
+    assert {k: p.code for k, p in problems.items()} == {
+        1: "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+        3: "InvalidParameterValue.TemplateParameterLengthLimit",
+    }

@@ -1,4 +1,4 @@
-"""Sending from the console, delivery records, replies and statistics.
+"""Delivery records, replies and statistics.
 
 Every query filters by the session's tenant id and, for messages, by a bounded time range
 (the ``ix_messages_tenant_time`` index) with a LIMIT.
@@ -6,13 +6,11 @@ Every query filters by the session's tenant id and, for messages, by a bounded t
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -22,11 +20,8 @@ from smscloud.console.forms import whole
 from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.console.pages.voice import voice_denial
 from smscloud.console.pages.voice_calls import fold_voice
-from smscloud.domain.errors import RuleViolation
 from smscloud.domain.message_states import FINAL, MessageState
 from smscloud.domain.phone import describe_phone
-from smscloud.domain.segments import billed_parts
-from smscloud.domain.templates import SmsType, compose, render, variable_indexes
 from smscloud.services.accounts import tenants as accounts
 from smscloud.services.reports import (
     RecordFilter,
@@ -35,8 +30,6 @@ from smscloud.services.reports import (
     message_records,
     recent_replies,
 )
-from smscloud.services.sending.choices import SendingChoices, sending_choices
-from smscloud.services.sending.sms import SendRequest
 from smscloud.services.statistics import SLOT, failure_reasons, quarter_hours
 from smscloud.services.voice_records import voice_quarter_hours
 
@@ -65,25 +58,9 @@ LOCAL = "%Y-%m-%dT%H:%M"
 
 i18n.STRINGS.update(
     {
-        "nav_send": ("发送短信", "Send"),
         "nav_records": ("发送记录", "Records"),
         "nav_replies": ("回复记录", "Replies"),
         "nav_stats": ("发送统计", "Statistics"),
-        "send_title": ("发送短信", "Send a message"),
-        "send_app": ("应用", "Application"),
-        "send_template": ("模板", "Template"),
-        "send_params": ("模板参数", "Template parameters"),
-        "send_no_params": ("该模板没有参数。", "This template has no parameters."),
-        "send_phone": ("手机号码", "Phone number"),
-        "send_button": ("发送", "Send"),
-        "send_final": ("最终内容", "Final text"),
-        "send_result": ("发送结果", "Result"),
-        "send_outcome": ("结果", "Outcome"),
-        "send_missing": (
-            "需要一个应用、一个已通过的签名和一个已通过的模板才能发送。",
-            "Sending needs an application, an approved signature and an approved template.",
-        ),
-        "send_refused": ("请求被拒绝", "The request was refused"),
         "rec_code": ("错误码", "Code"),
         "rec_task": ("任务 ID", "Task ID"),
         "rec_message": ("说明", "Message"),
@@ -144,11 +121,6 @@ i18n.STRINGS.update(
 )
 
 
-def choices_context(choices: SendingChoices) -> dict[str, Any]:
-    """The sending choices as a page's context: tenant, apps, signs, templates."""
-    return {f.name: getattr(choices, f.name) for f in fields(choices)}
-
-
 class RecordsPages:
     def __init__(self, console: Console) -> None:
         self.c = console
@@ -163,107 +135,6 @@ class RecordsPages:
 
     def _base(self, request: Request) -> dict[str, Any]:
         return {"area": "console", "user": request.session, "ts": self._ts}
-
-    # -- sending ----------------------------------------------------------------------------
-    async def _choices(self, tid: int) -> dict[str, Any]:
-        return choices_context(await self.platform.db.read(lambda c: sending_choices(c, tid)))
-
-    @staticmethod
-    def _preview(template: Any, sign: str, params: list[str]) -> dict[str, Any]:
-        international = bool(template.international)
-        error = ""
-        try:
-            body = render(
-                template.content, params, sms_type=SmsType(template.sms_type), max_param_length=None
-            )
-        except RuleViolation as e:
-            body, error = template.content, e.code  # the page explains it in its language
-        final = compose(sign or None, body, international=international)
-        return {
-            "final": final,
-            "chars": len(final),
-            "parts": billed_parts(final, mainland=not international),
-            "error": error,
-        }
-
-    async def _send_page(
-        self,
-        request: Request,
-        tid: int,
-        values: dict[str, Any],
-        *,
-        result: dict[str, Any] | None = None,
-        status: int = 200,
-        fragment: bool = False,
-    ) -> Response:
-        data = await self._choices(tid)
-        templates = data["templates"]
-        chosen = next((t for t in templates if str(t.id) == values.get("template")), None)
-        if chosen is None and templates:
-            chosen = templates[0]
-        count = max(variable_indexes(chosen.content), default=0) if chosen is not None else 0
-        params = list(values.get("params") or [])[:count]
-        params += [""] * (count - len(params))
-        # Before a choice, the page shows the first signature: the preview must show it too.
-        sign = values.get("sign") or (data["signs"][0].name if data["signs"] else "")
-        preview = self._preview(chosen, sign, params) if chosen else None
-        context = self._base(request) | data
-        context |= {
-            "values": values,
-            "chosen": chosen,
-            "params": params,
-            "preview": preview,
-            "result": result,
-        }
-        page = "console/send_preview.html" if fragment else "console/send.html"
-        return self.c.render(request, page, context, status)
-
-    @staticmethod
-    def _values(source: Any) -> dict[str, Any]:
-        def get(name: str) -> str:
-            value = source.get(name)
-            return value.strip() if isinstance(value, str) else ""
-
-        return {
-            "app": get("app"),
-            "sign": get("sign")[:64],
-            "template": get("template"),
-            "phone": get("phone")[:32],
-            "params": [str(p)[:500] for p in source.getlist("param")][:20],
-        }
-
-    @tenant_page
-    async def send_page(self, request: Request) -> Response:
-        tid = tenant_id(request)
-        return await self._send_page(request, tid, self._values(request.query_params))
-
-    @tenant_page
-    async def send_preview(self, request: Request, form: FormData) -> Response:
-        tid = tenant_id(request)
-        return await self._send_page(request, tid, self._values(form), fragment=True)
-
-    @tenant_page
-    async def send(self, request: Request, form: FormData) -> Response:
-        tid = tenant_id(request)
-        values = self._values(form)
-        result: dict[str, Any] = {}
-        status = 200
-        try:
-            request_id, candidates = await self.platform.sender.send(
-                SendRequest(
-                    tenant_id=tid,
-                    sdk_app_id=values["app"],
-                    phones=[values["phone"]] if values["phone"] else [],
-                    template_id=values["template"],
-                    sign_name=values["sign"],
-                    params=values["params"],
-                )
-            )
-            result = {"request_id": request_id, "rows": candidates}
-        except RuleViolation as e:
-            result = {"code": e.code, "message": e.message}
-            status = 400
-        return await self._send_page(request, tid, values, result=result, status=status)
 
     # -- records ----------------------------------------------------------------------------
     def _range(self, request: Request) -> tuple[float, float, list[str]]:
@@ -482,11 +353,7 @@ def _chart(points: list[dict[str, Any]]) -> dict[str, Any]:
 def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     """(routes under /console, routes under /admin)."""
     pages = RecordsPages(console)
-    post = console.posted
     tenant: list[BaseRoute] = [
-        Route("/send", pages.send_page, methods=["GET"]),
-        Route("/send", post(pages.send), methods=["POST"]),
-        Route("/send/preview", post(pages.send_preview), methods=["POST"]),
         Route("/records", pages.records, methods=["GET"]),
         Route("/records/rows", pages.records_rows, methods=["GET"]),
         Route("/records/{serial_no}", pages.record, methods=["GET"]),

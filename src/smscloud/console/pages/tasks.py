@@ -23,7 +23,7 @@ from smscloud.console import i18n
 from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
 from smscloud.console.guard import tenant_id, tenant_page
-from smscloud.console.pages.records import choices_context
+from smscloud.console.pages.send import choices_context
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
 from smscloud.domain.templates import SmsType, variable_indexes
