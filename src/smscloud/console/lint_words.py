@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LINT_WORDS", "lint_words"]
+__all__ = ["LINT_WORDS", "lint_words", "sentence_words"]
 
 # The domain's sentence (a pattern: some carry a value) -> (zh, en), "{0}" being that value.
 LINT_WORDS: dict[re.Pattern[str], tuple[str, str]] = {
@@ -57,10 +57,17 @@ LINT_WORDS: dict[re.Pattern[str], tuple[str, str]] = {
 }
 
 
-def lint_words(message: str, lang: str) -> str:
-    """A lint finding's sentence in ``lang`` ("zh" or "en"); the sentence if none fits."""
-    for pattern, words in LINT_WORDS.items():
+def sentence_words(
+    table: dict[re.Pattern[str], tuple[str, str]], message: str, lang: str
+) -> str | None:
+    """``message`` read as one of ``table``'s sentences, in ``lang``; None if none fits."""
+    for pattern, words in table.items():
         found = pattern.fullmatch(message)
         if found is not None:
             return words[1 if lang == "en" else 0].format(*found.groups())
-    return message
+    return None
+
+
+def lint_words(message: str, lang: str) -> str:
+    """A lint finding's sentence in ``lang`` ("zh" or "en"); the sentence if none fits."""
+    return sentence_words(LINT_WORDS, message, lang) or message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,14 +58,22 @@ def test_application_settings_and_keys(live: LiveServer) -> None:
         r = client.post(settings + "/rotate-key", data={})
         assert r.status_code == 403 and app_row(live, t.sdk_app_id)["app_key"] == t.app_key
 
-        # Callback URLs: a bad one is refused with a message, a good one saved.
+        # Callback URLs: every bad one refused beside its field in the page's words, what was
+        # typed kept, nothing saved; a good one saved.
         data = {"csrf_token": token, "status_callback_url": "ftp://x", "reply_callback_url": ""}
-        r = client.post(settings + "/callbacks", data=data)
-        assert r.status_code == 400 and "callback URL must start with http:// or https://" in r.text
-        assert app_row(live, t.sdk_app_id)["status_callback_url"] == ""
         data |= {"voice_callback_url": "http://10.0.0.1/voice"}  # a private address
         r = client.post(settings + "/callbacks", data=data)
-        assert r.status_code == 400 and app_row(live, t.sdk_app_id)["voice_callback_url"] == ""
+        assert r.status_code == 400
+        assert (
+            'id="e-status_callback_url">回调地址须以 http:// 或 https:// 开头：ftp://x<' in r.text
+        )
+        assert 'id="e-voice_callback_url">回调地址指向内网地址（10.0.0.1）' in r.text
+        assert "callback URL" not in r.text and 'value="ftp://x"' in r.text
+        assert app_row(live, t.sdk_app_id)["status_callback_url"] == ""
+        assert app_row(live, t.sdk_app_id)["voice_callback_url"] == ""
+        r = client.post(settings + "/callbacks?lang=en", data=data)
+        assert 'id="e-voice_callback_url">The callback URL points to a private address' in r.text
+        client.get(settings + "?lang=zh")  # the language is kept in a cookie: back to Chinese
         data |= {"status_callback_url": rx.url, "reply_callback_url": rx.url}
         data |= {"voice_callback_url": rx.url + "/voice"}
         r = client.post(settings + "/callbacks", data=data)
@@ -79,6 +88,16 @@ def test_application_settings_and_keys(live: LiveServer) -> None:
         assert report["report_status"] == "SUCCESS" and report["nationcode"] == "86"
         r = client.post(settings + "/test-push", data={"csrf_token": token, "kind": "reply"})
         assert r.status_code == 200 and rx.replies()[0]["text"]
+        # A push that reached nothing says why in the page's words.
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/x"
+        r = client.post(settings + "/callbacks", data=data | {"status_callback_url": nowhere})
+        assert r.status_code == 303
+        r = client.post(settings + "/test-push", data={"csrf_token": token, "kind": "status"})
+        assert 'id="push-failure">推送失败: 无法连接接收方：' in r.text
+        r = client.post(settings + "/callbacks", data=data)
+        assert r.status_code == 303
 
         # Frequency policy: saved, and the API applies it at once.
         first = send(live, t, ["+8613800138000"])

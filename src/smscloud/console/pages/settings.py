@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
+from smscloud.console.callback_words import callback_words
 from smscloud.console.forms import text as _text
 from smscloud.console.forms import whole
 from smscloud.console.guard import tenant_id, tenant_page
@@ -235,15 +236,17 @@ class SettingsPages:
             return self.console.not_found(request)
         values = {k: _text(form, k) for k in CALLBACK_FIELDS}
         allowed = self.console.platform.settings.callback_allowed_networks
+        # Each field's problem in the page's words: a refused URL names the part at fault.
+        lang = i18n.pick(request)
         errors: dict[str, str] = {}
         for key, url in values.items():
             if len(url) > 2000:
-                errors[key] = "err_too_long"
+                errors[key] = i18n.translator(lang)("err_too_long")
                 continue
             try:
                 accounts.check_callback_url(url, allowed)
             except RuleViolation as exc:
-                errors[key] = f"{exc.code}: {exc.message}"
+                errors[key] = callback_words(exc.message, lang)
         if errors:
             return await self._settings(request, 400, errors=errors, values=values)
         await self._store(app.id, values)
@@ -271,6 +274,7 @@ class SettingsPages:
         finally:
             await client.aclose()
         push["outcome"] = outcome
+        push["reason"] = callback_words(outcome.reason, i18n.pick(request))
         return await self._settings(request, push=push)
 
     @tenant_page
