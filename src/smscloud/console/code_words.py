@@ -8,6 +8,7 @@ words is explained by its family (the part before the first dot).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from markupsafe import Markup
@@ -23,6 +24,7 @@ from smscloud.services.statistics import (
 __all__ = [
     "CODE_WORDS",
     "FAMILY_WORDS",
+    "MESSAGE_PATTERNS",
     "MESSAGE_WORDS",
     "RECEIPT_WORDS",
     "explain",
@@ -267,7 +269,117 @@ MESSAGE_WORDS: dict[str, tuple[str, str]] = {
         "账号尚未开通短信服务，请先在概览页开通",
         "SMS is not activated: activate it on the dashboard",
     ),
+    # Refusals whose code is only a family (services/tasks, registry, billing).
+    "The task was confirmed already.": ("任务已经确认过", "The task was confirmed already"),
+    "The task is not in a state that allows this.": (
+        "任务当前的状态不允许此操作",
+        "The task's state does not allow this",
+    ),
+    "The list holds no numbers.": ("名单中没有号码", "The list holds no numbers"),
+    "ExtendCode must be up to 12 digits.": (
+        "扩展码最多 12 位数字",
+        "The extend code may be at most 12 digits",
+    ),
+    "TemplateName must not be empty.": ("请填写模板名称", "Enter the template's name"),
+    "The template name must not be empty.": ("请填写模板名称", "Enter the template's name"),
+    "units must be positive": ("条数须为正整数", "The number of units must be positive"),
+    "the expiry date is in the past": ("有效期已过", "The expiry date is in the past"),
+    "the price cannot be negative": ("价格不能为负数", "The price cannot be negative"),
+    "the price must be under a billion yuan": (
+        "价格须低于十亿元",
+        "The price must be under a billion yuan",
+    ),
+    "The start time must be between now and 30 days ahead.": (
+        "开始时间须在现在到 30 天之内",
+        "The start time must be between now and 30 days ahead",
+    ),
+    "SessionContext must be shorter than 512 bytes.": (
+        "用户会话内容须短于 512 字节",
+        "SessionContext must be shorter than 512 bytes",
+    ),
 }
+
+# Family-code refusals whose message names an item: the pattern keeps the value ("{0}").
+MESSAGE_PATTERNS: dict[re.Pattern[str], tuple[str, str]] = {
+    re.compile(r"No [a-z ]+ with id (\d+)\."): (
+        "找不到编号为 {0} 的记录",
+        "Nothing with id {0} was found",
+    ),
+    re.compile(r"The [a-z ]+ (\d+) is not waiting for review\."): (
+        "编号 {0} 的申请已不在待审核状态（可能已被其他运营人员处理）",
+        "Item {0} is no longer waiting for review (another operator may have decided it)",
+    ),
+    re.compile(r"Bill (\d+) \((\d{4}-\d{2})\) is already paid\."): (
+        "账单 {0}（{1}）已付款",
+        "Bill {0} ({1}) is already paid",
+    ),
+    re.compile(r"Order (\d+) is no longer pending\."): (
+        "订单 {0} 已不在待确认状态",
+        "Order {0} is no longer waiting for confirmation",
+    ),
+    re.compile(r"package (\d+) has nothing left to refund"): (
+        "套餐包 {0} 没有可退的余量",
+        "Package {0} has nothing left to refund",
+    ),
+    re.compile(r"no package (\d+)"): ("找不到套餐包 {0}", "No package {0}"),
+    re.compile(r"Order (\d+) is \w+: only a pending order can be paid\."): (
+        "订单 {0} 已不在待支付状态，不能再支付",
+        "Order {0} is no longer pending and cannot be paid",
+    ),
+    re.compile(r"Order (\d+) is \w+: only a pending order can be cancelled\."): (
+        "订单 {0} 已不在待支付状态，不能取消",
+        "Order {0} is no longer pending and cannot be cancelled",
+    ),
+    re.compile(r"Package offer (\d+) is disabled and cannot be ordered\."): (
+        "套餐 {0} 已下架，不能购买",
+        "Package offer {0} is withdrawn and cannot be ordered",
+    ),
+    re.compile(r"Tenant (\d+) is not verified: only verified tenants can order packages\."): (
+        "账号尚未完成实名认证，不能购买套餐包",
+        "Only a verified account can order packages",
+    ),
+    re.compile(r"(?:TemplateName|The template name) must be at most (\d+) characters\."): (
+        "模板名称最多 {0} 个字",
+        "The template's name may be at most {0} characters",
+    ),
+    re.compile(r"The remark must be at most (\d+) characters\."): (
+        "备注最多 {0} 个字",
+        "The remark may be at most {0} characters",
+    ),
+    re.compile(r"SenderId must be at most (\d+) characters\."): (
+        "发送方号码最多 {0} 个字符",
+        "SenderId may be at most {0} characters",
+    ),
+    re.compile(r"The speed must be one of ([\d, ]+) numbers a second\."): (
+        "发送速度须为每秒 {0} 个号码之一",
+        "The speed must be one of {0} numbers a second",
+    ),
+    re.compile(r"the offer name must be 1 to (\d+) characters"): (
+        "套餐名称须为 1 至 {0} 个字",
+        "The offer's name must be 1 to {0} characters",
+    ),
+    re.compile(r"validity_days must be between 1 and (\d+)"): (
+        "有效天数须在 1 到 {0} 之间",
+        "The validity must be 1 to {0} days",
+    ),
+    re.compile(r"due days must be >= 0, got (-?\d+)"): (
+        "账期天数不能为负数（填写的是 {0}）",
+        "Due days must be 0 or more (got {0})",
+    ),
+}
+
+
+def _message_words(message: str) -> tuple[str, str] | None:
+    """Words of a refusal's message, exact or by pattern (its values filled in)."""
+    exact = MESSAGE_WORDS.get(message)
+    if exact is not None or not message:
+        return exact
+    for pattern, (zh, en) in MESSAGE_PATTERNS.items():
+        found = pattern.fullmatch(message)
+        if found is not None:
+            return zh.format(*found.groups()), en.format(*found.groups())
+    return None
+
 
 # The part of a code before its first dot: what any code of that family means.
 FAMILY_WORDS: dict[str, tuple[str, str]] = {
@@ -324,9 +436,7 @@ def explain(code: str, lang: str, message: str = "") -> str:
     code itself if it has none."""
     index = 1 if lang == "en" else 0
     words = (
-        MESSAGE_WORDS.get(message)
-        or CODE_WORDS.get(code)
-        or FAMILY_WORDS.get(code.split(".", 1)[0])
+        _message_words(message) or CODE_WORDS.get(code) or FAMILY_WORDS.get(code.split(".", 1)[0])
     )
     return words[index] if words else code
 
@@ -340,7 +450,7 @@ def refusal(code: str, message: str, lang: str) -> Markup:
     """
     words = explain(code, lang, message)
     detail = ""
-    if message and message not in MESSAGE_WORDS and code not in CODE_WORDS:
+    if message and _message_words(message) is None and code not in CODE_WORDS:
         mark = ' lang="en"' if lang != "en" else ""
         detail = Markup(' <span class="small"{}>{}</span>').format(Markup(mark), message)
     return Markup('{}{} <code class="muted small">{}</code>').format(words, detail, code)

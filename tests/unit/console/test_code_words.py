@@ -11,10 +11,12 @@ from smscloud.console import code_words
 from smscloud.console.code_words import (
     CODE_WORDS,
     FAMILY_WORDS,
+    MESSAGE_PATTERNS,
     MESSAGE_WORDS,
     RECEIPT_WORDS,
     explain,
     receipt_words,
+    refusal,
 )
 from smscloud.services import statistics
 
@@ -62,6 +64,7 @@ def test_every_code_of_sending_and_the_registry_has_its_own_words(code: str) -> 
         *CODE_WORDS.values(),
         *FAMILY_WORDS.values(),
         *MESSAGE_WORDS.values(),
+        *MESSAGE_PATTERNS.values(),
         *RECEIPT_WORDS.values(),
     ],
 )
@@ -96,8 +99,6 @@ def test_receipts_read_as_the_statistics_bucket_they_are_counted_in() -> None:
 
 
 def test_a_refusal_with_only_family_words_keeps_its_message_marked_as_english() -> None:
-    from smscloud.console.code_words import refusal
-
     shown = refusal("InvalidParameterValue", "The speed must be one of 100, 500", "zh")
     assert shown == (
         '参数取值不正确 <span class="small" lang="en">The speed must be one of 100, 500</span>'
@@ -107,3 +108,55 @@ def test_a_refusal_with_only_family_words_keeps_its_message_marked_as_english() 
     assert "<span" not in refusal("FailedOperation.SignNumberLimit", "too many", "zh")
     assert 'lang="en"' not in refusal("InvalidParameterValue", "bad <b>", "en")
     assert "&lt;b&gt;" in refusal("InvalidParameterValue", "bad <b>", "en")
+
+
+# A refusal with a family code only: RuleViolation("Family", "message") or an f-string.
+FAMILY_REFUSAL = re.compile(
+    r'RuleViolation\(\s*"(InvalidParameterValue|MissingParameter|FailedOperation|'
+    r'ResourceNotFound)",\s*(f?)"([^"]+)"'
+)
+# Where a console page shows such a refusal: tasks, the registry, billing and sending.
+FAMILY_SOURCES = ["services/tasks", "services/registry", "services/billing", "services/sending"]
+
+
+# An f-string's {value} -> a value it holds when raised; anything else is a number.
+F_SAMPLES = [
+    (r"\{row\.month\}", "2026-11"),
+    (r"\{(kind|noun)\}", "template"),
+    (r"\{speeds\}", "10, 50, 100"),
+    (r"\{(state|order\['state'\])\}", "paid"),
+    (r"\{[^}]*\}", "7"),
+]
+
+
+def _family_refusals() -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for name in FAMILY_SOURCES:
+        for path in sorted((SRC / name).rglob("*.py")):
+            for code, f, message in FAMILY_REFUSAL.findall(path.read_text(encoding="utf-8")):
+                if f:  # an f-string: each {value} as a value a message would hold
+                    for value, sample in F_SAMPLES:
+                        message = re.sub(value, sample, message)
+                found.append((code, message))
+    return found
+
+
+def test_the_family_scan_finds_refusals() -> None:
+    messages = [m for _, m in _family_refusals()]
+    assert "The task was confirmed already." in messages
+    assert "No template with id 7." in messages
+    assert len(messages) > 15
+
+
+# A message made of what its caller passed in (an exception's text, a field's name).
+FREE_FORM = {"7 must be an integer", "invalid price table:\\n"}
+
+
+@pytest.mark.parametrize(("code", "message"), _family_refusals())
+def test_every_family_refusal_a_page_can_show_has_its_own_words(code: str, message: str) -> None:
+    if message in FREE_FORM:
+        return
+    zh, en = explain(code, "zh", message), explain(code, "en", message)
+    assert (zh, en) != FAMILY_WORDS[code.split(".")[0]], f"{message!r} has only family words"
+    assert CJK.search(zh) and not CJK.search(en)
+    assert "<span" not in refusal(code, message, "zh")  # no English message beside the words
