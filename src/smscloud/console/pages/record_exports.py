@@ -114,7 +114,7 @@ class RecordExports:
         sf = await self.pages.scope(request, tid)
         if not sf.valid:  # the page, with the message beside the field, and no file
             return await self.pages.records(request)
-        f = self.pages._filters(request)
+        f = self.pages.filters(request)
         wanted = self.pages.record_filter(f, sf)
         lang = i18n.pick(request)
         t = i18n.translator(lang)

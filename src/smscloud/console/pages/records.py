@@ -300,7 +300,8 @@ class RecordsPages:
             notes.append("rec_range")
         return begin, end, notes
 
-    def _filters(self, request: Request) -> dict[str, Any]:
+    def filters(self, request: Request) -> dict[str, Any]:
+        """The records page's time range or task, phone, state and page, as asked."""
         begin, end, notes = self._range(request)
         q = request.query_params
         phone = q.get("phone", "").strip()[:32]
@@ -356,7 +357,7 @@ class RecordsPages:
 
     async def _records(self, request: Request, fragment: bool) -> Response:
         tid = tenant_id(request)
-        f = self._filters(request)
+        f = self.filters(request)
         sf = await self.scope(request, tid)
         rows: list[RecordRow] = []
         more = False
