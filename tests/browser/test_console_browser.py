@@ -514,16 +514,19 @@ def test_the_main_pages_of_a_sending_tenant_and_of_the_operator(
     page.fill("#f-password", PASSWORD)
     page.click("main button[type=submit]")
     expect(page).to_have_url(f"{base}/console/")
+    # The records and statistics pages are pictured with their filters in use by
+    # test_record_exports_browser.py.
     for path, name, heading, shows in (
         ("/console/send", "console-send", "发送短信", t.sign_name),
-        ("/console/records", "console-records", "发送记录", "+8613800138000"),
-        ("/console/stats", "console-stats", "发送统计", "UNDELIV"),
+        ("/console/records", "", "发送记录", "+8613800138000"),
+        ("/console/stats", "", "发送统计", "UNDELIV"),
         ("/console/templates", "console-templates", "模板管理", "{1}"),
         ("/console/packages", "console-packages", "套餐包", "1,000"),
     ):
         page.goto(f"{base}{path}")
         expect(page.locator("main")).to_contain_text(shows)
-        shoot(page, name, heading)
+        if name:
+            shoot(page, name, heading)
     page.click("text=退出")
 
     live.admin(lambda c: accounts.create_operator(c, "reviewer", PASSWORD))

@@ -12,6 +12,7 @@ from smscloud.clock import Clock, system_clock
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.message_states import REPORTED, MessageState
 from smscloud.domain.templates import mask_rendered
+from smscloud.services.message_scope import EVERYTHING, MessageScope
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
@@ -309,13 +310,15 @@ class Reports:
 @dataclass(frozen=True, slots=True)
 class RecordFilter:
     """Which of a tenant's messages a records page shows: a time range (on the tenant's
-    ``ix_messages_tenant_time`` index) or a bulk task, a phone and a state; one page."""
+    ``ix_messages_tenant_time`` index) or a bulk task, a phone, a state, an application,
+    signature or template; one page."""
 
     begin: float
     end: float
     task: int | None = None  # a task's records, however long it ran (the range is ignored)
     phone: str = ""  # E.164, or as typed when it is no number
     state: str = ""
+    scope: MessageScope = EVERYTHING
     offset: int = 0
     limit: int = 50
 
@@ -368,9 +371,9 @@ class ReplyRow:
     reply_time: float
 
 
-def message_records(conn: Connection, tenant_id: int, f: RecordFilter) -> list[RecordRow]:
-    """One page of a tenant's messages, newest first (fetch ``limit + 1`` to learn whether
-    another page follows)."""
+def record_conditions(tenant_id: int, f: RecordFilter) -> list[Any]:
+    """SQL conditions on ``messages`` for the tenant's messages ``f`` asks for (its page
+    aside)."""
     cond: list[Any] = [m.c.tenant_id == tenant_id]
     if f.task is not None:
         cond += [m.c.task_id == f.task, s.IN_TASK]
@@ -380,6 +383,13 @@ def message_records(conn: Connection, tenant_id: int, f: RecordFilter) -> list[R
         cond.append(m.c.phone == f.phone)
     if f.state:
         cond.append(m.c.state == f.state)
+    return cond + f.scope.conditions()
+
+
+def message_records(conn: Connection, tenant_id: int, f: RecordFilter) -> list[RecordRow]:
+    """One page of a tenant's messages, newest first (fetch ``limit + 1`` to learn whether
+    another page follows)."""
+    cond = record_conditions(tenant_id, f)
     columns = [getattr(m.c, f.name) for f in fields(RecordRow)]
     rows = conn.execute(
         select(*columns)

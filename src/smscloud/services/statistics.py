@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Integer, and_, case, cast, func, select
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.message_states import FAILURES, REPORTED, MessageState
+from smscloud.services.message_scope import EVERYTHING, MessageScope
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
@@ -210,10 +211,13 @@ def slot_of(conn: Connection, column: Any, width: int) -> Any:
     ).label("slot")
 
 
-def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, tuple[int, ...]]:
-    """(sent, delivered, failed, billed parts) of a tenant's messages since ``since``, by
-    quarter hour (``created_at // SLOT``): one pass, however many buckets are shown, and every
-    time zone's hours and days start on a quarter hour."""
+def quarter_hours(
+    conn: Connection, tenant_id: int, since: float, scope: MessageScope = EVERYTHING
+) -> dict[int, tuple[int, ...]]:
+    """(sent, delivered, failed, billed parts) of a tenant's messages since ``since`` (of
+    one application, signature or template when ``scope`` says so), by quarter hour
+    (``created_at // SLOT``): one pass, however many buckets are shown, and every time zone's
+    hours and days start on a quarter hour."""
     accepted = m.c.state != MessageState.REFUSED
     slot = slot_of(conn, m.c.created_at, SLOT)
     rows = conn.execute(
@@ -224,14 +228,18 @@ def quarter_hours(conn: Connection, tenant_id: int, since: float) -> dict[int, t
             total(m.c.state.in_(FAILURES)),
             total(and_(accepted, m.c.refunded.is_(False)), m.c.parts),
         )
-        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since)
+        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since, *scope.conditions())
         .group_by(slot)
     )
     return {int(r[0]): tuple(int(x) for x in r[1:]) for r in rows}
 
 
 def failure_reasons(
-    conn: Connection, tenant_id: int, since: float, limit: int = 10
+    conn: Connection,
+    tenant_id: int,
+    since: float,
+    limit: int = 10,
+    scope: MessageScope = EVERYTHING,
 ) -> list[FailureReason]:
     """The commonest reasons a tenant's messages since ``since`` failed, commonest first."""
     reason = case(
@@ -241,7 +249,12 @@ def failure_reasons(
     )
     rows = conn.execute(
         select(reason.label("reason"), func.count().label("n"))
-        .where(m.c.tenant_id == tenant_id, m.c.created_at >= since, m.c.state.in_(FAILURES))
+        .where(
+            m.c.tenant_id == tenant_id,
+            m.c.created_at >= since,
+            m.c.state.in_(FAILURES),
+            *scope.conditions(),
+        )
         .group_by(reason)
         .order_by(func.count().desc())
         .limit(limit)

@@ -18,11 +18,14 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import i18n
 from smscloud.console.forms import whole
 from smscloud.console.guard import tenant_id, tenant_page
+from smscloud.console.pages.record_exports import RecordExports
+from smscloud.console.pages.scope_filter import ScopeFilter, read_scope
 from smscloud.console.pages.voice import voice_denial
 from smscloud.console.pages.voice_calls import fold_voice
 from smscloud.domain.message_states import FINAL, MessageState
 from smscloud.domain.phone import describe_phone
 from smscloud.services.accounts import tenants as accounts
+from smscloud.services.message_scope import scope_choices
 from smscloud.services.reports import (
     RecordFilter,
     RecordRow,
@@ -159,14 +162,17 @@ class RecordsPages:
 
         end = parse("end")
         begin = parse("begin")
-        end = now if end is None else end
+        # The form shows minutes: "to 10:05" takes in the whole of 10:05, or the messages of
+        # the minute the page was opened in would vanish when the form is submitted.
+        end = now if end is None else end + 59.999
         begin = end - 86400 if begin is None or begin >= end else begin
         if end - begin > MAX_DAYS * 86400:
             begin = end - MAX_DAYS * 86400
             notes.append("rec_range")
         return begin, end, notes
 
-    def _filters(self, request: Request) -> dict[str, Any]:
+    def filters(self, request: Request) -> dict[str, Any]:
+        """The records page's time range or task, phone, state and page, as asked."""
         begin, end, notes = self._range(request)
         q = request.query_params
         phone = q.get("phone", "").strip()[:32]
@@ -185,41 +191,61 @@ class RecordsPages:
             "end_local": datetime.fromtimestamp(end, self.tz).strftime(LOCAL),
         }
 
-    async def _rows(self, tid: int, f: dict[str, Any]) -> tuple[list[RecordRow], bool]:
+    async def scope(self, request: Request, tid: int) -> ScopeFilter:
+        """The application, signature and template filters of ``request``, checked against
+        the tenant's own."""
+        choices = await self.platform.db.read(lambda c: scope_choices(c, tid))
+        return read_scope(request.query_params, choices)
+
+    def record_filter(self, f: dict[str, Any], sf: ScopeFilter) -> RecordFilter:
+        """The records ``f`` and ``sf`` ask for, the page's rows (and one more)."""
         phone = f["phone"]
         if phone:
             parsed = describe_phone(phone)
             phone = parsed.e164 if parsed is not None else phone
-        wanted = RecordFilter(
+        return RecordFilter(
             begin=f["begin"],
             end=f["end"],
             task=f["task"],
             phone=phone,
             state=f["state"],
+            scope=sf.scope,
             offset=f["page"] * PAGE,
             limit=PAGE + 1,
         )
-        rows = await self.platform.db.read(lambda c: message_records(c, tid, wanted))
-        return rows[:PAGE], len(rows) > PAGE
 
-    async def _records(self, request: Request, fragment: bool) -> Response:
-        tid = tenant_id(request)
-        f = self._filters(request)
-        rows, more = await self._rows(tid, f)
-        query = {
+    def record_query(self, request: Request, f: dict[str, Any], sf: ScopeFilter) -> dict[str, str]:
+        """The filters as a query string's values: the refresh, the pages and the exports ask
+        for what the form shows. An open end stays open, so the refresh follows the clock."""
+        return {
             "phone": f["phone"],
             "state": f["state"],
             "begin": f["begin_local"],
             "end": f["end_local"] if request.query_params.get("end") else "",
-            "page": str(f["page"]),
             "task": "" if f["task"] is None else str(f["task"]),
+            **sf.values,
         }
+
+    async def _records(self, request: Request, fragment: bool) -> Response:
+        tid = tenant_id(request)
+        f = self.filters(request)
+        sf = await self.scope(request, tid)
+        rows: list[RecordRow] = []
+        more = False
+        if sf.valid:  # a filter not the tenant's shows nothing, never an unfiltered list
+            wanted = self.record_filter(f, sf)
+            found = await self.platform.db.read(lambda c: message_records(c, tid, wanted))
+            rows, more = found[:PAGE], len(found) > PAGE
+        query = self.record_query(request, f, sf)
+        at_page = {"page": str(f["page"])}
         context = self._base(request) | {
             "f": f,
+            "sf": sf,
             "rows": rows,
             "more": more,
             "states": STATES,
-            "query": urlencode(query),
+            "query": urlencode(query | at_page),
+            "export_query": urlencode({k: v for k, v in query.items() if v}),
             "prev_query": urlencode(query | {"page": str(f["page"] - 1)}),
             "next_query": urlencode(query | {"page": str(f["page"] + 1)}),
         }
@@ -269,19 +295,33 @@ class RecordsPages:
             days.append((start.timestamp(), stop.timestamp(), start.strftime("%m-%d")))
         return hours, days
 
+    async def stat_counts(
+        self, tid: int, sf: ScopeFilter
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any]]:
+        """(by hour, by day, failure reasons) of the tenant's messages ``sf`` narrows to;
+        nothing counted when a filter is not the tenant's."""
+        hours, days = self._buckets(self.c.clock())
+        since = days[0][0]
+
+        def load(conn: Connection) -> tuple[dict[int, tuple[int, ...]], list[Any]]:
+            if not sf.valid:
+                return {}, []
+            counts = quarter_hours(conn, tid, since, sf.scope)
+            return counts, failure_reasons(conn, tid, since, scope=sf.scope)
+
+        counts, reasons = await self.platform.db.read(load)
+        return fold(counts, hours), fold(counts, days), reasons
+
     @tenant_page
     async def stats(self, request: Request) -> Response:
         tid = tenant_id(request)
         hours, days = self._buckets(self.c.clock())
+        sf = await self.scope(request, tid)
+        by_hour, by_day, reasons = await self.stat_counts(tid, sf)
 
         def load(conn: Connection) -> dict[str, Any]:
-            reasons = failure_reasons(conn, tid, days[0][0])
-            counts = quarter_hours(conn, tid, days[0][0])
             calls = voice_quarter_hours(conn, tid, days[0][0])
             return {
-                "hours": fold(counts, hours),
-                "days": fold(counts, days),
-                "reasons": reasons,
                 "voice_hours": fold_voice(calls, hours),
                 "voice_days": fold_voice(calls, days),
                 "voice_denial": voice_denial(accounts.tenant_profile(conn, tid)),
@@ -289,7 +329,15 @@ class RecordsPages:
 
         data = await self.platform.db.read(load)
         context = self._base(request) | data
-        context |= {"hour_chart": _chart(data["hours"]), "day_chart": _chart(data["days"])}
+        context |= {
+            "sf": sf,
+            "hours": by_hour,
+            "days": by_day,
+            "reasons": reasons,
+            "export_query": urlencode({k: v for k, v in sf.values.items() if v}),
+            "hour_chart": _chart(by_hour),
+            "day_chart": _chart(by_day),
+        }
         return self.c.render(request, "console/stats.html", context)
 
 
@@ -307,6 +355,7 @@ def fold(
         out.append(
             {
                 "label": label,
+                "start": start,
                 "sent": sent,
                 "delivered": ok,
                 "failed": bad,
@@ -353,11 +402,14 @@ def _chart(points: list[dict[str, Any]]) -> dict[str, Any]:
 def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
     """(routes under /console, routes under /admin)."""
     pages = RecordsPages(console)
+    exports = RecordExports(pages)
     tenant: list[BaseRoute] = [
         Route("/records", pages.records, methods=["GET"]),
         Route("/records/rows", pages.records_rows, methods=["GET"]),
         Route("/records/{serial_no}", pages.record, methods=["GET"]),
         Route("/replies", pages.replies, methods=["GET"]),
         Route("/stats", pages.stats, methods=["GET"]),
+        Route("/export/records.{kind}", exports.records, methods=["GET"]),
+        Route("/export/stats.{kind}", exports.stats, methods=["GET"]),
     ]
     return tenant, []
