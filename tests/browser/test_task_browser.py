@@ -1,5 +1,6 @@
-"""A bulk task of 10,000 numbers through a real browser: upload, preview, confirm, watch the
-progress bar move, suspend (it stops at once), resume, and see every message delivered."""
+"""A bulk task of 10,000 numbers through a real browser: upload, preview, confirm (typing the
+number count), watch the progress bar move, suspend (it stops at once), resume, and see every
+message delivered and the task finished."""
 
 from __future__ import annotations
 
@@ -83,7 +84,22 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     task_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     assert task_states(live, task_id) == {"accepted": 0}  # nothing is sent before confirming
 
-    page.click("#confirm")
+    # A task this large starts only once its number count is typed: none, or a wrong one, is
+    # refused beside the field and the task stays a draft.
+    count = page.get_by_label("确认号码数")
+    confirm = page.get_by_role("button", name="确认发送")
+    expect(page.get_by_text("请输入号码数 10,000 以确认")).to_be_visible()
+    page.evaluate("document.getElementById('confirm-form').noValidate = true")
+    confirm.click()
+    expect(page.get_by_role("alert")).to_contain_text("请输入号码数以确认发送")
+    count.fill("1,000")
+    confirm.click()
+    expect(page.get_by_role("alert")).to_contain_text("号码数不符：本任务有 10,000 个号码")
+    expect(page.get_by_label("确认号码数")).to_have_value("1,000")
+    shoot(page, "console-task-confirm-count", "确认群发任务")
+    assert task_states(live, task_id) == {"accepted": 0}
+    page.get_by_label("确认号码数").fill("10,000")
+    page.get_by_role("button", name="确认发送").click()
     expect(page.locator(".flash-ok")).to_contain_text("任务已开始")
     # The progress section refreshes itself (every 5 s): wait for it to show numbers fed.
     expect(page.locator("#task-state")).to_have_attribute("data-state", "running")
@@ -111,10 +127,14 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
 
     page.click("#resume")
     expect(page.locator(".flash-ok")).to_contain_text("任务已继续")
-    expect(page.locator("#task-state")).to_have_attribute("data-state", "finished", timeout=30_000)
     expect(page.locator("#n-delivered")).to_have_attribute(
         "data-value", str(NUMBERS), timeout=60_000
     )
+    # Finished once every number has its outcome, not when the last one is handed over.
+    expect(page.locator("#task-state")).to_have_attribute("data-state", "finished", timeout=30_000)
+    expect(page.locator("#task-state")).to_have_text("已完成")
+    expect(page.locator("#n-total")).to_have_attribute("data-value", str(NUMBERS))
+    expect(page.locator("#n-sending")).to_have_attribute("data-value", "0")
     expect(page.locator("#task-bar")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#receipts")).to_contain_text("DELIVERED DELIVRD")
     expect(page.locator("#refusals")).to_contain_text("号码格式不正确")
@@ -128,6 +148,6 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     expect(page.locator("#records")).to_contain_text("已送达")
     page.goto(f"{base}/console/tasks")
     row = page.locator(f"#task-{task_id}")
-    expect(row).to_contain_text("已全部提交")
+    expect(row).to_contain_text("已完成")
     expect(row.locator(".progress")).to_have_attribute("aria-valuenow", "100")
     assert re.search(r"10,000", row.inner_text())
