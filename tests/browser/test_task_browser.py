@@ -151,3 +151,37 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     expect(row).to_contain_text("已完成")
     expect(row.locator(".progress")).to_have_attribute("aria-valuenow", "100")
     assert re.search(r"10,000", row.inner_text())
+
+
+def test_a_task_with_failures_reads_them_in_words_and_finishes(
+    page: Page, live: LiveServer, tmp_path: Path
+) -> None:
+    t = live.tenant(units=100, template="尊敬的{1}，您的订单{2}已发货。", sms_type=2)
+    live.admin(lambda c: tenants.create_tenant_user(c, t.id, "outcomes@example.com", PASSWORD))
+    base = f"http://{live.endpoint}"
+    page.goto(f"{base}/console/login")
+    page.get_by_label("邮箱").fill("outcomes@example.com")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("main").get_by_role("button").click()
+    expect(page).to_have_url(f"{base}/console/")
+    # The sandbox carrier's magic numbers: 0000001 undelivered, 0000002 expired, 0000003
+    # refused at submit, 0000005 rejected; the others are delivered.
+    rows = ["手机号,姓名,订单号"]
+    rows += [f"1360000000{d},客户{d},NO{d}" for d in "1235"]
+    rows += [f"1361234{i:04d},客户{i},NO{i}" for i in range(8)]
+    listed = tmp_path / "outcomes.csv"
+    listed.write_text("\n".join(rows), encoding="utf-8")
+    page.goto(f"{base}/console/tasks")
+    page.get_by_label("号码文件").set_input_files(str(listed))
+    page.get_by_role("button", name="上传并校验").click()
+    expect(page.get_by_label("确认号码数")).to_have_count(0)  # a small task asks for nothing
+    page.get_by_role("button", name="确认发送").click()
+    expect(page.locator("#task-state")).to_have_text("已完成", timeout=40_000)
+    expect(page.locator("#n-total")).to_have_text("12")
+    expect(page.locator("#n-delivered")).to_have_text("8")
+    expect(page.locator("#n-failed")).to_have_text("4")
+    failures = page.get_by_role("table", name="失败原因")
+    expect(failures.get_by_role("row", name="被运营商拒绝")).to_contain_text("2")
+    expect(failures.get_by_role("row", name="空号或号码不存在")).to_contain_text("1")
+    expect(failures.get_by_role("row", name="关机、停机或不在服务区")).to_contain_text("1")
+    shoot(page, "console-task-outcomes", "群发任务")
