@@ -75,6 +75,10 @@ class Settings:
     # whatever the use (a stolen cookie does not live for ever).
     session_idle_minutes: int = 120
     session_max_hours: int = 12
+    # A bulk task of at least this many numbers is confirmed only once the tenant has typed its
+    # number count: a wrong list or a slip of the mouse is caught before thousands are sent
+    # (0: never asked).
+    task_confirm_threshold: int = 1000
     # Voice. With no voice carrier configured (a carrier of kind ``sip``), the delivery worker
     # starts the built-in phone network on a free loopback port and calls through it:
     # ``auto``; ``off`` never (voice calls then wait for a carrier).

@@ -1,5 +1,6 @@
-"""A bulk task of 10,000 numbers through a real browser: upload, preview, confirm, watch the
-progress bar move, suspend (it stops at once), resume, and see every message delivered."""
+"""A bulk task of 10,000 numbers through a real browser: upload, preview, confirm (typing the
+number count), watch the progress bar move, suspend (it stops at once), resume, and see every
+message delivered and the task finished."""
 
 from __future__ import annotations
 
@@ -83,7 +84,22 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     task_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     assert task_states(live, task_id) == {"accepted": 0}  # nothing is sent before confirming
 
-    page.click("#confirm")
+    # A task this large starts only once its number count is typed: none, or a wrong one, is
+    # refused beside the field and the task stays a draft.
+    count = page.get_by_label("确认号码数")
+    confirm = page.get_by_role("button", name="确认发送")
+    expect(page.get_by_text("请输入号码数 10,000 以确认")).to_be_visible()
+    page.evaluate("document.getElementById('confirm-form').noValidate = true")
+    confirm.click()
+    expect(page.get_by_role("alert")).to_contain_text("请输入号码数以确认发送")
+    count.fill("1,000")
+    confirm.click()
+    expect(page.get_by_role("alert")).to_contain_text("号码数不符：本任务有 10,000 个号码")
+    expect(page.get_by_label("确认号码数")).to_have_value("1,000")
+    shoot(page, "console-task-confirm-count", "确认群发任务")
+    assert task_states(live, task_id) == {"accepted": 0}
+    page.get_by_label("确认号码数").fill("10,000")
+    page.get_by_role("button", name="确认发送").click()
     expect(page.locator(".flash-ok")).to_contain_text("任务已开始")
     # The progress section refreshes itself (every 5 s): wait for it to show numbers fed.
     expect(page.locator("#task-state")).to_have_attribute("data-state", "running")
@@ -111,10 +127,14 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
 
     page.click("#resume")
     expect(page.locator(".flash-ok")).to_contain_text("任务已继续")
-    expect(page.locator("#task-state")).to_have_attribute("data-state", "finished", timeout=30_000)
     expect(page.locator("#n-delivered")).to_have_attribute(
         "data-value", str(NUMBERS), timeout=60_000
     )
+    # Finished once every number has its outcome, not when the last one is handed over.
+    expect(page.locator("#task-state")).to_have_attribute("data-state", "finished", timeout=30_000)
+    expect(page.locator("#task-state")).to_have_text("已完成")
+    expect(page.locator("#n-total")).to_have_attribute("data-value", str(NUMBERS))
+    expect(page.locator("#n-sending")).to_have_attribute("data-value", "0")
     expect(page.locator("#task-bar")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#receipts")).to_contain_text("DELIVERED DELIVRD")
     expect(page.locator("#refusals")).to_contain_text("号码格式不正确")
@@ -128,6 +148,40 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     expect(page.locator("#records")).to_contain_text("已送达")
     page.goto(f"{base}/console/tasks")
     row = page.locator(f"#task-{task_id}")
-    expect(row).to_contain_text("已全部提交")
+    expect(row).to_contain_text("已完成")
     expect(row.locator(".progress")).to_have_attribute("aria-valuenow", "100")
     assert re.search(r"10,000", row.inner_text())
+
+
+def test_a_task_with_failures_reads_them_in_words_and_finishes(
+    page: Page, live: LiveServer, tmp_path: Path
+) -> None:
+    t = live.tenant(units=100, template="尊敬的{1}，您的订单{2}已发货。", sms_type=2)
+    live.admin(lambda c: tenants.create_tenant_user(c, t.id, "outcomes@example.com", PASSWORD))
+    base = f"http://{live.endpoint}"
+    page.goto(f"{base}/console/login")
+    page.get_by_label("邮箱").fill("outcomes@example.com")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("main").get_by_role("button").click()
+    expect(page).to_have_url(f"{base}/console/")
+    # The sandbox carrier's magic numbers: 0000001 undelivered, 0000002 expired, 0000003
+    # refused at submit, 0000005 rejected; the others are delivered.
+    rows = ["手机号,姓名,订单号"]
+    rows += [f"1360000000{d},客户{d},NO{d}" for d in "1235"]
+    rows += [f"1361234{i:04d},客户{i},NO{i}" for i in range(8)]
+    listed = tmp_path / "outcomes.csv"
+    listed.write_text("\n".join(rows), encoding="utf-8")
+    page.goto(f"{base}/console/tasks")
+    page.get_by_label("号码文件").set_input_files(str(listed))
+    page.get_by_role("button", name="上传并校验").click()
+    expect(page.get_by_label("确认号码数")).to_have_count(0)  # a small task asks for nothing
+    page.get_by_role("button", name="确认发送").click()
+    expect(page.locator("#task-state")).to_have_text("已完成", timeout=40_000)
+    expect(page.locator("#n-total")).to_have_text("12")
+    expect(page.locator("#n-delivered")).to_have_text("8")
+    expect(page.locator("#n-failed")).to_have_text("4")
+    failures = page.get_by_role("table", name="失败原因")
+    expect(failures.get_by_role("row", name="被运营商拒绝")).to_contain_text("2")
+    expect(failures.get_by_role("row", name="空号或号码不存在")).to_contain_text("1")
+    expect(failures.get_by_role("row", name="关机、停机或不在服务区")).to_contain_text("1")
+    shoot(page, "console-task-outcomes", "群发任务")

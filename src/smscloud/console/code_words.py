@@ -14,7 +14,7 @@ from collections.abc import Callable
 from markupsafe import Markup
 
 from smscloud.domain import bulk
-from smscloud.services.statistics import (
+from smscloud.domain.outcomes import (
     BLACKLIST_CODES,
     FREQUENCY_CODES,
     INVALID_NUMBER_CODES,

@@ -4,18 +4,21 @@ An individual proves who they are with the 18-character ID card number (GB 11643
 photo; an enterprise with its 18-character unified social credit code (GB 32100) and a
 business licence image (the numbers are checked by ``domain/identity_numbers.py``). An
 operator approves or rejects each application; approving verifies the tenant as the
-application's account type, and every decision is told to the tenant by email and SMS in the
-same transaction.
+application's account type (an enterprise's account takes the company's name), and every
+decision is told to the tenant by email and SMS, and written to the audit log, in the same
+transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from smscloud.domain.identity_numbers import TYPES
 from smscloud.services import notices
+from smscloud.services.accounts import audit
 from smscloud.store import schema as s
 
 PENDING, APPROVED, REJECTED = 1, 0, 2
@@ -101,8 +104,33 @@ def get(conn: Connection, identity_id: int) -> Any:
     return conn.execute(select(i).where(i.c.id == identity_id)).first()
 
 
-def decide(conn: Connection, identity_id: int, approve: bool, reason: str, now: float) -> bool:
-    """Approve or reject a pending application; False when it is not pending (any more)."""
+def pending_by_tenant(conn: Connection, tenant_ids: Sequence[int]) -> dict[int, Any]:
+    """The pending application (account type, name) of each of ``tenant_ids`` that has one."""
+    i = s.identities
+    if not tenant_ids:
+        return {}
+    rows = conn.execute(
+        select(i.c.tenant_id, i.c.account_type, i.c.name).where(
+            i.c.status == PENDING, i.c.tenant_id.in_(list(tenant_ids))
+        )
+    )
+    return {int(r.tenant_id): r for r in rows}
+
+
+def decide(
+    conn: Connection,
+    identity_id: int,
+    approve: bool,
+    reason: str,
+    now: float,
+    operator: str = "",
+) -> bool:
+    """Approve or reject a pending application; False when it is not pending (any more).
+
+    Approving an enterprise renames the account to the company's name on its licence, in
+    this same transaction, so that every page and every notice from now on (and the notice
+    of this decision) call it what it is. The decision is written to the operators' audit log
+    with the name before and after."""
     i, t = s.identities, s.tenants
     row = get(conn, identity_id)
     if row is None or row.status != PENDING:
@@ -118,11 +146,16 @@ def decide(conn: Connection, identity_id: int, approve: bool, reason: str, now: 
     )
     if done.rowcount != 1:
         return False
+    before = conn.execute(select(t.c.name).where(t.c.id == row.tenant_id)).scalar_one()
+    detail = f"{row.account_type}: {row.name}"
     if approve:
-        conn.execute(
-            update(t)
-            .where(t.c.id == row.tenant_id)
-            .values(verified=True, account_type=row.account_type)
-        )
+        values: dict[str, Any] = {"verified": True, "account_type": row.account_type}
+        if row.account_type == "enterprise":
+            values["name"] = row.name
+            if row.name != before:
+                detail = f"{row.account_type}: {before} -> {row.name}"
+        conn.execute(update(t).where(t.c.id == row.tenant_id).values(**values))
+    action = "identity.approve" if approve else "identity.reject"
+    audit.record(conn, operator or "-", action, f"tenant:{row.tenant_id}", detail, now=now)
     notices.review_decided(conn, row.tenant_id, "identity", row.name, approve, reason, now)
     return True

@@ -13,18 +13,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Integer, and_, case, cast, func, select
 
 from smscloud.domain.errors import RuleViolation
-from smscloud.domain.message_states import FAILURES, REPORTED, MessageState
+from smscloud.domain.message_states import REPORTED, MessageState
+from smscloud.domain.outcomes import (
+    BLACKLIST_CODES,
+    FREQUENCY_CODES,
+    INVALID_NUMBER_CODES,
+    SHUTDOWN_CODES,
+    STATES,
+    Outcome,
+)
 from smscloud.services.message_scope import EVERYTHING, MessageScope
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
 m = s.messages
-# Receipt codes (the carrier's words, not message states) grouped as CallbackStatusStatistics
-# counts them (Tencent SMS API 3.0, CallbackStatusStatistics).
-INVALID_NUMBER_CODES = ("UNDELIV", "UNDELIVRD", "MK:0001", "MK:0012", "MK:0013")
-SHUTDOWN_CODES = ("EXPIRED", "MI:0013", "MI:0024", "MK:0004", "MK:0011")
-BLACKLIST_CODES = ("BWLIST", "MX:0012", "TD:0001", "TUIDING", "W-BLACK")
-FREQUENCY_CODES = ("MX:0003", "TE:0003")
+# The receipt code groups live with the outcomes (``domain.outcomes``), shared by the console's
+# task progress; they are named here too for the API's statistics below.
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,15 +221,16 @@ def quarter_hours(
     """(sent, delivered, failed, billed parts) of a tenant's messages since ``since`` (of
     one application, signature or template when ``scope`` says so), by quarter hour
     (``created_at // SLOT``): one pass, however many buckets are shown, and every time zone's
-    hours and days start on a quarter hour."""
+    hours and days start on a quarter hour. Delivered and failed are outcomes
+    (``domain.outcomes``), counted as a bulk task's progress counts them."""
     accepted = m.c.state != MessageState.REFUSED
     slot = slot_of(conn, m.c.created_at, SLOT)
     rows = conn.execute(
         select(
             slot,
             total(accepted),
-            total(m.c.state == MessageState.DELIVERED),
-            total(m.c.state.in_(FAILURES)),
+            total(m.c.state.in_(STATES[Outcome.DELIVERED])),
+            total(m.c.state.in_(STATES[Outcome.FAILED])),
             total(and_(accepted, m.c.refunded.is_(False)), m.c.parts),
         )
         .where(m.c.tenant_id == tenant_id, m.c.created_at >= since, *scope.conditions())
@@ -252,7 +257,7 @@ def failure_reasons(
         .where(
             m.c.tenant_id == tenant_id,
             m.c.created_at >= since,
-            m.c.state.in_(FAILURES),
+            m.c.state.in_(STATES[Outcome.FAILED]),
             *scope.conditions(),
         )
         .group_by(reason)

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from smscloud.console.pages.identity import MAX_DOCUMENT
 from smscloud.services.accounts import tenants
+from smscloud.services.billing import usage
 from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.console.test_http import (
@@ -236,3 +237,85 @@ def test_the_application_needs_the_csrf_token(live: LiveServer) -> None:
     assert identities(live) == []
     uploads = Path(live.settings.data_dir) / "uploads" / "identity"
     assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_an_approved_upgrade_renames_the_account_everywhere(live: LiveServer) -> None:
+    company = "安安科技有限公司"
+    with tenant_client(live, "dan@example.com", account_type="individual", name="安安") as client:
+        tid = tenant_of(live, "dan@example.com")
+        live.admin(
+            lambda c: c.execute(
+                update(s.tenants)
+                .where(s.tenants.c.id == tid)
+                .values(
+                    verified=True,
+                    contact_emails="ops@example.com\n",
+                    contact_phones="+8613800138000",
+                    alarm_threshold=5,
+                )
+            )
+        )
+        assert apply(client, kind="enterprise", name=company, number=GOOD_USCC).status_code == 303
+        [row] = identities(live)
+        # While it is pending, the dashboard and the identity page say so, in both languages.
+        home = client.get("/console/").text
+        assert 'id="identity-pending" href="/console/identity">企业认证审核中<' in home
+        assert "审核通过后，账号名称将改为营业执照上的企业名称" in home
+        assert f'<strong translate="no">{company}</strong>' in home
+        assert '<small class="muted" translate="no">安安</small>' in home
+        english = client.get("/console/?lang=en").text
+        assert ">Enterprise verification under review<" in english
+        assert "Once approved, the account takes the company&#39;s name on its licence" in english
+        page = client.get("/console/identity?lang=zh").text
+        assert 'id="identity-pending">企业认证审核中<' in page
+        assert 'id="upgrade-pending-note"' in page and company in page
+
+        with operator_client(live) as op:
+            for path in ("/admin/", "/admin/tenants"):
+                listing = op.get(path).text
+                line = listing[listing.index(f"<td>{tid}</td>") :]
+                line = line[: line.index("</tr>")]
+                assert "安安" in line and "企业认证审核中" in line, path
+            token = csrf_of(op.get("/admin/identities").text)
+            r = op.post(f"/admin/identities/{row.id}/approve", data={"csrf_token": token})
+            assert r.status_code == 303
+            for path in ("/admin/", "/admin/tenants"):
+                listing = op.get(path).text
+                line = listing[listing.index(f"<td>{tid}</td>") :]
+                line = line[: line.index("</tr>")]
+                assert company in line and "审核中" not in line, path
+            audit = op.get("/admin/audit").text
+            assert "identity.approve" in audit and f"安安 -&gt; {company}" in audit
+
+        home = client.get("/console/?lang=zh").text
+        assert f'<small class="muted" translate="no">{company}</small>' in home
+        assert 'id="identity-pending"' not in home and 'id="upgrade-pending-note"' not in home
+        tenant = live.query(
+            lambda c: c.execute(select(s.tenants).where(s.tenants.c.id == tid)).one()
+        )
+        assert (tenant.name, tenant.account_type, bool(tenant.verified)) == (
+            company,
+            "enterprise",
+            True,
+        )
+
+    # The notice of the decision names the company, by email and by SMS.
+    n, m = s.notifications, s.messages
+    [mail] = live.query(lambda c: c.execute(select(n).where(n.c.tenant_id == tid)).all())
+    assert "审核通过" in mail.subject and company in mail.subject
+    texts = live.query(
+        lambda c: c.execute(select(m.c.content).where(m.c.phone == "+8613800138000")).all()
+    )
+    assert [company in t for (t,) in texts] == [True]
+
+    # A notice sent later (the package alarm) greets the account by its new name.
+    def alarm(conn: Any) -> None:
+        loaded = usage.load_alarm(conn, tid, 10)
+        assert loaded is not None
+        usage.fire_alarms(conn, {tid: loaded}, {tid: 4}, 0.0)
+
+    live.admin(alarm)
+    mails = live.query(
+        lambda c: c.execute(select(n.c.body).where(n.c.tenant_id == tid).order_by(n.c.id)).all()
+    )
+    assert mails[-1].body.startswith(f"{company}，您好")

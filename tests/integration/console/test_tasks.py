@@ -12,10 +12,13 @@ from pathlib import Path
 import httpx
 import openpyxl
 import pytest
+from sqlalchemy import func, select
 
+from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.console.test_http import base, csrf_of, login
-from tests.integration.console.test_records import user_of
+from tests.integration.console.test_records import send, user_of
+from tests.support.clocks import DAYTIME, running_from
 from tests.support.live import LiveServer, Tenant
 
 NOTICE = "尊敬的{1}，您的订单{2}已发货。"
@@ -60,8 +63,20 @@ def csv_of(count: int, start: int = 0) -> bytes:
     return "\n".join(lines).encode()
 
 
-def post(client: httpx.Client, path: str, page: str) -> httpx.Response:
-    return client.post(path, data={"csrf_token": csrf_of(client.get(page).text)})
+def post(client: httpx.Client, path: str, page: str, **fields: str) -> httpx.Response:
+    return client.post(path, data={"csrf_token": csrf_of(client.get(page).text)} | fields)
+
+
+def task_messages(live: LiveServer, task: str) -> dict[str, int]:
+    m = s.messages
+    q = select(m.c.state, func.count()).where(m.c.task_id == int(task)).group_by(m.c.state)
+    return {state: int(k) for state, k in live.admin(lambda c: c.execute(q).all())}
+
+
+def shown(html: str, name: str) -> int:
+    found = re.search(rf'id="n-{name}" data-value="(\d+)"', html)
+    assert found, (name, html)
+    return int(found.group(1))
 
 
 def count(html: str, name: str) -> int:
@@ -100,17 +115,12 @@ def test_upload_preview_confirm_and_follow_a_task(live: LiveServer) -> None:
     r = post(client, f"/console/tasks/{task}/confirm", f"/console/tasks/{task}")
     assert r.url.path == f"/console/tasks/{task}"
     assert 'id="task-progress"' in r.text and 'hx-trigger="every 5s"' in r.text
-    deadline = time.time() + 20
+    deadline = time.time() + 30
     while fed(client, task) != ("finished", 40):
         assert time.time() < deadline, fed(client, task)
         time.sleep(0.2)
-    deadline = time.time() + 20
-    while True:
-        html = client.get(f"/console/tasks/{task}/progress").text
-        if 'id="n-delivered" data-value="40"' in html:
-            break
-        assert time.time() < deadline, html
-        time.sleep(0.2)
+    html = client.get(f"/console/tasks/{task}/progress").text
+    assert shown(html, "delivered") == shown(html, "total") == 40  # finished: all delivered
     assert "DELIVERED DELIVRD" in html  # the receipt analysis
     listing = client.get("/console/tasks/rows").text
     assert f'id="task-{task}"' in listing and 'aria-valuenow="100"' in listing
@@ -159,7 +169,7 @@ def test_suspend_resume_and_cancel_from_the_task_page(live: LiveServer) -> None:
     r = upload(client, tenant, "list.csv", csv_of(3000), rate="100")
     task = r.url.path.rsplit("/", 1)[1]
     page = f"/console/tasks/{task}"
-    post(client, f"{page}/confirm", page)
+    post(client, f"{page}/confirm", page, typed_count="3,000")
     deadline = time.time() + 10
     while fed(client, task)[1] == 0:
         assert time.time() < deadline
@@ -237,3 +247,97 @@ def test_the_sample_list_of_a_template_uploads_as_is(live: LiveServer) -> None:
     other, _ = shop(live, "sample2@example.com")
     assert other.get(f"/console/tasks/sample.csv?template={tenant.template_id}").status_code == 404
     assert other.get("/console/tasks/sample.csv?template=x").status_code == 404
+
+
+def test_a_large_task_starts_only_once_its_count_is_typed(live: LiveServer) -> None:
+    client, tenant = shop(live, "large@example.com", units=2000)
+    r = upload(client, tenant, "list.csv", csv_of(1200))
+    task = r.url.path.rsplit("/", 1)[1]
+    page = f"/console/tasks/{task}"
+    assert "请输入号码数 1,200 以确认" in r.text and 'name="typed_count"' in r.text
+    for typed, message in (
+        ("", "请输入号码数以确认发送。"),
+        ("1,199", "号码数不符：本任务有 1,200 个号码，未发送任何号码。"),
+        ("一千二百", "号码数不符"),
+    ):
+        r = post(client, f"{page}/confirm", page, typed_count=typed)
+        assert r.status_code == 400, typed
+        field = re.search(r'<small class="error" id="e-typed_count" role="alert">([^<]*)<', r.text)
+        assert field and message in field.group(1), r.text
+        assert f'value="{typed}"' in r.text  # what was typed is kept
+        assert fed(client, task) == ("draft", 0)
+    r = client.post(
+        f"{page}/confirm?lang=en",
+        data={"csrf_token": csrf_of(client.get(page).text), "typed_count": "12000"},
+    )
+    assert r.status_code == 400
+    assert "That is not the count: this task has 1,200 numbers. Nothing was sent." in r.text
+    time.sleep(0.5)
+    assert task_messages(live, task) == {}  # nothing was sent
+    assert f'id="task-{task}"' not in client.get("/console/tasks").text  # still a draft
+    # The right count, as people type it (a full-width digit, a comma), starts the task.
+    client.get(f"{page}?lang=zh")
+    r = post(client, f"{page}/confirm", page, typed_count="1,２00")
+    assert r.status_code == 200 and "任务已开始" in r.text
+    assert fed(client, task)[0] in ("running", "settling", "finished")
+    # A small task asks for nothing.
+    small = upload(client, tenant, "small.csv", csv_of(5, start=5000))
+    assert 'name="typed_count"' not in small.text
+
+
+@pytest.fixture
+def timed(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'console.db'}", receipt_timeout=3)
+    with LiveServer(settings, clock=running_from(DAYTIME)) as server:
+        yield server
+        while _clients:
+            _clients.pop().close()
+
+
+def test_every_number_ends_in_one_count_and_the_task_then_finishes(timed: LiveServer) -> None:
+    client, tenant = shop(timed, "outcomes@example.com")
+    # The sandbox carrier's magic numbers (last seven digits): 0000001 undelivered (UNDELIV),
+    # 0000002 expired, 0000003 refused at submit, 0000004 no receipt, 0000005 rejected.
+    lines = ["手机号,姓名,订单号"]
+    lines += [f"1390000000{d},客户,NO{d}" for d in "12345"]
+    lines += [f"13911111{i:03d},客户,NO{i}" for i in range(5)]
+    # Sent the same text a moment before: refused at acceptance (30-second limit).
+    assert "已受理" in send(client, tenant, "13922222222", "客户", "NO9").text
+    lines += ["13922222222,客户,NO9"]
+    r = upload(client, tenant, "list.csv", "\n".join(lines).encode())
+    task = r.url.path.rsplit("/", 1)[1]
+    post(client, f"/console/tasks/{task}/confirm", f"/console/tasks/{task}")
+    deadline = time.time() + 60
+    while fed(client, task)[0] != "finished":
+        html = client.get(f"/console/tasks/{task}/progress").text
+        # At every moment the columns add up to the task's numbers.
+        parts = ("waiting", "sending", "delivered", "failed", "refused")
+        assert sum(shown(html, k) for k in parts) == shown(html, "total") == 11
+        assert time.time() < deadline, html
+        time.sleep(0.3)
+    html = client.get(f"/console/tasks/{task}/progress").text
+    assert (shown(html, "delivered"), shown(html, "failed"), shown(html, "refused")) == (5, 5, 1)
+    assert (shown(html, "waiting"), shown(html, "sending")) == (0, 0)
+    assert "已完成" in html
+    failures = re.search(r'<table class="table" id="failures">.*?</table>', html, re.S)
+    assert failures, html
+    for words in (
+        "空号或号码不存在",
+        "关机、停机或不在服务区",
+        "被运营商拒绝",
+        "运营商未返回明确结果",
+    ):
+        assert words in failures.group(0), words
+    assert 'data-bucket="carrier_refused"><td>被运营商拒绝</td><td class="num">2<' in html
+    english = client.get(f"/console/tasks/{task}/progress?lang=en").text
+    assert "Finished" in english and "Refused by the carrier" in english
+    # The statistics page counts the same messages the same way (the one send included).
+    stats = client.get("/console/stats").text
+    day = re.search(r'<table class="table" id="table-days">.*?</table>', stats, re.S)
+    assert day, stats
+    last = re.findall(
+        r'<tr><td>[^<]*</td><td class="num">(\d+)</td><td class="num">(\d+)</td>'
+        r'<td class="num">(\d+)</td>',
+        day.group(0),
+    )[-1]
+    assert tuple(int(x) for x in last) == (11, 6, 5)

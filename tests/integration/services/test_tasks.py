@@ -12,11 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, select, update
 
-from smscloud.delivery import claims
+from smscloud.carriers.base import Receipt, SubmitResult
+from smscloud.delivery import claims, receipts, submits
 from smscloud.delivery.task_feeder import TaskFeeder
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.message_states import MessageState
+from smscloud.domain.outcomes import Failure
 from smscloud.platform import Platform
+from smscloud.services import statistics
 from smscloud.services.accounts import tenants
 from smscloud.services.billing import ledger, wallet
 from smscloud.services.tasks import Draft
@@ -186,9 +190,10 @@ async def test_a_task_is_fed_at_its_rate_and_each_number_sent_once(platform: Pla
     clock.now += 1
     assert await feed.feed_round() == 0
     task = await platform.tasks.task(sh.tenant_id, task_id)
-    assert task.state == "finished"
+    assert task.state == "running"  # every number handed over, none with its outcome yet
     progress = await platform.tasks.progress(sh.tenant_id, task_id)
-    assert (progress["fed"], progress["percent"], progress["in_flight"]) == (250, 100, 250)
+    assert (progress["fed"], progress["percent"], progress["counts"].sending) == (250, 0, 250)
+    assert not progress["finished"]
 
 
 @on_platform
@@ -234,7 +239,8 @@ async def test_cancel_refunds_what_was_not_sent(platform: Platform) -> None:
     assert await used_units(platform, sh.tenant_id) == 40
     assert await platform.db.read(ledger.check) == []
     progress = await platform.tasks.progress(sh.tenant_id, task_id)
-    assert progress["cancelled"] == 260
+    assert progress["counts"].cancelled == 260
+    assert progress["counts"].total == 300 and progress["counts"].sending == 40
     # In the API's send records, a cancelled message is a failure that was never sent.
     app_id = (await platform.tasks.task(sh.tenant_id, task_id)).app_id
     _, records = await platform.reports.send_records(
@@ -380,3 +386,91 @@ def test_a_long_list_is_stored_in_slices_and_is_a_draft_only_when_whole(
         assert (await platform.tasks.task(sh.tenant_id, draft.task_id)).state == "draft"
 
     on_platform(body)(tmp_path, database_url)
+
+
+def drive(conn: Connection, now: float, outcomes: dict[str, tuple[str, str] | None]) -> None:
+    """Hand every queued message to a carrier and record its answer with the delivery's own
+    functions: by the last digit of its number, refused at submit (``None``) or taken and
+    then ended by a receipt (state, receipt code), or left with no receipt (``("", "")``)."""
+    claimed = claims.claim(conn, 1000, now, 30)
+    results = []
+    for c in claimed:
+        outcome = outcomes[c.phone[-1]]
+        if outcome is None:
+            results.append(SubmitResult(c.id, None, "0x00000045", permanent=True))
+        else:
+            results.append(SubmitResult(c.id, f"c{c.id}"))
+    attempts = {c.id: c.attempts for c in claimed}
+    submits.record_submits(conn, "sim", results, now, max_attempts=3, attempts=attempts)
+    got = [
+        Receipt(f"c{c.id}", MessageState(o[0]), o[1], now)
+        for c in claimed
+        if (o := outcomes[c.phone[-1]]) is not None and o[0]
+    ]
+    receipts.apply_receipts(conn, "sim", got)
+
+
+@on_platform
+async def test_a_task_is_finished_when_every_number_has_its_final_outcome(
+    platform: Platform,
+) -> None:
+    sh = await shop(platform)
+    listed = rows(20)
+    # A task sending the first number the same text a moment before: the second task's
+    # number is refused at acceptance (Tencent's same-content-in-30-seconds limit).
+    _, clock, feed = await running(platform, sh, listed[:1], rate=100)
+    clock.now += 1
+    assert await feed.feed_round() == 1
+    made = await upload(platform, sh, listed, rate=100)
+    await platform.tasks.confirm(sh.tenant_id, made.task_id)
+    task_id = made.task_id
+    clock.now += 1
+    assert await feed.feed_round() == 19
+    clock.now += 1
+    assert await feed.feed_round() == 0
+    assert (await platform.tasks.task(sh.tenant_id, task_id)).state == "running"
+
+    by_digit: dict[str, tuple[str, str] | None] = {
+        **{d: ("DELIVERED", "DELIVRD") for d in "0123"},
+        "4": ("UNDELIVERED", "UNDELIV"),
+        "5": ("REJECTED", "REJECTD"),  # rejected by the carrier's receipt
+        "6": None,  # refused by the carrier at submit
+        "7": ("EXPIRED", "EXPIRED"),
+        "8": ("", ""),  # no receipt: UNKNOWN once the receipt timeout passes
+        "9": ("DELIVERED", "DELIVRD"),
+    }
+    now = clock.now
+    await platform.db.write(lambda c: drive(c, now, by_digit))
+    progress = await platform.tasks.progress(sh.tenant_id, task_id)
+    counts = progress["counts"]
+    assert (counts.delivered, counts.failed, counts.refused, counts.sending) == (9, 8, 1, 2)
+    assert counts.total == 20 and counts.waiting == 0 and not progress["finished"]
+    # Still waiting for two receipts: looked at again only after a while, and not finished.
+    clock.now += 1
+    assert await feed.feed_round() == 0
+    clock.now += 10
+    assert await feed.feed_round() == 0
+    assert (await platform.tasks.task(sh.tenant_id, task_id)).state == "running"
+
+    clock.now += 3600
+    now = clock.now
+    await platform.db.write(lambda c: receipts.expire_silent(c, now - 1800, now))
+    clock.now += 10
+    await feed.feed_round()
+    task = await platform.tasks.task(sh.tenant_id, task_id)
+    assert (task.state, task.finished_at) == ("finished", clock.now)
+    progress = await platform.tasks.progress(sh.tenant_id, task_id)
+    counts = progress["counts"]
+    assert progress["finished"] and progress["percent"] == 100
+    assert (counts.delivered, counts.failed, counts.refused, counts.sending) == (9, 10, 1, 0)
+    assert dict(counts.failures) == {
+        Failure.CARRIER_REFUSED: 4,  # 2 rejected by receipt, 2 refused at submit
+        Failure.INVALID_NUMBER: 2,
+        Failure.SHUTDOWN: 2,
+        Failure.NO_RECEIPT: 2,
+    }
+    # The statistics count the same messages the same way.
+    since = clock.now - 86400
+    slots = await platform.db.read(lambda c: statistics.quarter_hours(c, sh.tenant_id, since))
+    sent, delivered, failed = (sum(v[i] for v in slots.values()) for i in range(3))
+    assert (sent, delivered, failed) == (20, counts.delivered + 1, counts.failed)

@@ -206,7 +206,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("carriers/smsc/outcomes.py", "<module>", "EXPIRED"): SMPP_WORD,
     ("services/reports.py", "<module>", "EXPIRED"): SMPP_WORD,
     ("services/reports.py", "<module>", "UNKNOWN"): SMPP_WORD,
-    ("services/statistics.py", "<module>", "EXPIRED"): SMPP_WORD,
+    ("domain/outcomes.py", "<module>", "EXPIRED"): SMPP_WORD,
     ("console/code_words.py", "<module>", "UNKNOWN"): SMPP_WORD,  # a receipt code, in words
     ("domain/call_states.py", "CallState", "QUEUED"): CALL_STATE,
     ("domain/call_states.py", "CallState", "FAILED"): CALL_STATE,

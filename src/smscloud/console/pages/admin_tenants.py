@@ -5,7 +5,7 @@ Every operator action writes its audit entry in the action's own transaction.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 from starlette.datastructures import FormData
@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from smscloud.console import i18n
 from smscloud.console.guard import operator_name, operator_page
+from smscloud.services import identity
 from smscloud.services.accounts import audit, sessions
 from smscloud.services.accounts import tenants as accounts
 
@@ -48,10 +49,13 @@ class TenantAdminPages:
     # -- tenants -------------------------------------------------------------------------------
     @operator_page
     async def tenants(self, request: Request) -> Response:
-        rows = await self.console.platform.db.read(
-            lambda c: accounts.list_tenants(c, TENANTS_SHOWN)
-        )
-        context = {"area": "admin", "user": request.session, "tenants": rows}
+        def load(conn: Connection) -> dict[str, Any]:
+            rows = accounts.list_tenants(conn, TENANTS_SHOWN)
+            pending = identity.pending_by_tenant(conn, [r.id for r in rows])
+            return {"tenants": rows, "pending_identities": pending}
+
+        data = await self.console.platform.db.read(load)
+        context = {"area": "admin", "user": request.session, **data}
         return self.console.render(request, "admin/tenants.html", context)
 
     @operator_page

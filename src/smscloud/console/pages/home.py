@@ -45,6 +45,7 @@ class HomePages:
                 "balance": ledger.balances(conn, tid),
                 "packages": wallet.packages_of(conn, tid),
                 "apps": applications.tenant_apps(conn, tid),
+                "pending_identity": identity.pending_by_tenant(conn, [tid]).get(tid),
             }
 
         data = await self.platform.db.read(load)
@@ -104,7 +105,8 @@ class HomePages:
                 "tenant_count": accounts.count_tenants(conn),
                 "pending": listings.pending_count(conn) + identity.pending_count(conn),
                 "pending_voice": pending_voice_count(conn),
-                "tenants": accounts.tenant_summaries(conn, OVERVIEW_TENANTS),
+                "tenants": (shown := accounts.tenant_summaries(conn, OVERVIEW_TENANTS)),
+                "pending_identities": identity.pending_by_tenant(conn, [r.id for r in shown]),
             }
 
         data = await self.platform.db.read(load)

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from smscloud.console import i18n
 from smscloud.console.forms import FORM_MAX
 from smscloud.console.forms import text as _text
-from smscloud.console.guard import operator_page, tenant_id, tenant_page
+from smscloud.console.guard import operator_name, operator_page, tenant_id, tenant_page
 from smscloud.domain import identity_numbers
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
 from smscloud.private_files import private_dir, write_private
@@ -55,6 +55,14 @@ i18n.STRINGS.update(
             "You are verified as an individual; you may apply to upgrade to an enterprise.",
         ),
         "identity_done_note": ("您已完成企业认证。", "You are verified as an enterprise."),
+        "idp_pending": ("认证审核中", "Verification under review"),
+        "idp_pending_upgrade": ("企业认证审核中", "Enterprise verification under review"),
+        "idp_upgrade_note": (
+            "企业认证申请审核中。审核通过后，账号名称将改为营业执照上的企业名称：",
+            "The enterprise verification is under review. Once approved, the account takes "
+            "the company's name on its licence:",
+        ),
+        "idp_applied": ("申请", "applied for"),
         "identity_apply": ("提交认证", "Apply"),
         "identity_submitted": (
             "认证申请已提交，请等待审核。",
@@ -253,10 +261,13 @@ class IdentityPages:
             return await self._queue(request, {identity_id: "err_reason_required"}, 400)
         if len(reason) > 500:
             return await self._queue(request, {identity_id: "err_too_long"}, 400)
-        now = self.console.clock()
+        now, operator = self.console.clock(), operator_name(request)
         done = await self.console.platform.db.write(
-            lambda c: ident.decide(c, identity_id, approve, reason, now)
+            lambda c: ident.decide(c, identity_id, approve, reason, now, operator)
         )
+        if done:  # the account's name and type are cached with the tenant: read them afresh
+            tenant = await self.console.platform.db.read(lambda c: ident.get(c, identity_id))
+            self.console.platform.catalog.forget("tenant", tenant.tenant_id)
         self.console.flash(request, "identity_decided" if done else "identity_gone",
                            "ok" if done else "warn")  # fmt: skip
         return self.console.redirect("/admin/identities")

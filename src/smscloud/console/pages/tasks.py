@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import unicodedata
 from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from smscloud.console.guard import tenant_id, tenant_page
 from smscloud.console.pages.send import choices_context
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
+from smscloud.domain.task_progress import TaskCounts, is_finished
 from smscloud.domain.templates import SmsType, variable_indexes
 from smscloud.services import tasks as send_tasks
 from smscloud.services.registry import listings
@@ -106,7 +108,8 @@ i18n.STRINGS.update(
         "tk_state_waiting": ("等待营销时段", "Waiting for 08:00"),
         "tk_state_suspended": ("已暂停", "Suspended"),
         "tk_state_cancelled": ("已取消", "Cancelled"),
-        "tk_state_finished": ("已全部提交", "All submitted"),
+        "tk_state_finished": ("已完成", "Finished"),
+        "tk_state_settling": ("等待回执", "Awaiting receipts"),
         "tk_hold_package": (
             "套餐包余量不足，任务已自动暂停。购买套餐包后点击“继续”。",
             "The packages ran out, so the task was paused. Buy a package, then Resume.",
@@ -127,14 +130,50 @@ i18n.STRINGS.update(
             "应用已停用，任务已自动暂停。",
             "The application is disabled, so the task was paused.",
         ),
-        "tk_fed": ("已提交", "Handed over"),
+        "tk_fed": ("已受理", "Handed over"),
+        "tk_total": ("号码总数", "Numbers in all"),
         "tk_waiting": ("待发送", "Waiting"),
-        "tk_held": ("暂停中保留", "Held"),
-        "tk_in_flight": ("发送中", "In flight"),
+        "tk_held": ("其中暂停保留", "of which held"),
+        "tk_sending": ("已受理、发送中", "Accepted, sending"),
         "tk_delivered": ("成功", "Delivered"),
         "tk_failed": ("失败", "Failed"),
-        "tk_refused": ("被拒绝", "Refused"),
+        "tk_refused": ("受理时被拒绝", "Refused at acceptance"),
         "tk_cancelled": ("已取消", "Cancelled"),
+        "tk_counts_note": (
+            "每个号码只计入一栏，各栏相加即号码总数；统计页按同样的口径计算成功与失败。",
+            "Each number is counted in one column only, and the columns add up to the total; "
+            "the statistics page counts delivered and failed the same way.",
+        ),
+        "tk_failures": ("失败原因", "Why messages failed"),
+        "tk_fail_invalid_number": ("空号或号码不存在", "The number does not exist"),
+        "tk_fail_shutdown": (
+            "关机、停机或不在服务区",
+            "The phone is off, suspended or out of reach",
+        ),
+        "tk_fail_blacklisted": (
+            "号码在黑名单中或已退订",
+            "The number is blacklisted or has unsubscribed",
+        ),
+        "tk_fail_frequency": (
+            "超过运营商对该号码的发送上限",
+            "The carrier's limit for this number is reached",
+        ),
+        "tk_fail_carrier_refused": ("被运营商拒绝", "Refused by the carrier"),
+        "tk_fail_no_receipt": ("运营商未返回明确结果", "The carrier gave no clear outcome"),
+        "tk_fail_other": ("其他运营商原因", "Other carrier reasons"),
+        "tk_typed_count": ("确认号码数", "Number count, to confirm"),
+        "tk_typed_count_help": (
+            "本任务有 {n} 个号码。大批量发送前，请输入号码数 {n} 以确认。",
+            "This task has {n} numbers. Before a large send, type the count {n} to confirm.",
+        ),
+        "tk_err_count_missing": (
+            "请输入号码数以确认发送。",
+            "Type the number count to confirm the send.",
+        ),
+        "tk_err_count_wrong": (
+            "号码数不符：本任务有 {n} 个号码，未发送任何号码。",
+            "That is not the count: this task has {n} numbers. Nothing was sent.",
+        ),
         "tk_receipts": ("回执分析", "Receipt analysis"),
         "tk_receipt": ("状态与回执码", "State and receipt code"),
         "tk_share": ("占比", "Share"),
@@ -183,21 +222,44 @@ i18n.STRINGS.update(
 )
 
 
+def needs_typed_count(numbers: int, threshold: int) -> bool:
+    """Whether confirming a task of ``numbers`` numbers asks for their count to be typed
+    (``SMSCLOUD_TASK_CONFIRM_THRESHOLD``; 0 never asks)."""
+    return 0 < threshold <= numbers
+
+
+def typed_count_problem(typed: str, numbers: int) -> str | None:
+    """The error key when ``typed`` is not the count ``numbers`` (commas, spaces and full-width
+    digits allowed, as people type them), else None."""
+    cleaned = unicodedata.normalize("NFKC", typed).replace(",", "").replace(" ", "")
+    if not cleaned:
+        return "tk_err_count_missing"
+    if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) != numbers:
+        return "tk_err_count_wrong"
+    return None
+
+
 class TaskPages:
     def __init__(self, console: Console) -> None:
         self.c = console
         self.platform = console.platform
         self.tasks = console.platform.tasks
         self.tz = console.platform.settings.tz
+        self.confirm_threshold = console.platform.settings.task_confirm_threshold
+        self._confirm_action = self._action("confirm", "tk_confirmed")
 
     def _base(self, request: Request) -> dict[str, Any]:
         return {"area": "console", "user": request.session}
 
-    def display_state(self, task: Any, now: float) -> str:
-        """What the tenant is told: running tasks may be scheduled or waiting for 08:00."""
+    def display_state(self, task: Any, now: float, counts: TaskCounts | None = None) -> str:
+        """What the tenant is told: running tasks may be scheduled, waiting for 08:00, or fed
+        to the end and waiting for their receipts (when the counts are known); a task is
+        finished only when every number has its final outcome (``domain.task_progress``)."""
         if task.state == "running":
             if task.start_at > now:
                 return "scheduled"
+            if counts is not None and counts.waiting == 0:
+                return "finished" if is_finished(counts) else "settling"
             if task.sms_type == SmsType.MARKETING and not in_marketing_hours(now, self.tz):
                 return "waiting"
         return str(task.state)
@@ -323,7 +385,25 @@ class TaskPages:
     # -- one task -------------------------------------------------------------------------
     async def _draft_context(self, tid: int, task: Any) -> dict[str, Any]:
         preview = await self.tasks.draft_preview(tid, task, self.c.clock())
-        return {f.name: getattr(preview, f.name) for f in fields(preview)}
+        context = {f.name: getattr(preview, f.name) for f in fields(preview)}
+        return context | {
+            "task": task,
+            "start_local": self._local(task.start_at),
+            "ask_count": needs_typed_count(task.numbers, self.confirm_threshold),
+        }
+
+    async def _draft_page(
+        self,
+        request: Request,
+        tid: int,
+        task: Any,
+        values: dict[str, str],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Response:
+        context = self._base(request) | await self._draft_context(tid, task)
+        context |= {"values": values, "errors": errors}
+        return self.c.render(request, "console/task_draft.html", context, status)
 
     @tenant_page
     async def detail(self, request: Request) -> Response:
@@ -331,9 +411,7 @@ class TaskPages:
         task_id = int(request.path_params["task_id"])
         try:
             if (task := await self.tasks.task(tid, task_id)).state == "draft":
-                context = self._base(request) | await self._draft_context(tid, task)
-                context |= {"task": task, "start_local": self._local(task.start_at)}
-                return self.c.render(request, "console/task_draft.html", context)
+                return await self._draft_page(request, tid, task, {}, {})
             progress = await self.tasks.progress(tid, task_id)
         except RuleViolation:
             return self.c.not_found(request)
@@ -351,13 +429,13 @@ class TaskPages:
         return self.c.render(request, "console/task_progress.html", context)
 
     def _progress_context(self, progress: dict[str, Any]) -> dict[str, Any]:
-        task = progress["task"]
-        final = progress["delivered"] + progress["failed"] + progress["unknown"]
+        task, counts = progress["task"], progress["counts"]
         return {
             "task": task,
             "p": progress,
-            "state": self.display_state(task, self.c.clock()),
-            "final": final,
+            "n": counts,
+            "state": self.display_state(task, self.c.clock(), counts),
+            "final": counts.delivered + counts.failed,
             "start_local": self._local(task.start_at),
         }
 
@@ -365,6 +443,23 @@ class TaskPages:
         return datetime.fromtimestamp(value, self.tz).strftime("%Y-%m-%d %H:%M")
 
     # -- actions --------------------------------------------------------------------------
+    @tenant_page
+    async def confirm(self, request: Request, form: FormData) -> Response:
+        """Start a draft; a large one only once the tenant has typed its number count."""
+        tid = tenant_id(request)
+        task_id = int(request.path_params["task_id"])
+        try:
+            task = await self.tasks.task(tid, task_id)
+        except RuleViolation:
+            return self.c.not_found(request)
+        typed = _text(form, "typed_count")[:32]
+        asked = task.state == "draft" and needs_typed_count(task.numbers, self.confirm_threshold)
+        if asked and (problem := typed_count_problem(typed, task.numbers)) is not None:
+            errors = {"typed_count": problem}
+            return await self._draft_page(request, tid, task, {"typed_count": typed}, errors, 400)
+        response: Response = await self._confirm_action(request, form)
+        return response
+
     def _action(self, name: str, done: str) -> Any:
         @tenant_page
         async def run(request: Request, form: FormData) -> Response:
@@ -411,8 +506,8 @@ def routes(console: Console) -> tuple[list[BaseRoute], list[BaseRoute]]:
         Route("/tasks/{task_id:id}", pages.detail, methods=["GET"]),
         Route("/tasks/{task_id:id}/progress", pages.progress, methods=["GET"]),
     ]
+    tenant.append(Route("/tasks/{task_id:id}/confirm", post(pages.confirm), methods=["POST"]))
     for name, done in (
-        ("confirm", "tk_confirmed"),
         ("discard", "tk_discarded"),
         ("suspend", "tk_suspended_ok"),
         ("resume", "tk_resumed_ok"),

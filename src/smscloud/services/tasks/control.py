@@ -12,7 +12,8 @@ from sqlalchemy import Connection, delete, func, select, update
 from smscloud.clock import Clock, system_clock
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
-from smscloud.domain.message_states import FAILURES, PENDING, REPORTED, MessageState
+from smscloud.domain.outcomes import Outcome, outcome_of
+from smscloud.domain.task_progress import is_finished, tally
 from smscloud.services.sending.sms import SendService
 from smscloud.services.tasks.states import cancel, hold, release
 from smscloud.services.tasks.upload import (
@@ -220,34 +221,24 @@ class TaskService:
 def summarize(
     numbers: dict[int, int], messages: Sequence[Any], refusals: Sequence[Any]
 ) -> dict[str, Any]:
-    """Counts for a progress bar and a receipt analysis."""
-    by_state: dict[str, int] = {}
+    """Counts for a progress bar and a receipt analysis: ``counts`` by outcome
+    (``domain.task_progress``, the definition the statistics use), the receipts by state and
+    code, and why numbers were not sent."""
+    counts = tally(numbers, [(str(st), str(code), int(k)) for st, code, k in messages])
     receipts: dict[str, int] = {}
     for state, code, count in messages:
-        by_state[state] = by_state.get(state, 0) + int(count)
-        if state in REPORTED:
+        if outcome_of(state) in (Outcome.DELIVERED, Outcome.FAILED):
             key = f"{state} {code}".strip()
             receipts[key] = receipts.get(key, 0) + int(count)
-    valid = sum(numbers.get(k, 0) for k in (bulk.WAITING, bulk.ACCEPTED, bulk.REFUSED))
-    valid += numbers.get(bulk.CANCELLED, 0)
     fed = numbers.get(bulk.ACCEPTED, 0) + numbers.get(bulk.REFUSED, 0)
-    delivered = by_state.get(MessageState.DELIVERED, 0)
-    failed = sum(by_state.get(k, 0) for k in FAILURES)
     return {
-        "valid": valid,
-        "waiting": numbers.get(bulk.WAITING, 0),
-        "accepted": numbers.get(bulk.ACCEPTED, 0),
-        "refused": numbers.get(bulk.REFUSED, 0),
+        "counts": counts,
+        "finished": is_finished(counts),
+        "valid": counts.total,
+        "fed": fed,
         "invalid": numbers.get(bulk.INVALID, 0),
         "duplicates": numbers.get(bulk.DUPLICATE, 0),
-        "cancelled": numbers.get(bulk.CANCELLED, 0) + by_state.get(MessageState.CANCELLED, 0),
-        "fed": fed,
-        "held": by_state.get(MessageState.HELD, 0),
-        "in_flight": sum(by_state.get(k, 0) for k in PENDING),
-        "delivered": delivered,
-        "failed": failed,
-        "unknown": by_state.get(MessageState.UNKNOWN, 0),
-        "percent": 100 * fed // valid if valid else 100,
+        "percent": counts.percent,
         "receipts": sorted(receipts.items(), key=lambda kv: (-kv[1], kv[0])),
         "refusals": sorted(
             ((int(state), code, int(count)) for state, code, count in refusals),

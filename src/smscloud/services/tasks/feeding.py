@@ -4,7 +4,8 @@
 A task is fed ``rate`` numbers a second, in the same transaction that marks them accepted or
 refused: a number is sent once, however many workers feed and whenever one dies. Pacing keeps
 a large campaign from crowding out the verification codes that arrive through the API
-meanwhile.
+meanwhile. A task fed to the end is *finished* once every number has its final outcome
+(``domain.task_progress``), not before: the feeder looks at it again now and then until then.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from smscloud.domain import bulk
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.outcomes import STATES, Outcome
 from smscloud.services.billing import postpaid, usage
 from smscloud.services.metadata.cache import app_from_row, load_tenant
 from smscloud.services.sending.accept import ACCEPT, INSUFFICIENT, OK, AcceptRequest, Candidate
@@ -24,11 +26,14 @@ from smscloud.services.tasks.states import hold
 from smscloud.store import schema as s
 from smscloud.store.database import run_many
 
-t, n = s.send_tasks, s.task_numbers
+t, n, m = s.send_tasks, s.task_numbers, s.messages
 
 MAX_FEED = 1000  # numbers one feed transaction takes, whatever the rate
 BURST_SECONDS = 1.0  # a feeder that fell behind catches up by at most this much
 DRAFT_TTL = 86400.0  # unconfirmed drafts are deleted after a day
+# A task fed to the end waits for its messages' outcomes; it is looked at this often meanwhile
+# (its ``fed_at`` is set this far ahead), so a task waiting for receipts costs no write a round.
+SETTLE_POLL = 5.0
 
 # Codes that hold the task (and keep the number waiting) instead of refusing the number.
 HOLDS = {
@@ -82,8 +87,7 @@ def feed(conn: Connection, task_id: int, now: float, tz: ZoneInfo, free_units: i
         .limit(owed)
     ).all()
     if not rows:
-        conn.execute(update(t).where(t.c.id == task_id).values(state="finished", finished_at=now))
-        return Fed(finished=True)
+        return _settle(conn, task_id, now)
     candidates = [
         Candidate(r.raw, r.phone, r.nation_code, r.iso_code, r.content, content_key(r.content),
                   r.parts)
@@ -132,13 +136,29 @@ def feed(conn: Connection, task_id: int, now: float, tz: ZoneInfo, free_units: i
     return Fed(accepted, len(done) - accepted)
 
 
+def _settle(conn: Connection, task_id: int, now: float) -> Fed:
+    """Every number is handed over: the task is finished once none of its messages is still
+    on its way (``domain.task_progress``: every number has its final outcome). Until then it
+    is looked at again every ``SETTLE_POLL`` seconds, not every round."""
+    on_the_way = conn.execute(
+        select(m.c.id)
+        .where(m.c.task_id == task_id, s.IN_TASK, m.c.state.in_(STATES[Outcome.SENDING]))
+        .limit(1)
+    ).first()
+    if on_the_way is not None:
+        conn.execute(update(t).where(t.c.id == task_id).values(fed_at=now + SETTLE_POLL))
+        return Fed()
+    conn.execute(update(t).where(t.c.id == task_id).values(state="finished", finished_at=now))
+    return Fed(finished=True)
+
+
 def due_tasks(conn: Connection, now: float) -> list[tuple[int, int]]:
     """(id, sms_type) of running tasks whose start time has come."""
     return [
         (int(i), int(st))
         for i, st in conn.execute(
             select(t.c.id, t.c.sms_type).where(
-                s.TASK_LIVE, t.c.state == "running", t.c.start_at <= now
+                s.TASK_LIVE, t.c.state == "running", t.c.start_at <= now, t.c.fed_at <= now
             )
         )
     ]
