@@ -73,7 +73,7 @@ def test_operator_and_developer_journey(
             "ap-guangzhou",
             ClientProfile(httpProfile=HttpProfile(endpoint=srv.endpoint, protocol="http")),
         )
-        proof = base64.b64encode(b"licence scan").decode()
+        proof = base64.b64encode(b"\xff\xd8\xff licence scan").decode()  # a JPEG by its bytes
         sign_id = call(
             client,
             "AddSmsSign",

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
@@ -272,7 +273,7 @@ def _admin(args: argparse.Namespace, settings: Settings) -> Any:
         ),
         ("route", "list"): carriers.list_routes,
         ("route", "remove"): lambda c: carriers.remove_route(c, args.id),
-        ("review", "list"): _review_list,
+        ("review", "list"): lambda c: _review_list(c, settings.tz),
         ("review", "approve"): lambda c: _decide(c, args, approve=True),
         ("review", "reject"): lambda c: _decide(c, args, approve=False),
     }
@@ -299,13 +300,22 @@ def _alarm(a: accounts.Alarm) -> dict[str, Any]:
     }
 
 
-def _review_list(conn: Connection) -> list[dict[str, Any]]:
-    """The review queue as ``admin review list`` prints it: the fields a reviewer needs."""
+def _review_list(conn: Connection, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The review queue as ``admin review list`` prints it: the fields a reviewer needs, and
+    for signatures and templates their working-time wait against the half-work-day promise
+    (``domain.work_time``) at the machine's time, the CLI's "now"."""
     out: list[dict[str, Any]] = []
     for voice in pending_voice(conn):
         out.append(asdict(voice))
-    for item in review.pending(conn):
-        head = {"kind": item.kind, "id": item.id, "tenant_id": item.tenant_id, "name": item.name}
+    for item in review.pending(conn, system_clock(), tz):
+        head = {
+            "kind": item.kind,
+            "id": item.id,
+            "tenant_id": item.tenant_id,
+            "name": item.name,
+            "waited_minutes": item.wait.waited_minutes,
+            "overdue": item.wait.overdue,
+        }
         if isinstance(item, review.PendingSign):
             out.append(head | {"international": item.international, "created_at": item.created_at})
         else:

@@ -203,6 +203,8 @@ signs = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
     Column("reviewed_at", Float, nullable=True),
+    # When it last entered the review queue (applied or modified); NULL: at ``created_at``.
+    Column("submitted_at", Float, nullable=True),
 )
 
 templates = Table(
@@ -220,6 +222,7 @@ templates = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
     Column("reviewed_at", Float, nullable=True),
+    Column("submitted_at", Float, nullable=True),  # as ``signs.submitted_at``
 )
 
 packages = Table(

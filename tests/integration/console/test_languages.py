@@ -5,15 +5,18 @@ both languages, and lists the words of the other language on each page (``page_w
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import Connection, insert
 from tencentcloud.sms.v20210111 import models
 
 from smscloud.services.accounts import tenants
+from smscloud.store import schema as s
 from tests.conftest import make_settings
 from tests.integration.console.test_http import PASSWORD, base, login, post_form
 from tests.support.live import LiveServer
@@ -31,6 +34,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         tenant = server.tenant()
         server.admin(lambda c: tenants.create_tenant_user(c, tenant.id, "t@example.com", PASSWORD))
         server.admin(lambda c: tenants.create_operator(c, "root", PASSWORD))
+        server.admin(lambda c: _waiting_for_review(c, tenant.id, server.platform.clock()))
         # A delivered message and a refused one, so that records and statistics have rows.
         req = models.SendSmsRequest()
         req.from_json_string(
@@ -47,6 +51,37 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         sent = server.client(tenant).SendSms(req).SendStatusSet
         server.wait_final([sent[0].SerialNo])
         yield server
+
+
+def _waiting_for_review(conn: Connection, tenant_id: int, now: float) -> None:
+    """An identity, a signature for others with its images, one whose proof is not an
+    image, and a template, waiting: overdue and in time, so the queues show all their words."""
+    image = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+    gif = base64.b64encode(b"GIF89a" + b"\0" * 16).decode()
+    sign = {"tenant_id": tenant_id, "sign_type": 0, "document_type": 1, "international": 0}
+    sign |= {"status": 1, "proof_image": image, "remark": ""}
+    conn.execute(
+        insert(s.signs).values(
+            [
+                sign | {"name": "他用签名", "purpose": 1, "commission_image": image,
+                        "created_at": now - 30 * 86400},
+                sign | {"name": "坏图片", "purpose": 0, "proof_image": gif,
+                        "commission_image": "", "created_at": now},
+            ]
+        )
+    )  # fmt: skip
+    conn.execute(
+        insert(s.templates).values(
+            tenant_id=tenant_id, name="待审模板", content="您的订单{1}已发货。", sms_type=2,
+            international=0, status=1, created_at=now - 30 * 86400,
+        )
+    )  # fmt: skip
+    conn.execute(
+        insert(s.identities).values(
+            tenant_id=tenant_id, account_type="enterprise", name="待审企业",
+            id_number="91350100M000100Y43", document="missing.png", status=1, created_at=now,
+        )
+    )  # fmt: skip
 
 
 def _walk(client: httpx.Client, start: str, lang: str) -> dict[str, list[str]]:

@@ -25,6 +25,7 @@ from smscloud.console.forms import text as _text
 from smscloud.console.guard import operator_name, operator_page, tenant_id, tenant_page
 from smscloud.domain import identity_numbers
 from smscloud.domain.images import MAX_IMAGE_BYTES, image_suffix
+from smscloud.domain.work_time import queue_key, review_wait
 from smscloud.private_files import private_dir, write_private
 from smscloud.services import identity as ident
 from smscloud.services.accounts import tenants as accounts
@@ -223,7 +224,17 @@ class IdentityPages:
 
     async def _queue(self, request: Request, errors: dict[int, str], status: int) -> Response:
         rows = await self.console.platform.db.read(ident.pending)
-        context = {"area": "admin", "user": request.session, "items": rows, "errors": errors}
+        now, tz = self.console.clock(), self.console.platform.settings.tz
+        # Overdue against the half-work-day promise first, then the longest wait.
+        waits = {r.id: review_wait(float(r.created_at), now, tz) for r in rows}
+        rows.sort(key=lambda r: (queue_key(waits[r.id], float(r.created_at)), r.id))
+        context = {
+            "area": "admin",
+            "user": request.session,
+            "items": rows,
+            "waits": waits,
+            "errors": errors,
+        }
         return self.console.render(request, "admin/identities.html", context, status)
 
     @operator_page

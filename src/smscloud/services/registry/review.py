@@ -1,19 +1,26 @@
-"""The operator's review queue for signatures and templates."""
+"""The operator's review queue for signatures and templates, and the evidence a signature
+was filed with (its proof image and, for a signature used on others' behalf, the letter of
+authorisation)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from smscloud.clock import system_clock
 from smscloud.domain.errors import RuleViolation
+from smscloud.domain.images import BASE64_HEAD, base64_image_suffix, image_from_base64
 from smscloud.domain.templates import SmsType, lint_template
+from smscloud.domain.work_time import ReviewWait, queue_key, review_wait
 from smscloud.services import notices
 from smscloud.store import schema as s
 
 Kind = Literal["sign", "template"]
+Evidence = Literal["proof", "commission"]
+EVIDENCE: tuple[Evidence, ...] = ("proof", "commission")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,12 @@ class PendingSign:
     international: int
     remark: str
     created_at: float
+    submitted_at: float  # when it last entered the queue
+    wait: ReviewWait
+    # ``png``/``jpg`` when the image is one; "" when none was filed; None when what was
+    # filed is not a PNG or JPEG (the API takes any base64 of at most 5 MB).
+    proof: str | None
+    commission: str | None
     kind: Literal["sign"] = "sign"
 
 
@@ -43,6 +56,8 @@ class PendingTemplate:
     sms_type: int
     international: int
     created_at: float
+    submitted_at: float
+    wait: ReviewWait
     findings: tuple[str, ...]
     kind: Literal["template"] = "template"
 
@@ -60,14 +75,25 @@ class Decision:
     reason: str
 
 
-def pending(conn: Connection) -> list[Pending]:
-    """Everything waiting for review: signatures, then templates, each oldest first."""
-    out: list[Pending] = []
+def _kind_of(head: str) -> str | None:
+    return "" if not head else base64_image_suffix(head)
+
+
+def pending(conn: Connection, now: float, tz: ZoneInfo) -> list[Pending]:
+    """Everything waiting for review at ``now``, signatures then templates, each in the
+    queue's order: past the half-work-day promise first, then the longest wait."""
     g, t = s.signs, s.templates
+    signs: list[PendingSign] = []
+    templates: list[PendingTemplate] = []
+    # The images are up to 5 MB each: the queue reads only their first characters.
+    proof_head = func.substr(g.c.proof_image, 1, BASE64_HEAD).label("proof_head")
+    commission_head = func.substr(g.c.commission_image, 1, BASE64_HEAD).label("commission_head")
+    columns = [c for c in g.c if c.name not in ("proof_image", "commission_image")]
     for row in conn.execute(
-        select(g).where(g.c.status == 1, g.c.deleted.is_(False)).order_by(g.c.created_at)
+        select(*columns, proof_head, commission_head).where(g.c.status == 1, g.c.deleted.is_(False))
     ).mappings():
-        out.append(
+        submitted = float(row["submitted_at"] or row["created_at"])
+        signs.append(
             PendingSign(
                 id=int(row["id"]),
                 tenant_id=int(row["tenant_id"]),
@@ -78,15 +104,18 @@ def pending(conn: Connection) -> list[Pending]:
                 international=int(row["international"]),
                 remark=str(row["remark"]),
                 created_at=float(row["created_at"]),
+                submitted_at=submitted,
+                wait=review_wait(submitted, now, tz),
+                proof=_kind_of(str(row["proof_head"] or "")),
+                commission=_kind_of(str(row["commission_head"] or "")),
             )
         )
-    for row in conn.execute(
-        select(t).where(t.c.status == 1, t.c.deleted.is_(False)).order_by(t.c.created_at)
-    ).mappings():
+    for row in conn.execute(select(t).where(t.c.status == 1, t.c.deleted.is_(False))).mappings():
         findings = lint_template(
             row["content"], SmsType(row["sms_type"]), international=bool(row["international"])
         )
-        out.append(
+        submitted = float(row["submitted_at"] or row["created_at"])
+        templates.append(
             PendingTemplate(
                 id=int(row["id"]),
                 tenant_id=int(row["tenant_id"]),
@@ -95,10 +124,24 @@ def pending(conn: Connection) -> list[Pending]:
                 sms_type=int(row["sms_type"]),
                 international=int(row["international"]),
                 created_at=float(row["created_at"]),
+                submitted_at=submitted,
+                wait=review_wait(submitted, now, tz),
                 findings=tuple(f.message for f in findings),
             )
         )
-    return out
+    signs.sort(key=lambda i: (queue_key(i.wait, i.submitted_at), i.id))
+    templates.sort(key=lambda i: (queue_key(i.wait, i.submitted_at), i.id))
+    return [*signs, *templates]
+
+
+def sign_evidence(conn: Connection, sign_id: int, which: Evidence) -> tuple[bytes, str] | None:
+    """The image ``which`` of a signature, as bytes and ``png``/``jpg``; None when there is
+    no such signature (or it was deleted), no such image, or it is not a PNG or JPEG.
+    Operators only: the caller checks who asks."""
+    g = s.signs
+    column = g.c.proof_image if which == "proof" else g.c.commission_image
+    text = conn.execute(select(column).where(g.c.id == sign_id, g.c.deleted.is_(False))).scalar()
+    return None if not text else image_from_base64(str(text))
 
 
 def decide(

@@ -151,6 +151,7 @@ class SignRegistry(RegistryBase):
                 "review_reply": "",
                 "deleted": False,
                 "created_at": now,
+                "submitted_at": now,
             }
             return inserted_id(conn.execute(insert(g).values(**values)))
 
@@ -162,13 +163,20 @@ class SignRegistry(RegistryBase):
         await self._tenant(tenant_id, via_api=via_api)
         self._validate_sign(app)
         g = s.signs
+        now = self.clock()
 
         def write(conn: Connection) -> int:
             check_editable(conn, SIGNS, sign_id, tenant_id, app.international)
             conn.execute(
                 update(g)
                 .where(g.c.id == sign_id)
-                .values(**self._sign_values(app), status=1, review_reply="", reviewed_at=None)
+                .values(
+                    **self._sign_values(app),
+                    status=1,
+                    review_reply="",
+                    reviewed_at=None,
+                    submitted_at=now,
+                )
             )
             return sign_id
 

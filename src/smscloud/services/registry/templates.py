@@ -145,6 +145,7 @@ class TemplateRegistry(RegistryBase):
                     review_reply="",
                     deleted=False,
                     created_at=now,
+                    submitted_at=now,
                 )
             )
             return inserted_id(result)
@@ -157,6 +158,7 @@ class TemplateRegistry(RegistryBase):
         tenant = await self._tenant(tenant_id, via_api=via_api)
         self._validate_template(tenant, app)
         t = s.templates
+        now = self.clock()
 
         def write(conn: Connection) -> int:
             check_editable(conn, TEMPLATES, template_id, tenant_id, app.international)
@@ -171,6 +173,7 @@ class TemplateRegistry(RegistryBase):
                     status=1,
                     review_reply="",
                     reviewed_at=None,
+                    submitted_at=now,
                 )
             )
             return template_id

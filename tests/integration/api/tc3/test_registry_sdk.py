@@ -14,6 +14,7 @@ from tencentcloud.sms.v20210111 import models
 from tests.support.live import LiveServer
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
+GIF = base64.b64encode(b"GIF89a" + b"\0" * 64).decode()
 
 
 def call(client: Any, action: str, body: dict[str, Any], mod: Any = models) -> Any:
@@ -99,6 +100,12 @@ def test_sign_lifecycle(server: LiveServer) -> None:
         (sign_body("好公司", DocumentType=7), "InvalidParameterValue.InvalidDocumentType"),
         (sign_body("好公司", International=2), "InvalidParameterValue.InvalidInternational"),
         (sign_body("好公司", ProofImage="not base64!"), "InvalidParameterValue.ImageInvalid"),
+        # An image is a PNG or a JPEG by its first bytes, as an identity document is.
+        (sign_body("好公司", ProofImage=GIF), "InvalidParameterValue.ImageInvalid"),
+        (
+            sign_body("好公司", SignPurpose=1, CommissionImage=GIF),
+            "InvalidParameterValue.ImageInvalid",
+        ),
         ({"SignName": "好公司"}, "MissingParameter"),
     ],
 )

@@ -192,7 +192,7 @@ def test_international_statistics_and_management(server: LiveServer) -> None:
     )
     assert raw(server, t, "del_template", {"tpl_id": [tid]})["result"] == 0
 
-    pic = base64.b64encode(b"licence").decode()
+    pic = base64.b64encode(b"\x89PNG\r\n\x1a\n licence").decode()  # a PNG by its bytes
     sign = raw(server, t, "add_sign", {"text": "新品牌", "pic": pic, "international": 0})
     assert sign["result"] == 0 and sign["data"]["text"] == "新品牌"
     listed = raw(server, t, "get_sign", {"sign_id": [sign["data"]["id"]]})
