@@ -41,6 +41,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli/demo_data.py", "approved_template"): "the demo data made at the first start",
     ("cli/demo_data.py", "approved_voice_template"): "the demo data made at the first start",
     ("cli/main.py", "_decide"): "a review decided by the operator at the command line, now",
+    ("cli/main.py", "_review_list"): "the queue's waits as the operator lists them, now",
     ("services/accounts/tenants.py", "create_tenant"): FALLBACK,
     ("services/accounts/tenants.py", "create_key"): FALLBACK,
     ("services/accounts/tenants.py", "create_app"): FALLBACK,
