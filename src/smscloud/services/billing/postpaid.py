@@ -7,6 +7,7 @@ arrears notice are written together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from datetime import datetime
@@ -22,7 +23,7 @@ from smscloud.domain.billing.money import format_yuan
 from smscloud.domain.billing.periods import month_range, parse_month
 from smscloud.domain.billing.prices import PriceRow, PriceTable, PriceTableError, parse_csv, to_csv
 from smscloud.domain.errors import RuleViolation
-from smscloud.notify.messages import arrears_notice
+from smscloud.notify.messages import arrears_notice, arrears_notice_sms
 from smscloud.services import notices
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
@@ -207,13 +208,17 @@ def close_month(
             )
         )
         notified = False
-        to = _emails(contact_emails or "")
-        if new.total > 0 and to:
-            mail = arrears_notice(
-                name, month, format_yuan(new.total, 2), _due_text(new.due_at, tz), to
+        if new.total > 0:
+            yuan, due = format_yuan(new.total, 2), _due_text(new.due_at, tz)
+            notice = notices.Notice(
+                "bill",
+                {"month": month, "amount": yuan, "due_at": new.due_at, "bill": bill_id},
+                functools.partial(arrears_notice, name, month, yuan, due),
+                arrears_notice_sms(month, yuan, due),
             )
-            notices.queue_email(conn, new.tenant_id, mail, now)
-            notified = True
+            # The account's own phones never had bills by SMS; a contact that chose them has.
+            to = _emails(contact_emails or "")
+            notified = notices.tell(conn, new.tenant_id, notice, to, (), now) > 0
         made.append(
             {
                 "id": bill_id,
