@@ -127,8 +127,10 @@ def add(conn: Connection, tenant_id: int, channel: str, address: str, now: float
 
 
 def _owned(conn: Connection, tenant_id: int, contact_id: int) -> Any:
+    # Locked on PostgreSQL: two codes typed at once are counted one after the other, so the
+    # attempts cannot be overrun (SQLite has one writer at a time anyway).
     return conn.execute(
-        select(nc).where(nc.c.id == contact_id, nc.c.tenant_id == tenant_id)
+        select(nc).where(nc.c.id == contact_id, nc.c.tenant_id == tenant_id).with_for_update()
     ).first()
 
 
