@@ -98,11 +98,11 @@ def test_contacts_and_messages(live: LiveServer, page: Page) -> None:
     expect(page.locator(".flash-ok")).to_contain_text("联系人已验证。")
     row = page.locator("tr", has_text="ops@shop.test")
     expect(row).to_contain_text("已验证")
-    row.get_by_label("账单与欠费").uncheck()
+    row.get_by_label("欠费", exact=True).uncheck()
     row.get_by_role("button", name="保存选择").click()
     expect(page.locator(".flash-ok")).to_contain_text("已保存接收的通知。")
     row = page.locator("tr", has_text="ops@shop.test")
-    expect(row.get_by_label("账单与欠费")).not_to_be_checked()
+    expect(row.get_by_label("欠费", exact=True)).not_to_be_checked()
     expect(row.get_by_label("审核结果")).to_be_checked()
     # A second contact, waiting for its code, for the picture.
     page.get_by_label("类型").select_option("sms")

@@ -39,8 +39,9 @@ __all__ = [
 ]
 
 # What a notice is about; each contact chooses the kinds it receives (Tencent Cloud's message
-# subscription groups notices the same way). ``bill`` is the monthly bill with its amount due.
-NOTICE_KINDS = ("review", "balance", "limit", "bill")
+# subscription groups notices the same way). ``bill`` is a monthly bill issued with its amount
+# due; ``arrears`` is that bill still unpaid after its due date (sending is suspended).
+NOTICE_KINDS = ("review", "balance", "limit", "bill", "arrears")
 EMAIL, SMS = "email", "sms"  # the channels, as in ``notifications.channel``
 
 CODE_DIGITS = 6

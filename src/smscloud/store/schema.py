@@ -311,6 +311,8 @@ bills = Table(
     Column("issued_at", Float, nullable=False),
     Column("due_at", Float, nullable=False),
     Column("paid_at", Float, nullable=True),
+    # When the tenant was told the bill is overdue (the arrears notice), once per bill.
+    Column("overdue_noticed_at", Float, nullable=True),
     UniqueConstraint("tenant_id", "month"),
 )
 

@@ -61,6 +61,7 @@ def _notices(conn: Connection, tenant_id: int, now: float) -> None:
     inbox.post(conn, tenant_id, "limit", {"app": "商城", "limit": 100}, now)
     bill = {"month": "2026-05", "amount": "12.50", "due_at": now, "bill": 1}
     inbox.post(conn, tenant_id, "bill", bill, now)
+    inbox.post(conn, tenant_id, "arrears", bill, now)
     contact = notice_contacts.add(conn, tenant_id, "email", "ops@example.com", now)
     conn.execute(
         update(s.notice_contacts).where(s.notice_contacts.c.id == contact).values(verified_at=now)

@@ -3,13 +3,17 @@ before, and the verified contacts that chose its kind (and no other contact)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select
 
+from smscloud.delivery.notifier import Notifier
 from smscloud.domain.billing.prices import SMS_INTL
+from smscloud.notify.mail import Mail
 from smscloud.services import notice_contacts
 from smscloud.services.billing import postpaid, usage
 from smscloud.services.sending.platform_sms import PLATFORM_SIGN
@@ -32,7 +36,8 @@ def arrange(conn: Connection) -> int:
             )
         )
     )  # fmt: skip
-    for kind, number in (("balance", 1), ("limit", 2), ("bill", 3), ("review", 4)):
+    kinds = (("balance", 1), ("limit", 2), ("bill", 3), ("review", 4), ("arrears", 5))
+    for kind, number in kinds:
         for channel, address in (("email", f"{kind}@acme.test"), ("sms", f"+861380000000{number}")):
             contact = notice_contacts.add(conn, tid, channel, address, NOW)
             notice_contacts.set_kinds(conn, tid, contact, [kind])
@@ -87,9 +92,7 @@ def test_a_daily_limit_goes_to_its_contacts(db: Database) -> None:
     assert inbox == [("limit", {"app": "商城", "limit": 100})]
 
 
-def test_a_bill_goes_to_its_contacts_by_email_and_sms(db: Database) -> None:
-    tid = db.write_sync(arrange)
-
+def bill_january(db: Database, tid: int) -> dict[str, Any]:
     def used(conn: Connection) -> None:
         postpaid.import_prices(
             conn, "product,iso_code,nation_code,unit_price_yuan\nsms_intl,US,1,0.05\n"
@@ -104,9 +107,46 @@ def test_a_bill_goes_to_its_contacts_by_email_and_sms(db: Database) -> None:
 
     db.write_sync(used)
     [made] = db.write_sync(lambda c: postpaid.close_month(c, "2026-01", SH, NOW))
+    return made
+
+
+def test_a_bill_goes_to_its_contacts_by_email_and_sms(db: Database) -> None:
+    tid = db.write_sync(arrange)
+    made = bill_january(db, tid)
     assert made["notified"]
     emails, phones, inbox = db.read_sync(sent)
     assert emails == ["own@acme.test\nbill@acme.test"]
     assert phones == ["+8613800000003"]  # the account's own phones never had bills by SMS
     [(kind, params)] = inbox
     assert kind == "bill" and params["month"] == "2026-01" and params["amount"] == "0.50"
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.mails: list[Mail] = []
+
+    async def send(self, mail: Mail) -> None:
+        self.mails.append(mail)
+
+
+def test_an_overdue_bill_is_told_once_by_the_notifier(db: Database) -> None:
+    tid = db.write_sync(arrange)
+    due = float(bill_january(db, tid)["due_at"])
+    db.write_sync(lambda c: c.execute(s.notifications.delete()))
+    db.write_sync(lambda c: c.execute(s.messages.delete()))
+    assert db.write_sync(lambda c: postpaid.notice_overdue(c, SH, due)) == 0  # not yet
+
+    outbox = Outbox()
+    notifier = Notifier(db, outbox, clock=lambda: due + 1, tz=SH)
+    asyncio.run(notifier.send_once())
+    [mail] = outbox.mails
+    assert mail.to == ("own@acme.test", "arrears@acme.test")
+    assert "2026-01" in mail.subject and "逾期" in mail.subject
+    _, phones, inbox = db.read_sync(sent)
+    assert phones == ["+8613800000005"]
+    assert [kind for kind, _ in inbox] == ["bill", "arrears"]
+    # Told once, whoever looks again.
+    assert db.write_sync(lambda c: postpaid.notice_overdue(c, SH, due + 3600)) == 0
+    assert asyncio.run(notifier.notice_overdue(due + 3600)) == 0
+    # Nothing is left to tell.
+    assert not db.read_sync(lambda c: postpaid.overdue_unnoticed(c, due + 86_400))

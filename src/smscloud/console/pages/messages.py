@@ -28,8 +28,8 @@ i18n.STRINGS.update(
         "msg_unread_label": ("{n} 条未读", "{n} unread"),
         "msg_title": ("站内信", "Messages"),
         "msg_intro": (
-            "审核结果、余量告警、发送上限和账单都会记在这里；邮件和短信按通知联系人的选择另行发送。",
-            "Review results, low-balance alarms, daily limits and bills are all kept here; "
+            "审核结果、余量告警、发送上限、账单和欠费都会记在这里；邮件和短信按通知联系人的选择另行发送。",
+            "Review results, low-balance alarms, daily limits, bills and arrears are kept here; "
             "emails and text messages also go to the notification contacts that chose them.",
         ),
         "msg_contacts_link": ("管理通知联系人", "Manage notification contacts"),
@@ -46,7 +46,8 @@ i18n.STRINGS.update(
         "msg_kind_review": ("审核结果", "Review result"),
         "msg_kind_balance": ("余量告警", "Low balance"),
         "msg_kind_limit": ("发送上限", "Daily limit"),
-        "msg_kind_bill": ("账单与欠费", "Bills and arrears"),
+        "msg_kind_bill": ("账单", "Bills"),
+        "msg_kind_arrears": ("欠费", "Arrears"),
         "msg_item_identity": ("资质", "Identity"),
         "msg_item_sign": ("签名", "Signature"),
         "msg_item_template": ("模板", "Template"),
@@ -84,6 +85,13 @@ i18n.STRINGS.update(
             "逾期可能暂停发送服务。",
             "Your bill for {month}, ¥{amount}, is unpaid. Pay it by {due}; after that, "
             "sending may be suspended.",
+        ),
+        "msg_arrears_title": ("{month} 账单已逾期", "Bill for {month} overdue"),
+        "msg_arrears_body": (
+            "您 {month} 的短信账单金额 ¥{amount} 已于 {due} 到期，至今未支付，发送服务已暂停。"
+            "支付后即恢复。",
+            "Your bill for {month}, ¥{amount}, was due by {due} and is still unpaid: sending "
+            "is suspended until it is paid.",
         ),
         "msg_see_packages": ("查看套餐包", "See packages"),
         "msg_see_bills": ("查看账单", "See bills"),

@@ -1,5 +1,5 @@
-"""notification contacts (verified by a code, each choosing its notice kinds) and the
-console's messages
+"""notification contacts (verified by a code, each choosing its notice kinds), the
+console's messages, and when a bill's arrears notice went out
 
 Revision ID: 0020
 Revises: 0019
@@ -19,6 +19,8 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("bills") as batch:
+        batch.add_column(sa.Column("overdue_noticed_at", sa.Float(), nullable=True))
     op.create_table(
         "notice_contacts",
         sa.Column("id", Id, nullable=False),
@@ -59,3 +61,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("console_messages")
     op.drop_table("notice_contacts")
+    with op.batch_alter_table("bills") as batch:
+        batch.drop_column("overdue_noticed_at")
