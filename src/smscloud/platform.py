@@ -89,7 +89,7 @@ class Platform:
         self.mailer = mailer_from_settings(
             settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"
         )
-        self.notifier = Notifier(self.db, self.mailer, clock=clock)
+        self.notifier = Notifier(self.db, self.mailer, clock=clock, tz=settings.tz)
         self.sender = SendService(
             self.db,
             self.catalog,

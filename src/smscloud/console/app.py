@@ -38,6 +38,8 @@ from smscloud.console.pages import (
     billing,
     home,
     identity,
+    messages,
+    notice_contacts,
     records,
     registry,
     send,
@@ -47,7 +49,7 @@ from smscloud.console.pages import (
     voice,
     voice_calls,
 )
-from smscloud.console.session_guard import SessionGuard
+from smscloud.console.session_guard import SessionGuard, signed_in
 from smscloud.domain.call_states import CallState
 from smscloud.domain.message_states import MessageState
 from smscloud.domain.session_expiry import SessionLimits
@@ -68,6 +70,8 @@ SECTIONS = (
     send,
     records,
     settings,
+    messages,
+    notice_contacts,
     admin_tenants,
     admin_carriers,
     admin_reviews,
@@ -119,19 +123,23 @@ class Console:
     ) -> HTMLResponse:
         lang = i18n.pick(request)
         flashes = request.session.pop("flash", [])
-        html = self.env.get_template(name).render(
-            request=request,
-            t=i18n.translator(lang),
-            explain=code_words.explainer(lang),
-            receipt=code_words.receipt_explainer(lang),
-            refusal=code_words.refusal_writer(lang),
-            lint=lambda message: lint_words.lint_words(message, lang),
-            lang=lang,
-            other_lang="en" if lang == "zh" else "zh",
-            csrf=csrf.token(request.session),
-            flashes=flashes if isinstance(flashes, list) else [],
-            **context,
-        )
+        found = signed_in(request.scope, TENANT)
+        values: dict[str, Any] = {
+            "request": request,
+            "t": i18n.translator(lang),
+            "explain": code_words.explainer(lang),
+            "receipt": code_words.receipt_explainer(lang),
+            "refusal": code_words.refusal_writer(lang),
+            "lint": lambda message: lint_words.lint_words(message, lang),
+            "lang": lang,
+            "other_lang": "en" if lang == "zh" else "zh",
+            "csrf": csrf.token(request.session),
+            "flashes": flashes if isinstance(flashes, list) else [],
+            # The header's count, as the session check read it; a page that reads or marks
+            # messages passes its own.
+            "unread": found.unread if found is not None else 0,
+        }
+        html = self.env.get_template(name).render(values | context)
         response = HTMLResponse(html, status_code=status)
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"

@@ -9,6 +9,10 @@ transaction (on PostgreSQL under ``FOR UPDATE SKIP LOCKED``), so a row is claime
 worker at a time. A round stops starting sends after ``ROUND_BUDGET`` and bounds each send
 by ``SEND_TIMEOUT``; their sum stays well under ``LEASE``, so the outcome is recorded before
 another worker could claim the row again. SMS-channel rows are not handled here.
+
+The loop also raises the one notice no request decides: a bill that passed its due date
+unpaid (``postpaid.notice_overdue``), looked for once every ``OVERDUE_EVERY`` seconds with a
+read, and written, like every notice, in the transaction that marks the bill told.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, text, update
 
 from smscloud.clock import Clock, system_clock
 from smscloud.delivery.rounds import run_rounds, stop_task
 from smscloud.notify.mail import Mail, Mailer, MailError
+from smscloud.services.billing import postpaid
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 
@@ -33,6 +39,8 @@ BATCH = 50
 LEASE = 60.0
 ROUND_BUDGET = 30.0  # no new send starts later than this into a round
 SEND_TIMEOUT = 20.0  # one send; ROUND_BUDGET + SEND_TIMEOUT leaves 10 s of LEASE to record
+OVERDUE_EVERY = 60.0  # seconds between looks for bills that became overdue
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")  # Settings.timezone's default
 EMAIL = "email"
 # The literal predicate of the partial index ix_notifications_due (a bound parameter would
 # not match it).
@@ -128,6 +136,7 @@ class Notifier:
         max_attempts: int = 6,
         poll_interval: float = 1.0,
         clock: Clock = system_clock,
+        tz: ZoneInfo = DEFAULT_TZ,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
@@ -137,6 +146,8 @@ class Notifier:
         self.retry_s = retry_s
         self.max_attempts = max_attempts
         self.poll_interval = poll_interval
+        self.tz = tz  # the due dates in arrears notices are written in it
+        self._overdue_at = 0.0  # the platform time of the last look for overdue bills
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
@@ -155,6 +166,7 @@ class Notifier:
     async def send_once(self) -> int:
         """One round: claim, send, record; returns how many notifications were attempted."""
         now = self.clock()
+        await self.notice_overdue(now)
         if not await self.db.read(lambda c: has_due(c, now)):
             return 0
         claimed = await self.db.write(lambda c: claim(c, now))
@@ -180,6 +192,16 @@ class Notifier:
             lambda c: record(c, sent, failed, released, finished, self.retry_s, self.max_attempts)
         )
         return len(sent) + len(failed)
+
+    async def notice_overdue(self, now: float) -> int:
+        """Queue the arrears notices of bills that became overdue, at most once every
+        ``OVERDUE_EVERY`` seconds; returns how many."""
+        if now - self._overdue_at < OVERDUE_EVERY:
+            return 0
+        self._overdue_at = now
+        if not await self.db.read(lambda c: postpaid.overdue_unnoticed(c, now)):
+            return 0
+        return await self.db.write(lambda c: postpaid.notice_overdue(c, self.tz, now))
 
     async def _send(self, item: Claimed) -> Failure | None:
         try:

@@ -14,8 +14,13 @@ from smscloud.notify.mail import Mail
 __all__ = [
     "SMS_SEGMENT",
     "arrears_notice",
+    "arrears_notice_sms",
+    "contact_code",
+    "contact_code_sms",
     "daily_limit_alarm",
     "daily_limit_alarm_sms",
+    "overdue_notice",
+    "overdue_notice_sms",
     "package_alarm",
     "package_alarm_sms",
     "review_result",
@@ -148,3 +153,41 @@ def arrears_notice(
         f"Please pay it by {due}; after that, sending may be suspended."
     )
     return _mail(to, subject, body)
+
+
+def contact_code(code: str, minutes: int, to: Sequence[str]) -> Mail:
+    """The code that confirms an address as a notification contact."""
+    subject = f"{_TAG}通知联系人验证码 / Notification contact code: {code}"
+    body = (
+        f"您好，\n\n此邮箱被添加为 {_PRODUCT} 账号的通知联系人。"
+        f"验证码：{code}，{minutes} 分钟内有效。如非本人操作，请忽略此邮件。\n\n"
+        f"Hello,\n\nThis address was added as a notification contact of an {_PRODUCT} account. "
+        f"Code: {code}, valid for {minutes} minutes. If you did not expect this, ignore it."
+    )
+    return _mail(to, subject, body)
+
+
+def contact_code_sms(code: str, minutes: int) -> str:
+    return f"您被添加为通知联系人，验证码{code}，{minutes}分钟内有效。如非本人操作请忽略。"
+
+
+def arrears_notice_sms(month: str, amount_yuan: str, due: str) -> str:
+    return f"您{month}的短信账单¥{amount_yuan}待支付，请于{due}前支付，逾期可能暂停发送。"
+
+
+def overdue_notice(
+    tenant_name: str, month: str, amount_yuan: str, due: str, to: Sequence[str]
+) -> Mail:
+    """A monthly bill is past its due date: sending is suspended until it is paid."""
+    subject = f"{_TAG}{month} 账单已逾期 / Bill for {month} overdue: ¥{amount_yuan}"
+    body = (
+        f"{tenant_name}，您好：\n\n您 {month} 的短信账单金额 ¥{amount_yuan} 已于 {due} 到期，"
+        f"至今未支付，发送服务已暂停。支付后即恢复。\n\n"
+        f"Hello {tenant_name},\n\nYour SMS bill for {month}, ¥{amount_yuan}, was due by {due} "
+        f"and is still unpaid: sending is suspended until it is paid."
+    )
+    return _mail(to, subject, body)
+
+
+def overdue_notice_sms(month: str, amount_yuan: str) -> str:
+    return f"您{month}的短信账单¥{amount_yuan}已逾期未付，发送服务已暂停，支付后即恢复。"

@@ -314,6 +314,8 @@ bills = Table(
     Column("issued_at", Float, nullable=False),
     Column("due_at", Float, nullable=False),
     Column("paid_at", Float, nullable=True),
+    # When the tenant was told the bill is overdue (the arrears notice), once per bill.
+    Column("overdue_noticed_at", Float, nullable=True),
     UniqueConstraint("tenant_id", "month"),
 )
 
@@ -339,6 +341,42 @@ notifications = Table(
         sqlite_where=text("state = 0"),
         postgresql_where=text("state = 0"),
     ),
+)
+
+# A tenant's notification contacts (``domain/notice_contacts.py``): a phone or an email that
+# receives the notices of the kinds it chose, once verified by the code it was sent. Only
+# the code's salted hash is kept, with its expiry and the wrong attempts so far.
+notice_contacts = Table(
+    "notice_contacts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False),
+    Column("channel", String(8), nullable=False),  # email | sms
+    Column("address", String(254), nullable=False),  # lower-case email, or E.164
+    Column("kinds", String(64), nullable=False, default=""),  # space-separated notice kinds
+    Column("verified_at", Float, nullable=True),
+    Column("code_hash", String(64), nullable=False, default=""),
+    Column("code_salt", String(32), nullable=False, default=""),
+    Column("code_expires_at", Float, nullable=False, default=0.0),
+    Column("code_attempts", SmallInteger, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("tenant_id", "channel", "address"),
+)
+
+# The console's messages (站内信): one row per notice to a tenant, written where the notice
+# is decided; email and SMS are extra channels. The words are the console's, in the page's
+# language, from ``kind`` and its JSON ``params``.
+console_messages = Table(
+    "console_messages",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # one of NOTICE_KINDS
+    Column("params", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("read_at", Float, nullable=True),
+    # The header counts a tenant's unread messages on every page; the list reads newest first.
+    Index("ix_console_messages_tenant", "tenant_id", "read_at"),
 )
 
 # Every movement of units or money, signed: a grant adds units to a package, a debit (at

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, update
 from tencentcloud.sms.v20210111 import models
 
+from smscloud.services import inbox, notice_contacts
 from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from tests.conftest import make_settings
@@ -50,6 +51,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         )
         sent = server.client(tenant).SendSms(req).SendStatusSet
         server.wait_final([sent[0].SerialNo])
+        server.admin(lambda c: _notices(c, tenant.id, server.platform.clock()))
         yield server
 
 
@@ -82,6 +84,22 @@ def _waiting_for_review(conn: Connection, tenant_id: int, now: float) -> None:
             id_number="91350100M000100Y43", document="missing.png", status=1, created_at=now,
         )
     )  # fmt: skip
+
+
+def _notices(conn: Connection, tenant_id: int, now: float) -> None:
+    """A console message of every kind, and a contact of each state."""
+    review = {"item": "template", "name": "发货通知", "approved": False, "reason": "用途不明确"}
+    inbox.post(conn, tenant_id, "review", review, now)
+    inbox.post(conn, tenant_id, "balance", {"remaining": 9, "threshold": 10}, now)
+    inbox.post(conn, tenant_id, "limit", {"app": "商城", "limit": 100}, now)
+    bill = {"month": "2026-05", "amount": "12.50", "due_at": now, "bill": 1}
+    inbox.post(conn, tenant_id, "bill", bill, now)
+    inbox.post(conn, tenant_id, "arrears", bill, now)
+    contact = notice_contacts.add(conn, tenant_id, "email", "ops@example.com", now)
+    conn.execute(
+        update(s.notice_contacts).where(s.notice_contacts.c.id == contact).values(verified_at=now)
+    )
+    notice_contacts.add(conn, tenant_id, "sms", "+8613800138009", now)
 
 
 def _walk(client: httpx.Client, start: str, lang: str) -> dict[str, list[str]]:

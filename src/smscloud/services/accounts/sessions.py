@@ -21,7 +21,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from smscloud.domain.session_expiry import SessionLimits
 from smscloud.store import schema as s
@@ -53,6 +53,7 @@ class SignedIn:
     tenant_id: int | None  # the tenant of a tenant user; None for an operator
     created_at: float
     seen_at: float
+    unread: int = 0  # the tenant's unread console messages, shown in every page's header
 
 
 def token_key(token: str) -> str:
@@ -122,9 +123,15 @@ def load(conn: Connection, key: str, realm: str) -> SignedIn | None:
         .where(cs.c.id == key, cs.c.realm == realm)
     )
     if realm == TENANT:
-        t = s.tenants
+        t, m = s.tenants, s.console_messages
+        # Read with the session, in the same round trip (ix_console_messages_tenant).
+        unread = (
+            select(func.count())
+            .where(m.c.tenant_id == users.c.tenant_id, m.c.read_at.is_(None))
+            .scalar_subquery()
+        )
         query = (
-            query.add_columns(users.c.tenant_id)
+            query.add_columns(users.c.tenant_id, unread.label("unread"))
             .join(t, t.c.id == users.c.tenant_id)
             .where(t.c.status == "active")
         )
@@ -133,7 +140,13 @@ def load(conn: Connection, key: str, realm: str) -> SignedIn | None:
         return None
     tenant_id = int(row.tenant_id) if realm == TENANT else None
     return SignedIn(
-        key, realm, int(row.user_id), tenant_id, float(row.created_at), float(row.seen_at)
+        key,
+        realm,
+        int(row.user_id),
+        tenant_id,
+        float(row.created_at),
+        float(row.seen_at),
+        int(row.unread) if realm == TENANT else 0,
     )
 
 

@@ -7,6 +7,7 @@ arrears notice are written together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from datetime import datetime
@@ -22,7 +23,12 @@ from smscloud.domain.billing.money import format_yuan
 from smscloud.domain.billing.periods import month_range, parse_month
 from smscloud.domain.billing.prices import PriceRow, PriceTable, PriceTableError, parse_csv, to_csv
 from smscloud.domain.errors import RuleViolation
-from smscloud.notify.messages import arrears_notice
+from smscloud.notify.messages import (
+    arrears_notice,
+    arrears_notice_sms,
+    overdue_notice,
+    overdue_notice_sms,
+)
 from smscloud.services import notices
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
@@ -37,6 +43,8 @@ __all__ = [
     "in_arrears",
     "list_bills",
     "load_prices",
+    "notice_overdue",
+    "overdue_unnoticed",
     "pay_bill",
 ]
 
@@ -207,13 +215,17 @@ def close_month(
             )
         )
         notified = False
-        to = _emails(contact_emails or "")
-        if new.total > 0 and to:
-            mail = arrears_notice(
-                name, month, format_yuan(new.total, 2), _due_text(new.due_at, tz), to
+        if new.total > 0:
+            yuan, due = format_yuan(new.total, 2), _due_text(new.due_at, tz)
+            notice = notices.Notice(
+                "bill",
+                {"month": month, "amount": yuan, "due_at": new.due_at, "bill": bill_id},
+                functools.partial(arrears_notice, name, month, yuan, due),
+                arrears_notice_sms(month, yuan, due),
             )
-            notices.queue_email(conn, new.tenant_id, mail, now)
-            notified = True
+            # The account's own phones never had bills by SMS; a contact that chose them has.
+            to = _emails(contact_emails or "")
+            notified = notices.tell(conn, new.tenant_id, notice, to, (), now) > 0
         made.append(
             {
                 "id": bill_id,
@@ -347,3 +359,52 @@ def in_arrears(conn: Connection, tenant_id: int, now: float) -> bool:
         .limit(1)
     ).first()
     return overdue is not None
+
+
+def _overdue(now: float) -> Any:
+    """Bills in arrears (as ``in_arrears`` judges) whose tenant was not told yet."""
+    return (
+        b.c.paid_at.is_(None),
+        b.c.due_at < now,
+        b.c.total > 0,
+        b.c.overdue_noticed_at.is_(None),
+    )
+
+
+def overdue_unnoticed(conn: Connection, now: float) -> bool:
+    """Whether some bill became overdue without its notice: a read, for idle polling."""
+    return conn.execute(select(b.c.id).where(*_overdue(now)).limit(1)).first() is not None
+
+
+def notice_overdue(conn: Connection, tz: ZoneInfo, now: float) -> int:
+    """Tell each tenant whose bill became overdue (the arrears notice), once per bill; returns
+    how many were told. The bill is marked in the same transaction, under a conditional
+    update, so two workers never tell one bill twice."""
+    rows = conn.execute(
+        select(
+            b.c.id, b.c.tenant_id, b.c.month, b.c.total, b.c.due_at, t.c.name, t.c.contact_emails
+        )
+        .join(t, t.c.id == b.c.tenant_id)
+        .where(*_overdue(now))
+        .order_by(b.c.id)
+        .limit(200)
+    ).all()
+    told = 0
+    for row in rows:
+        marked = conn.execute(
+            update(b)
+            .where(b.c.id == row.id, b.c.overdue_noticed_at.is_(None))
+            .values(overdue_noticed_at=now)
+        )
+        if not marked.rowcount:
+            continue  # another worker told it
+        yuan, due = format_yuan(int(row.total), 2), _due_text(float(row.due_at), tz)
+        notice = notices.Notice(
+            "arrears",
+            {"month": row.month, "amount": yuan, "due_at": float(row.due_at), "bill": int(row.id)},
+            functools.partial(overdue_notice, row.name, row.month, yuan, due),
+            overdue_notice_sms(row.month, yuan),
+        )
+        notices.tell(conn, int(row.tenant_id), notice, _emails(row.contact_emails or ""), (), now)
+        told += 1
+    return told

@@ -20,7 +20,6 @@ from smscloud.domain.billing.prices import SMS_INTL
 from smscloud.notify import messages
 from smscloud.services import notices
 from smscloud.services.billing import ledger
-from smscloud.services.sending import platform_sms
 from smscloud.store import schema as s
 
 APP_DAILY = "LimitExceeded.AppDailyLimit"
@@ -74,20 +73,18 @@ def load_alarm(conn: Connection, tenant_id: int, left: int) -> Alarm | None:
 def fire_alarms(
     conn: Connection, alarms: Mapping[int, Alarm], left: Mapping[int, int], now: float
 ) -> None:
-    """One notification per tenant whose units left crossed its threshold in this commit."""
-    rows = []
+    """One notice per tenant whose units left crossed its threshold in this commit."""
     for tenant_id, alarm in alarms.items():
         after = left[tenant_id]
         if not alarm.before > alarm.threshold >= after:
             continue
-        if alarm.emails:
-            mail = messages.package_alarm(alarm.name, after, alarm.threshold, alarm.emails)
-            rows.append(notices.email_row(tenant_id, mail, now))
-        if alarm.phones:
-            text = messages.package_alarm_sms(after, alarm.threshold)
-            platform_sms.queue(conn, alarm.phones, text, now)
-    if rows:
-        conn.execute(insert(s.notifications), rows)
+        notice = notices.Notice(
+            "balance",
+            {"remaining": after, "threshold": alarm.threshold},
+            functools.partial(messages.package_alarm, alarm.name, after, alarm.threshold),
+            messages.package_alarm_sms(after, alarm.threshold),
+        )
+        notices.tell(conn, tenant_id, notice, alarm.emails, alarm.phones, now)
 
 
 @dataclass(slots=True)
@@ -193,7 +190,6 @@ def daily_limit_alarms(
     if not reached:
         return
     a, t = s.applications, s.tenants
-    rows = []
     for app_id, limit in reached:
         row = conn.execute(
             select(a.c.name, a.c.tenant_id, t.c.contact_emails, t.c.contact_phones)
@@ -202,14 +198,15 @@ def daily_limit_alarms(
         ).first()
         if row is None:
             continue
-        emails = tuple(row.contact_emails.split())
-        if emails:
-            mail = messages.daily_limit_alarm(row.name, limit, emails)
-            rows.append(notices.email_row(row.tenant_id, mail, now))
-        if phones := row.contact_phones.split():
-            platform_sms.queue(conn, phones, messages.daily_limit_alarm_sms(row.name, limit), now)
-    if rows:
-        conn.execute(insert(s.notifications), rows)
+        name = str(row.name)
+        notice = notices.Notice(
+            "limit",
+            {"app": name, "limit": limit},
+            functools.partial(messages.daily_limit_alarm, name, limit),
+            messages.daily_limit_alarm_sms(name, limit),
+        )
+        emails, phones = row.contact_emails.split(), row.contact_phones.split()
+        notices.tell(conn, int(row.tenant_id), notice, emails, phones, now)
 
 
 def intl_prices(conn: Connection, iso_codes: Iterable[str]) -> dict[str, tuple[str, int]]:

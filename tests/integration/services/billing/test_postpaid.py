@@ -419,12 +419,16 @@ def test_notifier_delivers_the_arrears_notice(db: Database, smtp: tuple[Collecto
     db.write_sync(lambda c: postpaid.import_prices(c, PRICES))
     t = _tenant(db, "Iota", "alice@iota.example\n\n not an address \nBob <bob@iota.example>\n")
     _use(db, t, SMS_INTL, "US", 30, at(SH, 2026, 1, 9))
-    [made] = db.write_sync(lambda c: postpaid.close_month(c, "2026-01", SH, time.time()))
+    closed = at(SH, 2026, 2, 1)  # before the bill's due date: no arrears notice yet
+    [made] = db.write_sync(lambda c: postpaid.close_month(c, "2026-01", SH, closed))
     assert made["notified"]
 
     async def run() -> None:
         notifier = Notifier(
-            db, SmtpMailer("127.0.0.1", port, SENDER, timeout=5), poll_interval=0.02
+            db,
+            SmtpMailer("127.0.0.1", port, SENDER, timeout=5),
+            poll_interval=0.02,
+            clock=lambda: closed + 1,
         )
         await notifier.start()
         sent = s.notifications.c.state == 1
