@@ -67,6 +67,10 @@ def test_urls_into_the_operators_network_are_refused_when_saved(closed: LiveServ
     with httpx.Client(base_url=base(closed)) as client:
         login(client, "ann@example.com")
         token = csrf_of(client.get(settings).text)
+        data = {"csrf_token": token, "status_callback_url": INSIDE[0][0], "reply_callback_url": ""}
+        r = client.post(settings + "/callbacks", data=data)  # the page's language: Chinese
+        assert r.status_code == 400 and "回调地址指向链路本地地址（169.254.169.254）" in r.text
+        client.get(settings + "?lang=en")  # kept in a cookie: the English words name the rule
         for url, message in INSIDE:
             data = {"csrf_token": token, "status_callback_url": url, "reply_callback_url": ""}
             r = client.post(settings + "/callbacks", data=data)
@@ -121,7 +125,7 @@ def test_the_test_push_sends_nothing_to_a_blocked_address(closed: LiveServer) ->
             set_url(closed, t.app_id, url)
             r = c.post(settings + "/test-push", data={"csrf_token": token, "kind": "status"})
             assert r.status_code == 200 and 'id="push-blocked"' in r.text, url
-            assert "loopback address" in r.text
+            assert "本机回环地址" in r.text  # a loopback address, in the page's words
             assert "AKIDsecret" not in r.text and 'id="push-status"' not in r.text
         assert rx.requests == 0
 
