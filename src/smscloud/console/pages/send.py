@@ -9,7 +9,6 @@ refusals (limits, billing, the account's rights) are about the request, not a fi
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import FormData
@@ -120,12 +119,6 @@ class SendPages:
     def __init__(self, console: Console) -> None:
         self.c = console
         self.platform = console.platform
-        self.tz = console.platform.settings.tz
-
-    def _ts(self, value: float | None) -> str:
-        if value is None:
-            return ""
-        return datetime.fromtimestamp(value, self.tz).strftime("%Y-%m-%d %H:%M:%S")
 
     async def _choices(self, tid: int) -> dict[str, Any]:
         return choices_context(await self.platform.db.read(lambda c: sending_choices(c, tid)))
@@ -171,7 +164,7 @@ class SendPages:
         # Before a choice, the page shows the first signature: the preview must show it too.
         sign = values.get("sign") or (data["signs"][0].name if data["signs"] else "")
         preview = self._preview(chosen, sign, params) if chosen else None
-        context = {"area": "console", "user": request.session, "ts": self._ts} | data
+        context = {"area": "console", "user": request.session} | data
         context |= {
             "values": values,
             "chosen": chosen,
