@@ -85,6 +85,15 @@ def count(html: str, name: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
+def listed(client: httpx.Client, task: str) -> tuple[str, int]:
+    """A task's state in words and its bar's percent, as the task list shows them."""
+    row = re.search(rf'<tr id="task-{task}">.*?</tr>', client.get("/console/tasks").text, re.S)
+    assert row, task
+    found = re.search(r'class="badge[^"]*">([^<]+)<.*?aria-valuenow="(\d+)"', row.group(0), re.S)
+    assert found, row.group(0)
+    return found.group(1), int(found.group(2))
+
+
 def fed(client: httpx.Client, task: str) -> tuple[str, int]:
     html = client.get(f"/console/tasks/{task}/progress", headers={"HX-Request": "true"}).text
     state = re.search(r'data-state="(\w+)"', html)
@@ -159,9 +168,19 @@ def test_bad_uploads_are_refused_with_a_message(live: LiveServer) -> None:
     big = b"13800138000,a,b\n" * (10 * 1024 * 1024 // 16 + 10)
     r = upload(client, tenant, "big.csv", big)
     assert r.status_code == 413 and "文件超过 10 MB" in r.text
-    # A template that is not the tenant's is refused in the API's words.
-    r = upload(client, tenant, "list.csv", csv_of(2), template="999999")
-    assert r.status_code == 400 and "FailedOperation.TemplateIncorrectOrUnapproved" in r.text
+    # Every field's problem at once, each beside its field, with nothing made: a template and
+    # a signature that are not the tenant's, a speed not offered, a start time past 30 days.
+    before = live.admin(lambda c: c.execute(select(func.count()).select_from(s.send_tasks)))
+    before_n = before.scalar_one()
+    r = upload(client, tenant, "list.csv", csv_of(2), template="999999", sign="别人的签名",
+               rate="300", start="2099-01-01T09:00")  # fmt: skip
+    assert r.status_code == 400 and 'id="task-fix"' in r.text
+    assert 'id="e-template">请从列表中选择' in r.text and 'id="e-sign">请从列表中选择' in r.text
+    assert 'id="e-rate">请从列表中选择发送速度。<' in r.text
+    assert 'id="e-start">定时时间须在现在到 30 天之内。<' in r.text
+    assert 'id="e-app"' not in r.text and 'value="2099-01-01T09:00"' in r.text
+    after = live.admin(lambda c: c.execute(select(func.count()).select_from(s.send_tasks)))
+    assert after.scalar_one() == before_n
 
 
 def test_suspend_resume_and_cancel_from_the_task_page(live: LiveServer) -> None:
@@ -313,8 +332,13 @@ def test_every_number_ends_in_one_count_and_the_task_then_finishes(timed: LiveSe
         # At every moment the columns add up to the task's numbers.
         parts = ("waiting", "sending", "delivered", "failed", "refused")
         assert sum(shown(html, k) for k in parts) == shown(html, "total") == 11
+        # The task list reads the task as its page does: its bar is the share with a final
+        # outcome, so a full bar is a finished task, never one still sending.
+        state, percent = listed(client, task)
+        assert percent < 100 or state == "已完成", (state, percent)
         assert time.time() < deadline, html
         time.sleep(0.3)
+    assert listed(client, task) == ("已完成", 100)
     html = client.get(f"/console/tasks/{task}/progress").text
     assert (shown(html, "delivered"), shown(html, "failed"), shown(html, "refused")) == (5, 5, 1)
     assert (shown(html, "waiting"), shown(html, "sending")) == (0, 0)

@@ -85,20 +85,27 @@ def form_values(source: Any) -> dict[str, Any]:
     }
 
 
+def choice_problems(values: dict[str, Any], choices: dict[str, Any]) -> dict[str, str]:
+    """The application, signature and template chosen (a send's or a bulk task's) that are
+    not among the tenant's usable ones, by field name (``err_send_choice``)."""
+    errors: dict[str, str] = {}
+    if not any(a.sdk_app_id == values["app"] for a in choices["apps"]):
+        errors["app"] = "err_send_choice"
+    if values["sign"] and not any(g.name == values["sign"] for g in choices["signs"]):
+        errors["sign"] = "err_send_choice"
+    if not any(str(m.id) == values["template"] for m in choices["templates"]):
+        errors["template"] = "err_send_choice"
+    return errors
+
+
 def field_problems(values: dict[str, Any], choices: dict[str, Any]) -> dict[str, str]:
     """Every field of the send form that cannot be sent as it is, by field name.
 
     A value is a string key of the page (``err_...``) or a Tencent code, which the page puts
     in words; parameters are ``param_N`` (N from 1). Empty when the form may be sent.
     """
-    errors: dict[str, str] = {}
-    if not any(a.sdk_app_id == values["app"] for a in choices["apps"]):
-        errors["app"] = "err_send_choice"
-    if values["sign"] and not any(g.name == values["sign"] for g in choices["signs"]):
-        errors["sign"] = "err_send_choice"
+    errors = choice_problems(values, choices)
     chosen = next((m for m in choices["templates"] if str(m.id) == values["template"]), None)
-    if chosen is None:
-        errors["template"] = "err_send_choice"
     if not values["phone"]:
         errors["phone"] = "err_required"
     else:

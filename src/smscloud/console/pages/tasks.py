@@ -24,7 +24,7 @@ from smscloud.console import i18n
 from smscloud.console.forms import FORM_MAX, whole
 from smscloud.console.forms import text as _text
 from smscloud.console.guard import tenant_id, tenant_page
-from smscloud.console.pages.send import choices_context
+from smscloud.console.pages.send import choice_problems, choices_context
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.recipients import MAX_BYTES, MAX_ROWS, UploadRefused, read_recipients
 from smscloud.domain.task_progress import TaskCounts, is_finished
@@ -33,6 +33,7 @@ from smscloud.services import tasks as send_tasks
 from smscloud.services.registry import listings
 from smscloud.services.sending.choices import sending_choices
 from smscloud.services.sending.sms import in_marketing_hours
+from smscloud.services.tasks.upload import start_in_window
 
 if TYPE_CHECKING:
     from smscloud.console.app import Console
@@ -205,6 +206,15 @@ i18n.STRINGS.update(
             "The file cannot be read: check its format.",
         ),
         "tk_err_start": ("定时时间格式不正确。", "The start time is not a valid time."),
+        "tk_err_start_window": (
+            "定时时间须在现在到 30 天之内。",
+            "The start time must be between now and 30 days ahead.",
+        ),
+        "tk_err_rate": ("请从列表中选择发送速度。", "Choose a speed from the list."),
+        "tk_fix_fields": (
+            "请修正下面标出的问题，任务未创建。",
+            "No task was made: correct the problems marked below.",
+        ),
         "tk_confirmed": ("任务已开始。", "The task has started."),
         "tk_scheduled_ok": ("任务已确认，将按时开始。", "Confirmed: it starts at its time."),
         "tk_discarded": ("已放弃该任务。", "The task was discarded."),
@@ -272,14 +282,23 @@ class TaskPages:
         tasks = await self.tasks.recent(tid)
         fed = await self.tasks.fed_counts([task.id for task in tasks])
         now = self.c.clock()
-        rows = [
-            {
-                "task": task,
-                "state": self.display_state(task, now),
-                "percent": 100 * fed.get(task.id, 0) // task.numbers if task.numbers else 100,
-            }
-            for task in tasks
-        ]
+        rows = []
+        for task in tasks:
+            counts: TaskCounts | None = None
+            percent = 100 * fed.get(task.id, 0) // task.numbers if task.numbers else 100
+            # A task still at work is read as its page reads it: the bar is the share of its
+            # numbers with a final outcome, and fed to the end it awaits its receipts until
+            # every number has one. Finished and cancelled tasks need no counting.
+            if task.state in ("running", "suspended"):
+                counts = (await self.tasks.progress(tid, task.id))["counts"]
+                percent = counts.percent
+            rows.append(
+                {
+                    "task": task,
+                    "state": self.display_state(task, now, counts),
+                    "percent": percent,
+                }
+            )
         return {"tasks": rows}
 
     async def _page(
@@ -343,12 +362,20 @@ class TaskPages:
         values = {k: _text(form, k)[:64] for k in ("app", "sign", "template", "rate", "start")}
         errors: dict[str, str] = {}
         start_at: float | None = None
+        # Every field's problem at once, beside its field: the choices, the speed and the
+        # start time are checked here; the service checks them again (and the list's rows).
+        errors |= choice_problems(values, await self._choices(tid))
+        if values["rate"] and whole(values["rate"]) not in send_tasks.RATES:
+            errors["rate"] = "tk_err_rate"
         if values["start"]:
             try:
                 start = datetime.strptime(values["start"], LOCAL).replace(tzinfo=self.tz)
                 start_at = start.timestamp()
             except ValueError:
                 errors["start"] = "tk_err_start"
+            else:
+                if not start_in_window(start_at, self.c.clock()):
+                    errors["start"] = "tk_err_start_window"
         upload = form.get("file")
         rows: list[Any] = []
         name = ""

@@ -27,6 +27,14 @@ RATES = (100, 500, 1000, 2000)  # numbers a second a tenant may choose
 DEFAULT_RATE = 500
 UPLOAD_SLICE = 10_000  # rows of a list stored in one transaction
 MAX_SCHEDULE = 30 * 86400.0
+
+
+def start_in_window(start_at: float, now: float) -> bool:
+    """Whether a task may be scheduled to start at ``start_at``: from now (a minute's grace for
+    the time the form took) to ``MAX_SCHEDULE`` ahead."""
+    return now - 60 <= start_at <= now + MAX_SCHEDULE
+
+
 SHOWN_PROBLEMS = 100  # rows with a problem a draft's preview lists
 SHOWN_SAMPLES = 3
 
@@ -98,7 +106,7 @@ async def store_draft(
             "InvalidParameterValue", f"The speed must be one of {speeds} numbers a second."
         )
     now = clock()
-    if start_at is not None and not now - 60 <= start_at <= now + MAX_SCHEDULE:
+    if start_at is not None and not start_in_window(start_at, now):
         raise RuleViolation(
             "InvalidParameterValue", "The start time must be between now and 30 days ahead."
         )
