@@ -63,6 +63,18 @@ def test_suspend_and_resume_a_running_task_of_ten_thousand_numbers(
     page.click("nav >> text=群发任务")
     expect(page.locator("#no-tasks")).to_be_visible()
     shoot(page, "console-tasks-new", "群发任务")
+    # A start time past 30 days and no list: both told at once, beside their fields.
+    page.get_by_label("定时发送").fill("2099-01-01T09:00")
+    page.locator("#task-form").evaluate("form => form.noValidate = true")
+    page.click("#upload")
+    expect(page.get_by_role("alert").first).to_contain_text("任务未创建")
+    expect(page.get_by_label("定时发送")).to_have_accessible_description(
+        "定时时间须在现在到 30 天之内。"
+    )
+    expect(page.get_by_label("定时发送")).to_have_value("2099-01-01T09:00")
+    expect(page.locator("#e-file")).to_contain_text("请选择号码文件")
+    shoot(page, "console-task-errors", "群发任务")
+    page.get_by_label("定时发送").fill("")
     page.set_input_files("#f-file", str(recipient_list(tmp_path / "客户名单.csv")))
     page.select_option("#f-rate", "1000")
     page.click("#upload")
