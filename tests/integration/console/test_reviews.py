@@ -202,3 +202,29 @@ def test_the_queues_put_overdue_items_first_then_the_longest_wait(live: LiveServ
         page = op.get("/admin/reviews").text
         wait = page[page.index(f'id="wait-sign-{fresh}"') :].split("</dd>")[0]
         assert "3 小时 0 分钟（工作时间）" in wait and "未超时" in wait
+
+
+def test_the_voice_queue_keeps_the_same_promise_and_order(live: LiveServer) -> None:
+    tid = tenant_user(live, "ann@example.com")
+    # Inserted newest first; "now" is Monday 16:00.
+    template = {"tenant_id": tid, "content": "您的验证码是{1}。", "status": 1}
+    new_template = insert_row(
+        live, s.voice_templates, template | {"name": "新", "created_at": at(15, 14)}
+    )
+    old_template = insert_row(
+        live, s.voice_templates, template | {"name": "旧", "created_at": at(12, 9)}
+    )
+    file = {"tenant_id": tid, "media_type": "wav", "size": 8000, "seconds": 1.0, "status": 1}
+    new_file = insert_row(live, s.voice_files, file | {"fid": "f" * 32, "created_at": at(15, 15)})
+    old_file = insert_row(live, s.voice_files, file | {"fid": "e" * 32, "created_at": at(13, 10)})
+    with operator(live) as op:
+        page = op.get("/admin/voice/reviews").text
+        assert order_of(page, "voice_template") == [old_template, new_template]
+        assert order_of(page, "voice_file") == [old_file, new_file]
+        wait = page[page.index(f'id="wait-voice_template-{old_template}"') :].split("</dd>")[0]
+        assert "14 小时 0 分钟（工作时间）" in wait and "已超时" in wait  # Fri 9-18, Mon 9-16
+        wait = page[page.index(f'id="wait-voice_file-{new_file}"') :].split("</dd>")[0]
+        assert "1 小时 0 分钟（工作时间）" in wait and "未超时" in wait
+        english = op.get("/admin/voice/reviews?lang=en").text
+        wait = english[english.index(f'id="wait-voice_file-{old_file}"') :].split("</dd>")[0]
+        assert "6 h 0 min of working time" in wait and "Overdue" in wait  # Saturday: Mon 9-16
