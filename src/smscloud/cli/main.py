@@ -302,12 +302,15 @@ def _alarm(a: accounts.Alarm) -> dict[str, Any]:
 
 def _review_list(conn: Connection, tz: ZoneInfo) -> list[dict[str, Any]]:
     """The review queue as ``admin review list`` prints it: the fields a reviewer needs, and
-    for signatures and templates their working-time wait against the half-work-day promise
-    (``domain.work_time``) at the machine's time, the CLI's "now"."""
+    for each its working-time wait against the half-work-day promise (``domain.work_time``)
+    at the machine's time, the CLI's "now"."""
     out: list[dict[str, Any]] = []
-    for voice in pending_voice(conn):
-        out.append(asdict(voice))
-    for item in review.pending(conn, system_clock(), tz):
+    now = system_clock()
+    for voice in pending_voice(conn, now, tz):
+        wait = voice.wait
+        fields = {k: v for k, v in asdict(voice).items() if k != "wait"}
+        out.append(fields | {"waited_minutes": wait.waited_minutes, "overdue": wait.overdue})
+    for item in review.pending(conn, now, tz):
         head = {
             "kind": item.kind,
             "id": item.id,

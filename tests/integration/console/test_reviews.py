@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import Connection, insert
 
+from smscloud.cli.main import _review_list
 from smscloud.services.accounts import tenants
 from smscloud.store import schema as s
 from smscloud.store.database import inserted_id
@@ -228,3 +229,12 @@ def test_the_voice_queue_keeps_the_same_promise_and_order(live: LiveServer) -> N
         english = op.get("/admin/voice/reviews?lang=en").text
         wait = english[english.index(f'id="wait-voice_file-{old_file}"') :].split("</dd>")[0]
         assert "6 h 0 min of working time" in wait and "Overdue" in wait  # Saturday: Mon 9-16
+    # The command line lists the same queue, each voice item with its wait (at the machine's
+    # clock, so only its shape is checked here).
+    listed = live.admin(lambda c: _review_list(c, SHANGHAI))
+    voice = [i for i in listed if i["kind"] in ("voice_template", "voice_file")]
+    assert {(i["kind"], i["id"]) for i in voice} == {
+        ("voice_template", old_template), ("voice_template", new_template),
+        ("voice_file", old_file), ("voice_file", new_file),
+    }  # fmt: skip
+    assert all(isinstance(i["waited_minutes"], int) and "overdue" in i for i in voice)

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Connection, func, select, update
@@ -273,13 +274,16 @@ def test_a_tenant_has_at_most_so_many_files(env: Env, monkeypatch: pytest.Monkey
     run(reg.upload_file(env.b, pcm_wav(0.1, tone=500.0)))  # another tenant's count
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the queue's working time is read in the platform's zone
+
+
 # -- the operator's review -------------------------------------------------------------------
 def test_the_review_queue_spans_tenants_and_decides_once(env: Env) -> None:
     reg = env.registry
     t1 = run(reg.add_template(env.a, NOTICE))
     t2 = run(reg.add_template(env.b, VoiceTemplateApplication("码", "您的验证码是{1}")))
     f1 = run(reg.upload_file(env.b, pcm_wav(0.2)))
-    pending = run(reg.pending())
+    pending = run(reg.pending(SHANGHAI))
     assert [(type(p), p.id, p.tenant_id) for p in pending] == [
         (PendingVoiceTemplate, t1, env.a),
         (PendingVoiceTemplate, t2, env.b),
@@ -299,7 +303,7 @@ def test_the_review_queue_spans_tenants_and_decides_once(env: Env) -> None:
     )
     run(reg.delete_template(env.b, t2))
     assert env.rejected(reg.decide("voice_template", t2, approve=True)).code == "ResourceNotFound"
-    assert [p.id for p in run(reg.pending())] == [t1]
+    assert [p.id for p in run(reg.pending(SHANGHAI))] == [t1]
     rejected = run(reg.get_file(env.b, f1.fid))
     assert rejected is not None
     assert (rejected.status, rejected.review_reply) == (-1, "录音含广告")

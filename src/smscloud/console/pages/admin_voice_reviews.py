@@ -22,7 +22,6 @@ from smscloud.console.forms import text as _text
 from smscloud.console.guard import operator_page
 from smscloud.console.pages.voice_calls import audio_response
 from smscloud.domain.errors import RuleViolation
-from smscloud.domain.work_time import queue_key, review_wait
 from smscloud.services.accounts import tenants as accounts
 from smscloud.services.registry.voice_review import (
     PendingVoiceFile,
@@ -49,20 +48,15 @@ class VoiceReviewPages:
     async def _page(
         self, request: Request, *, error: str | None = None, status: int = 200
     ) -> Response:
-        items = await self.platform.voice_registry.pending()
+        items = await self.platform.voice_registry.pending(self.platform.settings.tz)
         names = await self.platform.db.read(
             lambda c: accounts.tenant_names(c, {i.tenant_id for i in items})
         )
-        # The same promise and order as the SMS queues: overdue first, then the longest wait.
-        now, tz = self.c.clock(), self.platform.settings.tz
-        waits = {id(i): review_wait(i.created_at, now, tz) for i in items}
-        items = sorted(items, key=lambda i: (queue_key(waits[id(i)], i.created_at), i.id))
         context: dict[str, Any] = {
             "area": "admin",
             "user": request.session,
             "templates": [i for i in items if isinstance(i, PendingVoiceTemplate)],
             "files": [i for i in items if isinstance(i, PendingVoiceFile)],
-            "waits": {f"{i.kind}-{i.id}": waits[id(i)] for i in items},
             "names": names,
             "error": error,
             "lint_key": voice_words.lint_key,

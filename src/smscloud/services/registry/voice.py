@@ -7,6 +7,7 @@ What the send path reads (approved, not deleted) is ``services.sending.voice``'s
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -28,9 +29,11 @@ class VoiceRegistry(VoiceTemplateRegistry, VoiceFileRegistry):
     """Voice templates and files: the tenant's use cases and the operator's review; one per
     process (``VoiceRegistryBase`` says what it is made with)."""
 
-    async def pending(self) -> list[PendingVoice]:
-        """Voice templates and files waiting for review, across tenants."""
-        return await self.db.read(pending_voice)
+    async def pending(self, tz: ZoneInfo) -> list[PendingVoice]:
+        """Voice templates and files waiting for review, across tenants, in the queue's
+        order at this registry's clock (working time read in ``tz``)."""
+        now = self.clock()
+        return await self.db.read(lambda c: pending_voice(c, now, tz))
 
     async def decide(
         self, kind: ReviewKind, item_id: int, *, approve: bool, reason: str = ""

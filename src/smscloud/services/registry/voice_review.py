@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, func, select, update
 
 from smscloud.domain.errors import RuleViolation
 from smscloud.domain.voice_templates import lint_voice_template
+from smscloud.domain.work_time import ReviewWait, queue_key, review_wait
 from smscloud.services import notices
 from smscloud.store import schema as s
 
@@ -45,6 +47,7 @@ class PendingVoiceTemplate:
     content: str
     remark: str
     created_at: float
+    wait: ReviewWait  # against the half-work-day promise, as the SMS queues
     findings: tuple[str, ...]
     kind: Literal["voice_template"] = "voice_template"
 
@@ -60,6 +63,7 @@ class PendingVoiceFile:
     size: int
     seconds: float
     created_at: float
+    wait: ReviewWait
     kind: Literal["voice_file"] = "voice_file"
 
 
@@ -77,15 +81,17 @@ class VoiceDecision:
     reason: str
 
 
-def pending_voice(conn: Connection) -> list[PendingVoice]:
-    """Everything voice waiting for review, across tenants: templates, then files, each
-    oldest first."""
+def pending_voice(conn: Connection, now: float, tz: ZoneInfo) -> list[PendingVoice]:
+    """Everything voice waiting for review at ``now``, across tenants: templates, then files,
+    each in the order of the SMS queues (past the half-work-day promise first, then the
+    longest wait)."""
     t, f = s.voice_templates, s.voice_files
-    out: list[PendingVoice] = []
+    templates: list[PendingVoiceTemplate] = []
+    files: list[PendingVoiceFile] = []
     for row in conn.execute(
         select(t).where(t.c.status == PENDING, t.c.deleted.is_(False)).order_by(t.c.id)
     ).mappings():
-        out.append(
+        templates.append(
             PendingVoiceTemplate(
                 id=int(row["id"]),
                 tenant_id=int(row["tenant_id"]),
@@ -93,13 +99,14 @@ def pending_voice(conn: Connection) -> list[PendingVoice]:
                 content=str(row["content"]),
                 remark=str(row["remark"]),
                 created_at=float(row["created_at"]),
+                wait=review_wait(float(row["created_at"]), now, tz),
                 findings=tuple(x.message for x in lint_voice_template(str(row["content"]))),
             )
         )
     for row in conn.execute(
         select(f).where(f.c.status == PENDING, f.c.deleted.is_(False)).order_by(f.c.id)
     ).mappings():
-        out.append(
+        files.append(
             PendingVoiceFile(
                 id=int(row["id"]),
                 tenant_id=int(row["tenant_id"]),
@@ -108,9 +115,12 @@ def pending_voice(conn: Connection) -> list[PendingVoice]:
                 size=int(row["size"]),
                 seconds=float(row["seconds"]),
                 created_at=float(row["created_at"]),
+                wait=review_wait(float(row["created_at"]), now, tz),
             )
         )
-    return out
+    templates.sort(key=lambda i: (queue_key(i.wait, i.created_at), i.id))
+    files.sort(key=lambda i: (queue_key(i.wait, i.created_at), i.id))
+    return [*templates, *files]
 
 
 def pending_voice_count(conn: Connection) -> int:
