@@ -413,6 +413,7 @@ def figures(
         "p99_ms": round(load["p99_ms"], 2),
         "max_ms": round(load["max_ms"], 2),
         "loadgen_cpu_s": round(load["loadgen_cpu_s"], 2),
+        "loadgen_prepare_cpu_s": round(load.get("loadgen_prepare_cpu_s", 0.0), 2),
         "loadgen_rss_mib": round(load["loadgen_rss_kib"] / 1024, 1),
     }
 
