@@ -43,6 +43,7 @@ metadata = MetaData(naming_convention=NAMING)
 QUEUED = text(f"state = '{MessageState.QUEUED.value}'")
 LEASED = text(f"state = '{MessageState.SENDING.value}'")
 IN_FLIGHT = text(f"state = '{MessageState.SUBMITTED.value}'")
+HAS_CARRIER_ID = text("carrier_msg_id IS NOT NULL")
 # Guards of statements that find their rows by key (id, carrier message id) and only check
 # the state: spelled so that no planner takes them for a partial index's predicate. Given
 # ``id = ? AND state = 'SENDING'``, PostgreSQL chose ix_messages_leased (small in its
@@ -446,7 +447,15 @@ messages = Table(
     # (phone, app) serves both frequency checks (app = ? AND phone IN ...) and reply matching.
     Index("ix_messages_phone_app_time", "phone", "app_id", "created_at"),
     Index("ix_messages_tenant_time", "tenant_id", "created_at"),
-    Index("ix_messages_carrier_id", "carrier", "carrier_msg_id"),
+    # A message has a carrier id once submitted: the accepted ones stay out of the index
+    # (an entry each would cost every acceptance and serve no receipt lookup).
+    Index(
+        "ix_messages_carrier_id",
+        "carrier",
+        "carrier_msg_id",
+        sqlite_where=HAS_CARRIER_ID,
+        postgresql_where=HAS_CARRIER_ID,
+    ),
     # Partial indexes keep the dispatcher's claims cheap however large the history grows.
     Index(
         "ix_messages_queued",

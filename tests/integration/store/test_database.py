@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, String, Table, Text, func, insert, select, text
+from sqlalchemy import Connection, MetaData, String, Table, Text, func, insert, select, text, update
 
 from smscloud.delivery import receipts
 from smscloud.domain.errors import RuleViolation
@@ -236,6 +236,22 @@ HOT_QUERIES = [
         ),
         "ix_messages_phone_app_time",
     ),
+    # Receipt matching (delivery/receipts.py): the carrier id index keeps submitted messages
+    # alone (migration 0022), and these lookups must still find it by implying that.
+    (
+        "receipt lookup",
+        select(m.c.carrier_msg_id, m.c.id).where(
+            m.c.carrier == "c1", m.c.wire_parts == 1, m.c.carrier_msg_id.in_(["a1", "b2"])
+        ),
+        "ix_messages_carrier_id",
+    ),
+    (
+        "receipt record",
+        update(m)
+        .where(m.c.carrier == "c1", m.c.carrier_msg_id == "a1", m.c.wire_parts == 1)
+        .values(state="DELIVERED"),
+        "ix_messages_carrier_id",
+    ),
 ]
 
 
@@ -391,5 +407,22 @@ def test_postgresql_vacuums_the_message_tables_by_rows_changed(
                 "autovacuum_analyze_threshold=10000",
             } <= options[table], table
         assert options["tenants"] == set()  # a table that does not churn keeps the defaults
+    finally:
+        db.close()
+
+
+def test_the_carrier_id_index_leaves_out_messages_not_yet_submitted(database_url: str) -> None:
+    """Migration 0022: an accepted message has no carrier id, and no entry in the index
+    receipts are matched by (one each cost every acceptance and served no lookup)."""
+    db = Database(database_url)
+    try:
+        upgrade(db.engine)
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                sql = "SELECT sql FROM sqlite_master WHERE name = 'ix_messages_carrier_id'"
+            else:
+                sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_messages_carrier_id'"
+            definition = conn.exec_driver_sql(sql).scalar_one()
+        assert re.search(r"WHERE \(?carrier_msg_id IS NOT NULL\)?", definition), definition
     finally:
         db.close()
