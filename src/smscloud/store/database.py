@@ -298,6 +298,19 @@ class Database:
             batch.append(item)
         return batch, stop
 
+    def _top_up(self, batch: list[_Job[Any]]) -> bool:
+        """Add to ``batch`` what was queued while its transaction began; True if that
+        included the stop."""
+        while len(batch) < self._max_jobs:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is _STOP:
+                return True
+            batch.append(item)
+        return False
+
     def _run(self) -> None:
         conn = self.engine.connect().execution_options(**{WRITER: True})
         try:
@@ -306,15 +319,22 @@ class Database:
                 if first is _STOP:
                     return
                 batch, stop = self._gather(first)
-                self._execute(conn, batch)
+                stop = self._execute(conn, batch) or stop
                 if stop:
                     return
         finally:
             conn.close()
 
-    def _execute(self, conn: Connection, batch: list[_Job[Any]]) -> None:
+    def _execute(self, conn: Connection, batch: list[_Job[Any]]) -> bool:
+        """Commit ``batch`` (topped up once the transaction began) and settle its jobs;
+        True if the stop was taken from the queue meanwhile."""
+        stop = False
         try:
             with conn.begin():
+                # On SQLite, beginning waits for the write lock, which another process (the
+                # delivery worker, a second API) may hold for milliseconds: what was queued
+                # meanwhile commits now, rather than waiting for the lock a second time.
+                stop = self._top_up(batch)
                 self._apply(conn, batch)
         except Exception:
             if len(batch) == 1:
@@ -332,6 +352,7 @@ class Database:
             self.commits += 1
             self.jobs += len(batch)
         self._resolve(batch)
+        return stop
 
     @staticmethod
     def _apply(conn: Connection, batch: list[_Job[Any]]) -> None:

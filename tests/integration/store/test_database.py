@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, String, Table, Text, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from smscloud.delivery import receipts
 from smscloud.domain.errors import RuleViolation
@@ -18,6 +32,7 @@ from smscloud.platform import Platform
 from smscloud.services.accounts import tenants
 from smscloud.services.billing import ledger, wallet
 from smscloud.services.sending.sms import SendRequest
+from smscloud.store import database
 from smscloud.store import schema as s
 from smscloud.store.database import Database
 from smscloud.store.migrate import upgrade
@@ -114,6 +129,59 @@ def test_a_failing_job_does_not_take_its_batch_down(database_url: str) -> None:
         assert sorted(names) == sorted(f"t{i}" for i in range(10))  # "bad" rolled back alone
         assert db.commits < 11  # grouped, then the culprit isolated
     finally:
+        db.close()
+
+
+def test_writes_queued_while_the_write_lock_is_awaited_join_that_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one write lock for every process: while the writer waits for it (the
+    delivery worker holds it), what is queued meanwhile commits in the same transaction
+    instead of waiting for the lock again after it."""
+    path = tmp_path / "lock.db"
+    db = Database(f"sqlite:///{path}", commit_window_ms=0)
+    upgrade(db.engine)
+    asking = threading.Event()
+    take_lock = database._begin_immediate
+
+    def asked(dbapi_conn: Any) -> None:
+        asking.set()  # the writer is about to wait for the lock
+        take_lock(dbapi_conn)
+
+    monkeypatch.setattr(database, "_begin_immediate", asked)
+
+    def tenant(name: str):  # type: ignore[no-untyped-def]
+        def write(conn: Connection) -> str:
+            conn.execute(
+                insert(s.tenants).values(
+                    name=name, account_type="enterprise", verified=True, status="active",
+                    created_at=0,
+                )
+            )  # fmt: skip
+            return name
+
+        return write
+
+    db.start()
+    db.write_sync(tenant("first"))  # the writer's connection is open and set up
+    asking.clear()
+    other = sqlite3.connect(path, isolation_level=None)  # another process's writer, say
+    other.execute("BEGIN IMMEDIATE")
+
+    async def main() -> list[str]:
+        first = asyncio.ensure_future(db.write(tenant("a")))
+        assert await asyncio.to_thread(asking.wait, 30), "the writer never asked for the lock"
+        later = [asyncio.ensure_future(db.write(tenant(n))) for n in ("b", "c")]
+        await asyncio.sleep(0)  # both queued while the lock is held
+        other.execute("COMMIT")
+        return await asyncio.gather(first, *later)
+
+    try:
+        commits = db.commits
+        assert asyncio.run(main()) == ["a", "b", "c"]
+        assert db.commits == commits + 1
+    finally:
+        other.close()
         db.close()
 
 
