@@ -66,9 +66,16 @@ class SmscProcess:
     does, and every caller runs ``stop()`` in a ``finally`` block.
     """
 
-    def __init__(self, log_path: Path, receipt_delay: float, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        log_path: Path,
+        receipt_delay: float,
+        env: dict[str, str] | None = None,
+        state_file: Path | None = None,
+    ):
         self.log_path = log_path
         self.receipt_delay = receipt_delay
+        self.state_file = state_file  # the journal of what it owes, as serve's simulator keeps
         self.env = (os.environ if env is None else env) | {"SMSCLOUD_LOG_LEVEL": "warning"}
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -93,6 +100,8 @@ class SmscProcess:
             "--receipt-delay",
             str(self.receipt_delay),
         ]
+        if self.state_file is not None:
+            command += ["--state-file", str(self.state_file)]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 command,
@@ -224,12 +233,14 @@ def run(
     duration: float,
     receipt_delay: float = 0.2,
     log_dir: Path | None = None,
+    journal: bool = False,
 ) -> list[dict[str, Any]]:
     """Start the simulator, measure every window in turn on uvloop, stop the simulator."""
     with contextlib.ExitStack() as stack:
         if log_dir is None:
             log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smpp-bind-")))
-        sim = SmscProcess(log_dir / "smsc-sim.log", receipt_delay)
+        state_file = log_dir / "smsc-sim.state" if journal else None
+        sim = SmscProcess(log_dir / "smsc-sim.log", receipt_delay, state_file=state_file)
         try:
             sim.start()
 
@@ -283,11 +294,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=5000, help="per window (5000)")
     parser.add_argument("--duration", type=float, default=20.0, help="time limit per window, s")
     parser.add_argument("--receipt-delay", type=float, default=0.2, help="simulator's, s (0.2)")
+    parser.add_argument(
+        "--journal",
+        action="store_true",
+        help="the simulator keeps what it owes on disk, as serve's own does (--state-file)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON lines only")
     args = parser.parse_args(argv)
     windows = [int(w) for w in args.windows.split(",") if w.strip()]
     signal.signal(signal.SIGTERM, _terminate)
-    results = run(windows, args.messages, args.duration, args.receipt_delay)
+    results = run(windows, args.messages, args.duration, args.receipt_delay, journal=args.journal)
     for r in results:
         if not args.json:
             print(describe(r))

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from smscloud.carriers.magic import MAGIC, REFUSE_SUFFIX, REPLY_SUFFIX, REPLY_TEXT
 from smscloud.protocols.smpp import CommandStatus, DeliverSm, SubmitSm, Tag
+from smscloud.protocols.smpp.base import body_fields
 from smscloud.protocols.smpp.gsm7 import decode_text
 from smscloud.protocols.smpp.receipt import Receipt, format_receipt, state_from_stat
 from smscloud.protocols.smpp.tlv import encode_tlv
@@ -97,21 +98,40 @@ def receipt_pdu(
         err=f"{err:03d}",
         text=_preview(submit),
     )
-    return DeliverSm(
-        source_addr_ton=submit.dest_addr_ton,
-        source_addr_npi=submit.dest_addr_npi,
-        source_addr=submit.destination_addr,
-        dest_addr_ton=submit.source_addr_ton,
-        dest_addr_npi=submit.source_addr_npi,
-        destination_addr=submit.source_addr,
-        esm_class=ESM_RECEIPT,
-        short_message=format_receipt(receipt).encode("ascii"),
-        tlvs=(
-            encode_tlv(Tag.RECEIPTED_MESSAGE_ID, message_id),
-            encode_tlv(Tag.MESSAGE_STATE, int(state_from_stat(stat))),
-            (Tag.NETWORK_ERROR_CODE, bytes((NETWORK_GSM,)) + err.to_bytes(2, "big")),
-        ),
+    text = format_receipt(receipt).encode("ascii")
+    tlvs = (
+        encode_tlv(Tag.RECEIPTED_MESSAGE_ID, message_id),
+        encode_tlv(Tag.MESSAGE_STATE, int(state_from_stat(stat))),
+        (Tag.NETWORK_ERROR_CODE, bytes((NETWORK_GSM,)) + err.to_bytes(2, "big")),
     )
+    if len(text) > _MAX_SHORT_MESSAGE:  # as the constructor would refuse it
+        raise ValueError(f"short_message: at most {_MAX_SHORT_MESSAGE} bytes")
+    # The addresses come from a submit_sm, whose fields fit the same wire types, and the rest
+    # is ours: only the TLVs are checked (validating every field again was a twentieth of
+    # the simulator's work per message).
+    values = _RECEIPT_FIELDS | _swapped(submit) | {"short_message": text}
+    pdu = DeliverSm.from_wire(0, 0, tlvs, values)
+    assert isinstance(pdu, DeliverSm)
+    return pdu
+
+
+def _swapped(submit: SubmitSm) -> dict[str, object]:
+    """A receipt's addresses: from the handset (the submit's destination) to the sender."""
+    return {
+        "source_addr_ton": submit.dest_addr_ton,
+        "source_addr_npi": submit.dest_addr_npi,
+        "source_addr": submit.destination_addr,
+        "dest_addr_ton": submit.source_addr_ton,
+        "dest_addr_npi": submit.source_addr_npi,
+        "destination_addr": submit.source_addr,
+    }
+
+
+# Every body field of a receipt's deliver_sm that no submit decides, as the constructor sets it.
+_RECEIPT_FIELDS: dict[str, object] = {
+    name: getattr(DeliverSm(esm_class=ESM_RECEIPT), name) for name, _ in body_fields(DeliverSm)
+}
+_MAX_SHORT_MESSAGE = dict(body_fields(DeliverSm))["short_message"].size
 
 
 def mo_pdus(

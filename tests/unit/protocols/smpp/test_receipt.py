@@ -39,6 +39,13 @@ def test_canonical() -> None:
     assert format_receipt(r) == APPENDIX_B
 
 
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_dates_are_written_as_strftime_writes_them(when: datetime) -> None:
+    r = Receipt(id="1", stat="DELIVRD", submit_date=when, done_date=when)
+    stamp = when.strftime("%y%m%d%H%M")
+    assert f"submit date:{stamp} done date:{stamp} " in format_receipt(r)
+
+
 def test_lower_case_bytes_no_text_12_digit_dates() -> None:
     r = parse_receipt(
         b"id:0A1B2C3D sub:001 dlvrd:000 submit date:240101120000 "
