@@ -412,3 +412,111 @@ def test_a_busy_worker_takes_over_leases_that_ran_out(tmp_path: Path, database_u
         {"+8613800138101"},  # a busy worker's claim, its lease still running
         {"+8613800138102", "+8613800138000"},  # the lease ran out: taken over under load
     ]
+
+
+class GatedCarrier(ScriptedCarrier):
+    """Takes the first batch it is handed at once and holds every later one until ``gate``
+    opens, as a bind does with the end of a claim while its window is full."""
+
+    def __init__(self) -> None:
+        super().__init__(busy=0)
+        self.gate = asyncio.Event()
+        self.calls: list[list[int]] = []
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        self.calls.append([sub.message_id for sub in batch])
+        if len(self.calls) > 1:
+            await self.gate.wait()
+        return await super().submit(batch)
+
+
+def test_each_slice_of_a_claim_is_recorded_when_its_own_answers_are_in(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A receipt that comes before its submission's record becomes an orphan (a write to
+    keep it, another to match it): the first slice of a claim is recorded while the carrier
+    still holds the rest, so its receipts find their messages at once."""
+    carrier = GatedCarrier()
+    p = Platform(make_settings(tmp_path, database_url), carrier=carrier)
+    d = Dispatcher(p.db, carrier, batch=10, record_every=2)
+    m = s.messages
+
+    def states() -> dict[int, str]:
+        q = select(m.c.id, m.c.state)
+        return dict(p.db.read_sync(lambda c: c.execute(q).all()))  # type: ignore[arg-type]
+
+    async def main() -> tuple[list[list[int]], dict[int, str], dict[int, str], list[object]]:
+        await p.start(deliver=False)  # the schema, the writer; this test drives delivery
+        try:
+            tenant, app, tpl = _setup(p)
+            await carrier.start(_CarrierSink(d, carrier.name))
+            phones = [f"+86138001381{i:02d}" for i in range(5)]
+            await p.sender.send(SendRequest(tenant, app, phones, tpl, "签名", ["1"]))
+            claim = asyncio.create_task(d.dispatch_once())
+            deadline = time.monotonic() + 15
+            while "SUBMITTED" not in states().values():
+                assert time.monotonic() < deadline, states()
+                assert not claim.done()
+                await asyncio.sleep(0.01)
+            while_held = states()
+            carrier.gate.set()
+            assert await claim == 5
+            await d.flush_reports()
+            orphans = p.db.read_sync(lambda c: c.execute(select(s.orphan_receipts.c.id)).all())
+            return carrier.calls, while_held, states(), list(orphans)
+        finally:
+            await p.stop()
+
+    calls, while_held, after, orphans = asyncio.run(main())
+    assert sorted(len(c) for c in calls) == [1, 2, 2]
+    first = calls[0]
+    assert {i: while_held[i] for i in first} == dict.fromkeys(first, "SUBMITTED")
+    held = [i for c in calls[1:] for i in c]
+    assert {i: while_held[i] for i in held} == dict.fromkeys(held, "SENDING")
+    # Every receipt found its message: none was kept to match later.
+    assert set(after.values()) == {"DELIVERED"}
+    assert d.stats.unmatched == 0
+    assert orphans == []
+
+
+class FailingCarrier(ScriptedCarrier):
+    """Takes the first batch it is handed; fails on every later one (a carrier bug)."""
+
+    def __init__(self) -> None:
+        super().__init__(busy=0)
+        self.calls = 0
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        self.calls += 1
+        if self.calls > 1:
+            raise RuntimeError("carrier broke")
+        return await super().submit(batch)
+
+
+def test_a_slice_that_fails_leaves_the_others_recorded(tmp_path: Path, database_url: str) -> None:
+    """The failure still reaches the dispatch loop (which logs it); its slice stays leased
+    for another claim when the lease runs out, and the slices that succeeded are kept."""
+    carrier = FailingCarrier()
+    p = Platform(make_settings(tmp_path, database_url), carrier=carrier)
+    d = Dispatcher(p.db, carrier, batch=10, record_every=2)
+    m = s.messages
+
+    async def main() -> tuple[str, list[str]]:
+        await p.start(deliver=False)  # the schema, the writer; this test drives delivery
+        try:
+            tenant, app, tpl = _setup(p)
+            await carrier.start(_CarrierSink(d, carrier.name))
+            phones = [f"+86138001382{i:02d}" for i in range(4)]
+            await p.sender.send(SendRequest(tenant, app, phones, tpl, "签名", ["1"]))
+            try:
+                await d.dispatch_once()
+            except RuntimeError as exc:
+                error = str(exc)
+            q = select(m.c.state).order_by(m.c.id)
+            return error, [r[0] for r in p.db.read_sync(lambda c: c.execute(q).all())]
+        finally:
+            await p.stop()
+
+    error, states = asyncio.run(main())
+    assert error == "carrier broke"
+    assert states == ["SUBMITTED", "SUBMITTED", "SENDING", "SENDING"]
