@@ -54,8 +54,14 @@ class Platform:
     """
 
     def __init__(
-        self, settings: Settings, *, carrier: Carrier | None = None, clock: Clock = system_clock
+        self,
+        settings: Settings,
+        *,
+        carrier: Carrier | None = None,
+        clock: Clock = system_clock,
+        commit_on_loop: bool = False,
     ) -> None:
+        """``commit_on_loop``: commit on the event loop (``Database``), as the worker does."""
         self.settings = settings
         private_dir(settings.data_dir)  # secrets live there: the service's user only
         self.clock = clock
@@ -63,6 +69,7 @@ class Platform:
             settings.resolved_database_url,
             commit_window_ms=settings.commit_window_ms,
             commit_max_jobs=settings.commit_max_jobs,
+            commit_on_loop=commit_on_loop,
         )
         self.catalog = Catalog(self.db, now=clock)
         # A carrier handed in (tests) is the only one; otherwise the operator's carriers are
@@ -209,4 +216,4 @@ class Platform:
                 self.phone_network = None
             await self.dispatcher.stop()
             self._delivering = False
-        self.db.close()
+        await self.db.stop()

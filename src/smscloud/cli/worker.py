@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 async def work(settings: Settings) -> int:
     follow_parent()
-    platform = Platform(settings)
+    # Its event loop is busy with SMPP and pushes: a writer thread beside it held SQLite's
+    # write lock twice as long as it needed (store/database.py).
+    platform = Platform(settings, commit_on_loop=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

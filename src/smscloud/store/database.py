@@ -12,6 +12,14 @@ therefore be plain functions of the connection, safe to run again after a rollba
 
 SQLite gets WAL with ``synchronous=NORMAL``: a process crash loses nothing committed; a power
 cut may lose the last few group commits. PostgreSQL uses the same code through psycopg.
+
+On SQLite a process whose event loop is busy with other work (the delivery worker) can commit
+on that loop instead (``commit_on_loop``). A writer thread there shares the interpreter with
+the loop: inside its transaction it waits for the loop at every statement and was preempted
+while it held the write lock, so the worker held SQLite's one write lock about twice as long
+as its own CPU time needed, and the API process waited behind it (bench/README.md, "Commits
+on the worker's event loop"). On the loop the transaction runs straight through; only the
+wait for the lock is awaited, so the loop keeps serving while another process holds it.
 """
 
 from __future__ import annotations
@@ -130,7 +138,8 @@ def make_engine(url: str) -> Engine:
                 dbapi_conn.execute(f"PRAGMA busy_timeout = {0 if writer else 30000}")
                 info[WRITER] = writer
             if writer:
-                _begin_immediate(dbapi_conn)
+                if not dbapi_conn.in_transaction:  # the loop writer began it (_lock_on_loop)
+                    _begin_immediate(dbapi_conn)
             else:
                 dbapi_conn.execute("BEGIN")
 
@@ -156,19 +165,44 @@ def _begin_immediate(dbapi_conn: Any, timeout: float = 30.0) -> None:
     group commit holds the lock; retrying every few hundred microseconds keeps a second
     process (the delivery worker) from adding tens of milliseconds to API latency.
     """
-    deadline = time.monotonic() + timeout
-    pause = 0.0001
-    while True:
-        try:
-            dbapi_conn.execute("BEGIN IMMEDIATE")
+    for pause in _lock_pauses(timeout):
+        if _try_begin_immediate(dbapi_conn):
             return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise
         time.sleep(pause)
+
+
+async def _lock_on_loop(conn: Connection, give_up_after: float = 30.0) -> None:
+    """``_begin_immediate`` for a writer on an event loop: the tries are the same, the
+    pauses between them are awaited, so the loop serves while another process commits."""
+    dbapi_conn: Any = conn.connection.dbapi_connection
+    if conn.connection.info.get(WRITER) is not True:
+        dbapi_conn.execute("PRAGMA busy_timeout = 0")  # as the begin hook sets for writers
+        conn.connection.info[WRITER] = True
+    for pause in _lock_pauses(give_up_after):
+        if _try_begin_immediate(dbapi_conn):
+            return
+        await asyncio.sleep(pause)
+
+
+def _try_begin_immediate(dbapi_conn: Any) -> bool:
+    """Begin a write transaction if the lock is free; False if another process holds it."""
+    try:
+        dbapi_conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return False
+    return True
+
+
+def _lock_pauses(give_up_after: float) -> Iterator[float]:
+    """The pauses between tries for the write lock; raises once ``give_up_after`` passed."""
+    deadline = time.monotonic() + give_up_after
+    pause = 0.0001
+    while time.monotonic() <= deadline:
+        yield pause
         pause = min(pause * 1.5, 0.002)
+    raise sqlite3.OperationalError(f"database is locked (waited {give_up_after:g} s)")
 
 
 class Database:
@@ -181,10 +215,18 @@ class Database:
         commit_window_ms: float = 1.0,
         commit_max_jobs: int = 256,
         readers: int = 4,
+        commit_on_loop: bool = False,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        # Only SQLite has a write lock to hold briefly; psycopg's round trips would block the loop.
+        self._on_loop = commit_on_loop and self.dialect == "sqlite"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._wake: asyncio.Event | None = None
+        self._loop_writer: asyncio.Task[None] | None = None
+        self.lock_patience = 30.0  # seconds the loop writer tries for SQLite's write lock
         self._window = commit_window_ms / 1000.0
         self._max_jobs = commit_max_jobs
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -197,9 +239,16 @@ class Database:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
-            self._thread.start()
+        """Start the writer (with ``commit_on_loop``: from the loop that is to run it)."""
+        if self._thread is None and self._loop_writer is None:
+            if self._on_loop:
+                self._loop = asyncio.get_running_loop()
+                self._loop_thread = threading.get_ident()
+                self._wake = asyncio.Event()
+                self._loop_writer = self._loop.create_task(self._run_on_loop(), name="db-writer")
+            else:
+                self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
+                self._thread.start()
             if self.dialect == "sqlite":
                 self._checkpointer = threading.Thread(
                     target=self._checkpoints, name="db-checkpoint", daemon=True
@@ -230,6 +279,8 @@ class Database:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self._loop_writer is not None:
+            self._stop_loop_writer()
         self._readers.shutdown(wait=True)
         self.engine.dispose()
 
@@ -239,6 +290,7 @@ class Database:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         self._queue.put(_Job(fn, None, None, fut, loop))
+        self._notify()
         return await fut
 
     async def write_batched(self, kind: BatchKind[J], payload: J) -> Any:
@@ -246,16 +298,22 @@ class Database:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self._queue.put(_Job(None, kind, payload, fut, loop))
+        self._notify()
         return await fut
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
         """Blocking write for threads and commands: through the writer when it runs."""
-        if self._thread is None:
+        if self._thread is None and (
+            self._loop_writer is None or threading.get_ident() == self._loop_thread
+        ):
+            # No writer, or the loop writer's own thread (which must not wait for itself):
+            # a transaction of its own, between the loop writer's (which never await inside).
             with self.connect() as conn:
                 return fn(conn)
         done = threading.Event()
         job: _Job[T] = _Job(fn, None, None, None, None, done)
         self._queue.put(job)
+        self._notify()
         done.wait()
         if job.error is not None:
             raise job.error
@@ -275,6 +333,67 @@ class Database:
         """A plain transaction, for migrations, seeding and commands."""
         with self.engine.connect().execution_options(**{WRITER: True}) as conn, conn.begin():
             yield conn
+
+    # -- the writer on the event loop (commit_on_loop) ---------------------------------------
+    def _notify(self) -> None:
+        """Wake the loop writer, from its loop or from any other thread."""
+        if self._loop is None or self._wake is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._wake.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to wake
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _run_on_loop(self) -> None:
+        assert self._wake is not None
+        conn = self.engine.connect().execution_options(**{WRITER: True})
+        try:
+            while True:
+                try:
+                    first = self._queue.get_nowait()
+                except queue.Empty:
+                    self._wake.clear()
+                    if self._queue.empty():  # not queued between the get and the clear
+                        await self._wake.wait()
+                    continue
+                if first is _STOP:
+                    return
+                # The commit window, as the thread's _gather: what comes meanwhile joins.
+                await asyncio.sleep(self._window)
+                batch = [first]
+                try:
+                    await _lock_on_loop(conn, self.lock_patience)
+                except Exception:
+                    # The lock was not to be had (another process held it for the whole
+                    # timeout): these jobs fail, as the thread's would, and the next are tried.
+                    stop = self._top_up(batch)
+                    for job in batch:
+                        self._fail(job)
+                    self._resolve(batch)
+                    if stop:
+                        return
+                    continue
+                if self._execute(conn, batch):
+                    return
+        finally:
+            conn.close()
+
+    def _stop_loop_writer(self) -> None:
+        task, self._loop_writer = self._loop_writer, None
+        assert task is not None
+        self._queue.put(_STOP)
+        if not task.done():
+            self._notify()  # it finishes what is queued before the stop, then returns
+        self._loop = self._wake = None
+
+    async def stop(self) -> None:
+        """Finish the loop writer's queued jobs (from its loop), then close."""
+        task = self._loop_writer
+        if task is not None:
+            self._stop_loop_writer()
+            await task
+        self.close()
 
     # -- the writer thread -----------------------------------------------------------------
     def _gather(self, first: _Job[Any]) -> tuple[list[_Job[Any]], bool]:

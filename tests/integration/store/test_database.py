@@ -185,6 +185,105 @@ def test_writes_queued_while_the_write_lock_is_awaited_join_that_commit(
         db.close()
 
 
+def _named_tenant(name: str):  # type: ignore[no-untyped-def]
+    def write(conn: Connection) -> str:
+        conn.execute(
+            insert(s.tenants).values(
+                name=name, account_type="enterprise", verified=True, status="active", created_at=0
+            )
+        )
+        return name
+
+    return write
+
+
+def _names(db: Database) -> list[str]:
+    return sorted(db.read_sync(lambda c: c.execute(select(s.tenants.c.name)).scalars().all()))
+
+
+def test_a_writer_on_the_event_loop_serves_the_loop_while_another_process_commits(
+    tmp_path: Path,
+) -> None:
+    """The delivery worker commits on its event loop: while another process holds SQLite's
+    write lock, the loop goes on (SMPP, pushes) and the writes wait, then commit together.
+    Threads hand it writes; the loop's own thread writes directly, never waiting for itself."""
+    path = tmp_path / "loop.db"
+    db = Database(f"sqlite:///{path}", commit_window_ms=0, commit_on_loop=True)
+    upgrade(db.engine)
+    other = sqlite3.connect(path, isolation_level=None)  # another process's writer, say
+
+    async def main() -> tuple[list[str], int, int]:
+        db.start()
+        assert await asyncio.to_thread(db.write_sync, _named_tenant("from a thread")) == (
+            "from a thread"
+        )
+        assert db.write_sync(_named_tenant("from the loop")) == "from the loop"
+        commits = db.commits
+        other.execute("BEGIN IMMEDIATE")
+        pending = [asyncio.ensure_future(db.write(_named_tenant(n))) for n in ("a", "b")]
+        turns = 0
+        while turns < 200:  # the loop turns while the writes wait for the lock
+            await asyncio.sleep(0)
+            turns += 1
+            assert not any(p.done() for p in pending)
+        other.execute("COMMIT")
+        names = await asyncio.gather(*pending)
+        await db.stop()
+        return names, db.commits - commits, turns
+
+    try:
+        names, commits, turns = asyncio.run(main())
+    finally:
+        other.close()
+    assert names == ["a", "b"]
+    assert commits == 1  # both waited for the lock and took it once
+    assert turns == 200
+    assert _names(db) == ["a", "b", "from a thread", "from the loop"]
+
+
+def test_a_writer_on_the_event_loop_fails_what_it_cannot_lock_for_and_goes_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "loop.db"
+    db = Database(f"sqlite:///{path}", commit_window_ms=0, commit_on_loop=True)
+    db.lock_patience = 0.2
+    upgrade(db.engine)
+    other = sqlite3.connect(path, isolation_level=None)
+
+    async def main() -> tuple[BaseException | str, str]:
+        db.start()
+        other.execute("BEGIN IMMEDIATE")
+        [refused] = await asyncio.gather(db.write(_named_tenant("a")), return_exceptions=True)
+        other.execute("COMMIT")
+        taken = await db.write(_named_tenant("b"))
+        await db.stop()
+        return refused, taken
+
+    try:
+        refused, taken = asyncio.run(main())
+    finally:
+        other.close()
+    assert isinstance(refused, sqlite3.OperationalError)
+    assert "locked" in str(refused)
+    assert taken == "b"
+    assert _names(db) == ["b"]
+
+
+def test_stopping_a_writer_on_the_event_loop_commits_what_was_queued(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'loop.db'}", commit_window_ms=5, commit_on_loop=True)
+    upgrade(db.engine)
+
+    async def main() -> list[str]:
+        db.start()
+        pending = [asyncio.ensure_future(db.write(_named_tenant(f"t{i}"))) for i in range(5)]
+        await asyncio.sleep(0)  # queued, inside the commit window
+        await db.stop()
+        return list(await asyncio.gather(*pending))
+
+    assert asyncio.run(main()) == [f"t{i}" for i in range(5)]
+    assert _names(db) == [f"t{i}" for i in range(5)]
+
+
 def _tenant(db: Database, units: int) -> tuple[int, str, str]:
     def make(conn: Connection) -> tuple[int, str, str]:
         t = tenants.create_tenant(conn, "T", "enterprise", verified=True)
