@@ -414,6 +414,15 @@ def test_a_busy_worker_takes_over_leases_that_ran_out(tmp_path: Path, database_u
     ]
 
 
+async def _queued(p: Platform, carrier: ScriptedCarrier, d: Dispatcher, phones: list[str]) -> None:
+    """Start the store and its writer (the test drives delivery), let ``carrier`` report to
+    ``d``, and queue one message for each of ``phones``."""
+    await p.start(deliver=False)
+    tenant, app, tpl = _setup(p)
+    await carrier.start(_CarrierSink(d, carrier.name))
+    await p.sender.send(SendRequest(tenant, app, phones, tpl, "签名", ["1"]))
+
+
 class GatedCarrier(ScriptedCarrier):
     """Takes the first batch it is handed at once and holds every later one until ``gate``
     opens, as a bind does with the end of a claim while its window is full."""
@@ -446,12 +455,8 @@ def test_each_slice_of_a_claim_is_recorded_when_its_own_answers_are_in(
         return dict(p.db.read_sync(lambda c: c.execute(q).all()))  # type: ignore[arg-type]
 
     async def main() -> tuple[list[list[int]], dict[int, str], dict[int, str], list[object]]:
-        await p.start(deliver=False)  # the schema, the writer; this test drives delivery
         try:
-            tenant, app, tpl = _setup(p)
-            await carrier.start(_CarrierSink(d, carrier.name))
-            phones = [f"+86138001381{i:02d}" for i in range(5)]
-            await p.sender.send(SendRequest(tenant, app, phones, tpl, "签名", ["1"]))
+            await _queued(p, carrier, d, [f"+86138001381{i:02d}" for i in range(5)])
             claim = asyncio.create_task(d.dispatch_once())
             deadline = time.monotonic() + 15
             while "SUBMITTED" not in states().values():
@@ -502,12 +507,8 @@ def test_a_slice_that_fails_leaves_the_others_recorded(tmp_path: Path, database_
     m = s.messages
 
     async def main() -> tuple[str, list[str]]:
-        await p.start(deliver=False)  # the schema, the writer; this test drives delivery
         try:
-            tenant, app, tpl = _setup(p)
-            await carrier.start(_CarrierSink(d, carrier.name))
-            phones = [f"+86138001382{i:02d}" for i in range(4)]
-            await p.sender.send(SendRequest(tenant, app, phones, tpl, "签名", ["1"]))
+            await _queued(p, carrier, d, [f"+86138001382{i:02d}" for i in range(4)])
             try:
                 await d.dispatch_once()
             except RuntimeError as exc:
